@@ -1,0 +1,13 @@
+"""The Reflex app: pages (PWA client and admin console) and the mounted REST API."""
+
+import reflex as rx
+
+from app.api import create_api
+from app.logs import configure_logging
+from app.settings import get_settings
+from components.pages import index
+
+configure_logging(get_settings().log_level)
+
+app = rx.App(api_transformer=create_api())
+app.add_page(index, route="/", title="Switchboard")

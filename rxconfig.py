@@ -1,0 +1,23 @@
+import os
+
+import reflex as rx
+
+from app.settings import get_settings
+
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="app",
+    frontend_port=_settings.frontend_port,
+    backend_port=_settings.backend_port,
+    api_url=_settings.api_url,
+    deploy_url=_settings.public_url,
+    telemetry_enabled=False,
+    # The app's state lives in Redis when REFLEX_REDIS_URL is set (several backend
+    # workers, pushes from other processes); in memory otherwise.
+    redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+    plugins=[
+        rx.plugins.SitemapPlugin(),
+        rx.plugins.RadixThemesPlugin(),
+    ],
+)

@@ -1,0 +1,139 @@
+"""Test fixtures: one real PostgreSQL (pgvector) and one real Redis for the session.
+
+Both are the embedded servers in a fresh temporary data dir, migrated from empty and
+loaded with the demo organisations, unless TEST_DATABASE_URL / TEST_REDIS_URL point
+at servers made for tests. DATABASE_URL / REDIS_URL from the developer's shell are
+ignored on purpose: tests truncate tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+from sqlmodel import select
+
+for _var in ("DATABASE_URL", "REDIS_URL", "APP_DATABASE_URL", "LLM_MODEL"):
+    os.environ.pop(_var, None)
+if os.environ.get("TEST_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+if os.environ.get("TEST_REDIS_URL"):
+    os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+os.environ["APP_ENV"] = "test"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+# The embedded server runs as its own system user when we are root: the data dir's
+# parents must be traversable, which pytest's 0700 tmp dirs are not.
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="sb-test-"))
+os.chmod(_DATA_DIR, 0o755)
+os.environ["DATA_DIR"] = str(_DATA_DIR)
+
+from app.settings import get_settings  # noqa: E402
+
+get_settings.cache_clear()
+
+# Tables the tests may fill; truncated by `clean_db`. Demo people/places stay.
+MUTABLE_TABLES = (
+    "notifications",
+    "approvals",
+    "proposed_actions",
+    "assistant_runs",
+    "tasks",
+    "service_logs",
+    "llm_usage",
+    "audit_events",
+    "push_subscriptions",
+    "refresh_tokens",
+    "api_keys",
+    "messages",
+    "conversations",
+)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[None]:
+    from app.cli import stack_services
+    from app.migrate import upgrade
+
+    with stack_services():
+        upgrade()
+        yield
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def owner_engine(stack: None) -> Iterator[Any]:
+    from app.db import owner_url
+
+    engine = create_engine(owner_url(), poolclass=pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+@dataclass
+class Demo:
+    """Named demo tenants and users: demo.tenant('maple-court'), demo.user(...)"""
+
+    tenants: dict[str, Any]
+    users: dict[tuple[str, str], Any]
+    teams: dict[tuple[str, str], Any]
+    properties: dict[tuple[str, str], Any]
+
+    def tenant(self, slug: str) -> Any:
+        return self.tenants[slug]
+
+    def user(self, slug: str, handle: str) -> Any:
+        return self.users[(slug, handle)]
+
+    def team(self, slug: str, team: str) -> Any:
+        return self.teams[(slug, team)]
+
+    def property(self, slug: str, prop: str) -> Any:
+        return self.properties[(slug, prop)]
+
+
+@pytest.fixture(scope="session")
+async def demo(stack: None) -> AsyncIterator[Demo]:
+    from app.db import dispose_engines, platform_session, tenant_session
+    from app.models import Property, Team, Tenant, User
+    from app.seed import seed_demo
+
+    await seed_demo()
+    tenants: dict[str, Any] = {}
+    users: dict[tuple[str, str], Any] = {}
+    teams: dict[tuple[str, str], Any] = {}
+    props: dict[tuple[str, str], Any] = {}
+    async with platform_session() as ps:
+        for t in (await ps.exec(select(Tenant))).all():
+            tenants[t.slug] = t
+    for slug, t in tenants.items():
+        async with tenant_session(t.id) as s:
+            for u in (await s.exec(select(User))).all():
+                users[(slug, u.handle)] = u
+            for tm in (await s.exec(select(Team))).all():
+                teams[(slug, tm.slug)] = tm
+            for p in (await s.exec(select(Property))).all():
+                props[(slug, p.slug)] = p
+    yield Demo(tenants, users, teams, props)
+    await dispose_engines()
+
+
+@pytest.fixture
+def clean_db(owner_engine: Any) -> Iterator[None]:
+    """Empty the tables tests write to (as the owner: TRUNCATE is not row-level)."""
+    with owner_engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} CASCADE"))
+    yield
+
+
+def unique_id() -> str:
+    return uuid.uuid4().hex
