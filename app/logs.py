@@ -23,7 +23,7 @@ _STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 def log_context(**fields: Any) -> Iterator[None]:
     """Attach ids (tenant_id, message_id, job_id...) to every log line inside."""
     merged = {
-        **_context.get(),
+        **(_context.get() or {}),
         **{k: str(v) for k, v in fields.items() if v is not None},
     }
     token = _context.set(merged)
