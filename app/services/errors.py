@@ -47,3 +47,8 @@ class RateLimited(DomainError):
 class BudgetExceeded(DomainError):
     status = 429
     code = "budget_exceeded"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
