@@ -1,0 +1,236 @@
+"""Approvals: a critical action waits, stored with the hash of its exact payload,
+until a member of the required role (never the requester) approves or rejects it.
+Approve executes exactly that payload; pending approvals expire."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.context import Actor
+from app.db import tenant_session
+from app.models import (
+    ActionStatus,
+    Approval,
+    ApprovalStatus,
+    ProposedAction,
+    User,
+    utcnow,
+)
+from app.services import audit
+from app.services.delivery import LiveEvent, notify_users, publish
+from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.execution import ExecutionResult, execute_action, payload_hash
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Requested:
+    approval: Approval
+    events: list[LiveEvent] = field(default_factory=list)
+
+
+async def approvers(
+    session: AsyncSession, required_role: str, requester: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """Active members of the role, never the requester; admins if there are none."""
+    for role in (required_role, "admin"):
+        rows = (
+            await session.exec(
+                select(User.id).where(User.role == role, col(User.disabled).is_(False))
+            )
+        ).all()
+        ids = [u for u in rows if u != requester]
+        if ids:
+            return ids
+    return []
+
+
+async def request_approval(
+    session: AsyncSession,
+    action: ProposedAction,
+    required_role: str,
+    summary: str,
+    message_id: uuid.UUID,
+) -> Requested:
+    existing = (
+        await session.exec(select(Approval).where(Approval.action_id == action.id))
+    ).first()
+    if existing is not None:
+        return Requested(existing)
+    ttl = timedelta(hours=get_settings().approval_ttl_hours)
+    approval = Approval(
+        tenant_id=action.tenant_id,
+        action_id=action.id,
+        required_role=required_role,
+        requested_by=action.requested_by,
+        payload_hash=action.payload_hash,
+        summary=summary[:500],
+        expires_at=utcnow() + ttl,
+    )
+    session.add(approval)
+    await session.flush()
+    events = await notify_users(
+        session,
+        action.tenant_id,
+        await approvers(session, required_role, action.requested_by),
+        kind="approval",
+        title="Approval needed",
+        body=summary,
+        dedupe_key=f"msg:{message_id}",
+        data={"message_id": str(message_id), "approval_id": str(approval.id)},
+    )
+    return Requested(approval, events)
+
+
+async def list_pending(actor: Actor) -> list[Approval]:
+    if not actor.can_approve:
+        raise Forbidden("Only managers and admins can see approvals.")
+    async with tenant_session(actor.tenant_id) as s:
+        stmt = select(Approval).where(Approval.status == ApprovalStatus.pending.value)
+        if not actor.is_admin:
+            stmt = stmt.where(Approval.required_role == actor.role)
+        rows = (await s.exec(stmt.order_by(col(Approval.created_at)))).all()
+    return list(rows)
+
+
+async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approval:
+    if not actor.can_approve:
+        raise Forbidden("Only managers and admins can approve.")
+    events: list[LiveEvent] = []
+    result = ExecutionResult()
+    refusal: Conflict | None = None  # raised after commit: the refusal is recorded
+    async with tenant_session(actor.tenant_id) as s:
+        approval = (
+            await s.exec(
+                select(Approval).where(Approval.id == approval_id).with_for_update()
+            )
+        ).first()
+        if approval is None or (
+            not actor.is_admin and approval.required_role != actor.role
+        ):
+            raise NotFound("No such approval.")
+        if approval.requested_by == actor.user_id:
+            raise Forbidden("You cannot decide on your own request.")
+        if approval.status != ApprovalStatus.pending.value:
+            raise Conflict(f"This approval is already {approval.status}.")
+        action = await s.get(ProposedAction, (actor.tenant_id, approval.action_id))
+        assert action is not None  # composite FK
+        if approval.expires_at <= utcnow():
+            events += await _close(s, approval, action, ApprovalStatus.expired, None)
+            refusal = Conflict("This approval has expired.")
+        elif approve and payload_hash(action.payload) != approval.payload_hash:
+            # The stored payload changed after the request: run nothing.
+            audit.record(
+                s,
+                actor.tenant_id,
+                actor.ref,
+                "approval.payload_mismatch",
+                f"approval:{approval.id}",
+            )
+            events += await _close(s, approval, action, ApprovalStatus.rejected, actor)
+            action.status = ActionStatus.failed.value
+            action.verdict = {
+                **action.verdict,
+                "error": "payload changed after request",
+            }
+            refusal = Conflict(
+                "The request changed after it was submitted; nothing ran."
+            )
+        elif approve:
+            result = await execute_action(
+                s,
+                action,
+                sender_id=action.requested_by,
+                dedupe_key=f"approval:{approval.id}",
+                message_id=action.message_id,
+            )
+            events += result.events
+            events += await _close(s, approval, action, ApprovalStatus.approved, actor)
+        else:
+            action.status = ActionStatus.discarded.value
+            events += await _close(s, approval, action, ApprovalStatus.rejected, actor)
+    await publish(actor.tenant_id, events)
+    if refusal is not None:
+        raise refusal
+    await _queue_reminders(actor.tenant_id, result)
+    return approval
+
+
+async def _close(
+    session: AsyncSession,
+    approval: Approval,
+    action: ProposedAction,
+    status: ApprovalStatus,
+    actor: Actor | None,
+) -> list[LiveEvent]:
+    approval.status = status.value
+    approval.decided_at = utcnow()
+    approval.decided_by = actor.user_id if actor else None
+    if status == ApprovalStatus.expired:
+        action.status = ActionStatus.expired.value
+    session.add_all([approval, action])
+    audit.record(
+        session,
+        approval.tenant_id,
+        actor.ref if actor else "system",
+        f"approval.{status.value}",
+        f"approval:{approval.id}",
+        {"action_id": str(action.id), "type": action.type},
+    )
+    if approval.requested_by is None:
+        return []
+    words = {
+        "approved": "was approved",
+        "rejected": "was declined",
+        "expired": "expired without a decision",
+    }
+    return await notify_users(
+        session,
+        approval.tenant_id,
+        [approval.requested_by],
+        kind="approval_result",
+        title=f"Your request {words[status.value]}",
+        body=approval.summary,
+        dedupe_key=f"approval-result:{approval.id}",
+        data={"approval_id": str(approval.id), "status": status.value},
+    )
+
+
+async def expire_due(tenant_id: uuid.UUID) -> int:
+    """Expire pending approvals past their deadline and tell the requesters."""
+    events: list[LiveEvent] = []
+    async with tenant_session(tenant_id) as s:
+        due = (
+            await s.exec(
+                select(Approval)
+                .where(
+                    Approval.status == ApprovalStatus.pending.value,
+                    col(Approval.expires_at) <= utcnow(),
+                )
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for approval in due:
+            action = await s.get(ProposedAction, (tenant_id, approval.action_id))
+            assert action is not None
+            events += await _close(s, approval, action, ApprovalStatus.expired, None)
+    await publish(tenant_id, events)
+    return len(due)
+
+
+async def _queue_reminders(tenant_id: uuid.UUID, result: ExecutionResult) -> None:
+    from jobs.queue import enqueue_reminder
+
+    for schedule_id, starts_at in result.schedules:
+        try:
+            await enqueue_reminder(tenant_id, schedule_id, starts_at)
+        except Exception:  # the sweeper re-creates reminders from the table
+            log.warning("queueing a reminder failed", exc_info=True)

@@ -1,0 +1,185 @@
+"""Submitting and reading messages.
+
+A message is committed to PostgreSQL first (idempotent on the client's message id),
+then its job is queued. If queueing fails, the message stays `received` and the
+sweeper queues it later: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.context import Actor
+from app.db import tenant_session
+from app.logs import log_context
+from app.models import Conversation, Message, MessageStatus, utcnow
+from app.services.errors import Invalid
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_CHARS = 4000
+MAX_CLIENT_ID_CHARS = 100
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    created: bool
+
+
+def _check(body: str, client_message_id: str) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise Invalid("The message is empty.")
+    if len(text) > MAX_BODY_CHARS:
+        raise Invalid(f"The message is longer than {MAX_BODY_CHARS} characters.")
+    if not client_message_id or len(client_message_id) > MAX_CLIENT_ID_CHARS:
+        raise Invalid(f"client_message_id must be 1-{MAX_CLIENT_ID_CHARS} characters.")
+    return text
+
+
+async def conversation_for(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None
+) -> Conversation:
+    """The user's assistant conversation (one per user; one per tenant for events)."""
+    stmt = select(Conversation).where(
+        Conversation.user_id == user_id
+        if user_id
+        else col(Conversation.user_id).is_(None)
+    )
+    conv = (await session.exec(stmt.order_by(col(Conversation.created_at)))).first()
+    if conv is None:
+        title = "Assistant" if user_id else "Integrations"
+        conv = Conversation(tenant_id=tenant_id, user_id=user_id, title=title)
+        session.add(conv)
+        await session.flush()
+    return conv
+
+
+async def _store(
+    tenant_id: uuid.UUID,
+    sender_user_id: uuid.UUID | None,
+    sender_key: str,
+    body: str,
+    client_message_id: str,
+    source: str,
+    clock: datetime | None,
+) -> SubmitResult:
+    text = _check(body, client_message_id)
+    async with tenant_session(tenant_id) as s:
+        conv = await conversation_for(s, tenant_id, sender_user_id)
+        values = {
+            "tenant_id": tenant_id,
+            "id": uuid.uuid4(),
+            "conversation_id": conv.id,
+            "sender_user_id": sender_user_id,
+            "sender_key": sender_key,
+            "author": "user" if sender_user_id else "event",
+            "client_message_id": client_message_id,
+            "body": text,
+            "source": source,
+            "status": MessageStatus.received.value,
+            "clock": clock,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        # ON CONFLICT: a resend (same client id) is the same message, not a second.
+        stmt = (
+            insert(Message)
+            .values(**values)
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "sender_key", "client_message_id"]
+            )
+            .returning(Message.id)  # type: ignore[arg-type]
+        )
+        new_id = (await s.execute(stmt)).scalar()
+        if new_id is None:
+            existing = (
+                await s.exec(
+                    select(Message).where(
+                        Message.sender_key == sender_key,
+                        Message.client_message_id == client_message_id,
+                    )
+                )
+            ).one()
+            return SubmitResult(existing.id, existing.conversation_id, False)
+    result = SubmitResult(new_id, conv.id, True)
+    await queue_message(tenant_id, new_id)
+    return result
+
+
+async def queue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
+    """Queue the job for a committed message; the sweeper retries if this fails."""
+    from jobs.queue import enqueue_message
+
+    with log_context(tenant_id=tenant_id, message_id=message_id):
+        try:
+            queued = await enqueue_message(tenant_id, message_id)
+        except Exception:
+            log.warning("queueing failed; the sweeper will retry", exc_info=True)
+            return False
+        if queued:
+            async with tenant_session(tenant_id) as s:
+                msg = await s.get(Message, (tenant_id, message_id))
+                if msg and msg.status == MessageStatus.received.value:
+                    msg.status = MessageStatus.queued.value
+                    msg.updated_at = utcnow()
+        return queued
+
+
+async def submit_message(
+    actor: Actor,
+    body: str,
+    client_message_id: str,
+    source: str = "chat",
+    clock: datetime | None = None,
+) -> SubmitResult:
+    """A user's message. `clock` pins "now" for scenario runs and tests."""
+    return await _store(
+        actor.tenant_id,
+        actor.user_id,
+        actor.ref,
+        body,
+        client_message_id,
+        source,
+        clock,
+    )
+
+
+async def submit_event(
+    tenant_id: uuid.UUID, api_key_id: uuid.UUID, body: str, client_message_id: str
+) -> SubmitResult:
+    """An integration's inbound event: enters the same pipeline as a chat message."""
+    return await _store(
+        tenant_id,
+        None,
+        f"apikey:{api_key_id}",
+        body,
+        client_message_id,
+        "integration",
+        None,
+    )
+
+
+async def list_conversation(actor: Actor, limit: int = 50) -> list[Message]:
+    """The caller's own conversation, oldest first (the last `limit` messages)."""
+    limit = max(1, min(limit, 200))
+    async with tenant_session(actor.tenant_id) as s:
+        conv = await conversation_for(s, actor.tenant_id, actor.user_id)
+        rows = (
+            await s.exec(
+                select(Message)
+                .where(Message.conversation_id == conv.id)
+                .order_by(col(Message.created_at).desc())
+                .limit(limit)
+            )
+        ).all()
+    return list(reversed(rows))
