@@ -18,7 +18,7 @@ def record(
     subject: str = "",
     data: dict[str, Any] | None = None,
 ) -> None:
-    """actor: "user:<id>", "assistant", "system" or "apikey:<id>"; no secrets in data."""
+    """actor: user:<id>, assistant, system or apikey:<id>. No secrets in data."""
     session.add(
         AuditEvent(
             tenant_id=tenant_id,
