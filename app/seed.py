@@ -269,7 +269,23 @@ async def seed_tenant(spec: dict[str, Any], report: SeedReport) -> uuid.UUID:
 
 async def seed_demo(path: Path = DEMO_FILE) -> SeedReport:
     report = SeedReport()
-    for spec in load_demo(path)["tenants"]:
-        await seed_tenant(spec, report)
+    tenant_ids = [
+        await seed_tenant(spec, report) for spec in load_demo(path)["tenants"]
+    ]
+    await embed_seeded_memories(tenant_ids, report)
     log.info("seed done", extra={"rows_created": report.created})
     return report
+
+
+async def embed_seeded_memories(
+    tenant_ids: list[uuid.UUID], report: SeedReport
+) -> None:
+    """Embed the memories retrieval needs; a failure leaves them to the sweeper."""
+    from agents.embeddings import embed_pending_memories
+
+    try:
+        for tid in tenant_ids:
+            done = await embed_pending_memories(tid)
+            report.created["embeddings"] = report.created.get("embeddings", 0) + done
+    except Exception:
+        log.warning("embedding demo memories failed; the worker retries", exc_info=True)

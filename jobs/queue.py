@@ -8,15 +8,18 @@ passes ids (arq pickles arguments).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
 from app.redis_client import key
 from app.settings import get_settings
 
+log = logging.getLogger(__name__)
 _pools: dict[int, ArqRedis] = {}
+REMINDER_GRACE = timedelta(minutes=10)
 
 
 def queue_name() -> str:
@@ -68,6 +71,12 @@ async def enqueue_reminder(
 ) -> None:
     """A deferred job at the schedule's start; the schedules table backs it, so the
     sweeper re-creates it after a Redis restart (same id: no duplicate)."""
+    now = datetime.now(UTC)
+    if at < now - REMINDER_GRACE:
+        # Long past (a schedule entered for an earlier date, a worker down for
+        # hours): a reminder now would be noise. The schedule row still stands.
+        log.info("reminder skipped: start is in the past", extra={"at": str(at)})
+        return
     pool = await get_pool()
     await pool.enqueue_job(
         "send_reminder",
@@ -75,5 +84,16 @@ async def enqueue_reminder(
         str(schedule_id),
         at.isoformat(),
         _job_id=f"reminder:{schedule_id}:{int(at.timestamp())}",
-        _defer_until=at,
+        _defer_until=max(at, now),
     )
+
+
+async def enqueue_reminders(
+    tenant_id: uuid.UUID, schedules: list[tuple[uuid.UUID, datetime]]
+) -> None:
+    """Best effort after commit: the sweeper re-creates missing reminders."""
+    for schedule_id, starts_at in schedules:
+        try:
+            await enqueue_reminder(tenant_id, schedule_id, starts_at)
+        except Exception:
+            log.warning("queueing a reminder failed", exc_info=True)

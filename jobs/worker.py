@@ -1,8 +1,7 @@
 """The arq worker: `python -m jobs.worker`.
 
-Jobs are thin wrappers over domain code (jobs/tasks.py); shared clients are created
-in on_startup and passed in ctx. A heartbeat in Redis tells /api/health the worker
-is alive.
+Jobs are thin wrappers over domain code (jobs/tasks.py). A heartbeat in Redis tells
+/api/health the worker is alive.
 """
 
 from __future__ import annotations
@@ -14,26 +13,17 @@ import socket
 import time
 from typing import Any
 
-from arq.connections import RedisSettings
-from arq.worker import run_worker
+from arq import cron
+from arq.worker import func, run_worker
 
 from app.api.health import workers_key
 from app.logs import configure_logging
-from app.redis_client import get_redis, key
+from app.redis_client import get_redis
 from app.settings import get_settings
+from jobs.queue import close_pools, queue_name, redis_settings
+from jobs.tasks import process_message, send_reminder, sweep
 
 HEARTBEAT_S = 5.0
-
-
-def queue_name() -> str:
-    return key("queue")
-
-
-def redis_settings() -> RedisSettings:
-    url = get_settings().redis_url
-    if not url:
-        raise RuntimeError("REDIS_URL is not set (start through `make run`)")
-    return RedisSettings.from_dsn(url)
 
 
 async def _heartbeat(worker_id: str) -> None:
@@ -61,6 +51,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
     from app.db import dispose_engines
 
     await dispose_engines()
+    await close_pools()
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -68,22 +59,39 @@ async def ping(ctx: dict[str, Any]) -> str:
     return "pong"
 
 
-class WorkerSettings:
-    functions = [ping]
-    on_startup = on_startup
-    on_shutdown = on_shutdown
-    # Near-real-time pickup: arq's default 0.5 s poll would add up to half a second.
-    poll_delay = get_settings().worker_poll_delay_s
-    max_jobs = get_settings().worker_max_jobs
-    job_timeout = get_settings().job_timeout_s
-    queue_name = queue_name()
-    redis_settings = redis_settings() if get_settings().redis_url else RedisSettings()
-    health_check_interval = 30
+def worker_settings() -> dict[str, Any]:
+    s = get_settings()
+    return {
+        "functions": [
+            # No kept result: the database says whether a message is done, and a
+            # kept result would block the sweeper from re-queueing the same id.
+            # Many tries: most are fairness deferrals, not failures (the message
+            # counts its own attempts).
+            func(process_message, keep_result=0, max_tries=1000),
+            func(send_reminder, keep_result=3600, max_tries=5),
+            ping,
+        ],
+        "cron_jobs": [
+            cron(sweep, second={0, 15, 30, 45}, run_at_startup=True, unique=True)
+        ],
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        # Near-real-time pickup: arq's default 0.5 s poll would add up to half a
+        # second to every message.
+        "poll_delay": s.worker_poll_delay_s,
+        "max_jobs": s.worker_max_jobs,
+        # Tight: a killed worker's job is blocked for job_timeout + 10 s.
+        "job_timeout": s.job_timeout_s,
+        "queue_name": queue_name(),
+        "redis_settings": redis_settings(),
+        "health_check_interval": 30,
+        "health_check_key": f"{queue_name()}:health-check",
+    }
 
 
 def main() -> None:
     configure_logging(get_settings().log_level)
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run_worker(worker_settings())
 
 
 if __name__ == "__main__":

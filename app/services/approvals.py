@@ -27,6 +27,7 @@ from app.services.delivery import LiveEvent, notify_users, publish
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.execution import ExecutionResult, execute_action, payload_hash
 from app.settings import get_settings
+from jobs.queue import enqueue_reminders
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approva
     await publish(actor.tenant_id, events)
     if refusal is not None:
         raise refusal
-    await _queue_reminders(actor.tenant_id, result)
+    await enqueue_reminders(actor.tenant_id, result.schedules)
     return approval
 
 
@@ -224,13 +225,3 @@ async def expire_due(tenant_id: uuid.UUID) -> int:
             events += await _close(s, approval, action, ApprovalStatus.expired, None)
     await publish(tenant_id, events)
     return len(due)
-
-
-async def _queue_reminders(tenant_id: uuid.UUID, result: ExecutionResult) -> None:
-    from jobs.queue import enqueue_reminder
-
-    for schedule_id, starts_at in result.schedules:
-        try:
-            await enqueue_reminder(tenant_id, schedule_id, starts_at)
-        except Exception:  # the sweeper re-creates reminders from the table
-            log.warning("queueing a reminder failed", exc_info=True)

@@ -1,0 +1,125 @@
+"""The "switchboard" litellm custom provider: offline chat and local embeddings.
+
+litellm keys custom providers by provider name (the part before the slash), so
+"switchboard/offline" (chat) and "switchboard/minilm" (embeddings) share one
+handler that dispatches on the model name. Registering it is idempotent and only
+touches litellm's own registry; real providers are unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import litellm
+from litellm.exceptions import BadRequestError
+from litellm.llms.custom_llm import CustomLLM
+from litellm.types.utils import Usage
+
+from agents.embeddings import encode_local
+from agents.offline_model import OFFLINE_MODEL_NAME, answer
+
+PROVIDER = "switchboard"
+EMBEDDING_MODEL_NAME = "minilm"
+
+_registered = False
+_lock = threading.Lock()
+
+
+def _tokens(text: str) -> int:
+    # A rough count (the offline model has no tokenizer); used for usage rows only.
+    return max(1, len(text) // 4)
+
+
+def _message_text(messages: list[Any]) -> str:
+    parts = []
+    for m in messages:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+    return "\n".join(parts)
+
+
+class SwitchboardProvider(CustomLLM):
+    def _complete(self, model: str, messages: list[Any], model_response: Any) -> Any:
+        name = model.split("/", 1)[-1]
+        if name != OFFLINE_MODEL_NAME:
+            raise BadRequestError(
+                message=f"unknown switchboard chat model {model!r}",
+                model=model,
+                llm_provider=PROVIDER,
+            )
+        started = time.perf_counter()
+        text = answer(messages)
+        model_response.choices[0].message.content = text
+        model_response.model = f"{PROVIDER}/{OFFLINE_MODEL_NAME}"
+        prompt_tokens = _tokens(_message_text(messages))
+        completion_tokens = _tokens(text)
+        model_response.usage = Usage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        )
+        model_response._response_ms = (time.perf_counter() - started) * 1000
+        return model_response
+
+    def completion(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        return self._complete(model, messages, kwargs["model_response"])
+
+    async def acompletion(
+        self, model: str, messages: list[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        return self._complete(model, messages, kwargs["model_response"])
+
+    def _embed(self, model: str, texts: list[Any], model_response: Any) -> Any:
+        name = model.split("/", 1)[-1]
+        if name != EMBEDDING_MODEL_NAME:
+            raise BadRequestError(
+                message=f"unknown switchboard embedding model {model!r}",
+                model=model,
+                llm_provider=PROVIDER,
+            )
+        vectors = encode_local([str(t) for t in texts])
+        model_response.data = [
+            {"object": "embedding", "index": i, "embedding": v}
+            for i, v in enumerate(vectors)
+        ]
+        model_response.model = f"{PROVIDER}/{EMBEDDING_MODEL_NAME}"
+        tokens = sum(_tokens(str(t)) for t in texts)
+        model_response.usage = Usage(
+            prompt_tokens=tokens, completion_tokens=0, total_tokens=tokens
+        )
+        return model_response
+
+    def embedding(self, model: str, input: list[Any], *args: Any, **kwargs: Any) -> Any:
+        return self._embed(model, input, kwargs["model_response"])
+
+    async def aembedding(
+        self, model: str, input: list[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        # The encode is CPU-bound and blocking: keep the event loop free.
+        return await asyncio.to_thread(
+            self._embed, model, input, kwargs["model_response"]
+        )
+
+
+def register_providers() -> None:
+    """Add the switchboard provider to litellm once per process."""
+    global _registered
+    if _registered:
+        return
+    with _lock:
+        if _registered:
+            return
+        current = [
+            p for p in (litellm.custom_provider_map or []) if p["provider"] != PROVIDER
+        ]
+        litellm.custom_provider_map = [
+            *current,
+            {"provider": PROVIDER, "custom_handler": SwitchboardProvider()},
+        ]
+        _registered = True

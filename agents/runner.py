@@ -1,0 +1,190 @@
+"""The loop for one message: directory → retrieval → prompt → model → parse (one
+repair retry) → policy → a TurnPlan. Reads through the caller's tenant session;
+writes nothing (app/services/turns.py persists the plan in one transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agents.directory import Directory, load_directory
+from agents.embeddings import embed_texts
+from agents.model import Completion, complete
+from agents.parsing import OutputInvalid, parse_output, repair_messages
+from agents.plan import Proposal, TurnPlan, Usage
+from agents.policy import TenantPolicy, refusal_line, validate
+from agents.prompt import PromptMemory, build_messages
+from agents.retrieval import RetrievalScope, retrieve
+from app.context import Actor
+from app.models import Message
+
+log = logging.getLogger(__name__)
+RETRIEVE_K = 6
+HISTORY = 10
+FAILED_REPLY = (
+    "Sorry, I could not work out what to do with that. Nothing was done; "
+    "please rephrase or contact a manager."
+)
+_QUESTION = re.compile(r"\?\s*$")
+
+
+async def _history(session: AsyncSession, msg: Message) -> list[tuple[str, str]]:
+    rows = (
+        await session.exec(
+            select(Message)
+            .where(
+                Message.conversation_id == msg.conversation_id,
+                col(Message.created_at) < msg.created_at,
+            )
+            .order_by(col(Message.created_at).desc())
+            .limit(HISTORY)
+        )
+    ).all()
+    return [
+        ("assistant" if m.author == "assistant" else "user", m.body)
+        for m in reversed(rows)
+    ]
+
+
+async def _embed_one(text: str) -> list[float] | None:
+    try:
+        return (await embed_texts([text]))[0]
+    except Exception:
+        # Retrieval still works on full text; the answer is worse, not lost.
+        log.warning("query embedding failed; full-text retrieval only", exc_info=True)
+        return None
+
+
+def _usage(c: Completion, purpose: str) -> Usage:
+    return Usage(
+        c.model,
+        c.prompt_tokens,
+        c.completion_tokens,
+        c.cost_usd,
+        c.latency_ms,
+        purpose,
+    )
+
+
+def compose_reply(model_reply: str, proposals: list[Proposal]) -> str:
+    """The model's words plus what did not run and why (the model cannot know)."""
+    lines = [model_reply.strip()] if model_reply.strip() else []
+    lines += [refusal_line(p) for p in proposals if p.decision != "allow"]
+    return "\n".join(line for line in lines if line) or "Done."
+
+
+async def plan_message(
+    session: AsyncSession, actor: Actor, msg: Message, policy_raw: dict[str, object]
+) -> TurnPlan:
+    """Everything the assistant decides for `msg`, sent by `actor`."""
+    directory = await load_directory(session, actor)
+    tz = ZoneInfo(directory.tenant.timezone)
+    now_utc = msg.clock or datetime.now(UTC)
+    now_local = now_utc.astimezone(tz).replace(tzinfo=None)
+
+    scope = RetrievalScope(
+        actor.tenant_id,
+        actor.user_id,
+        actor.role,
+        tuple(t.id for t in directory.teams if directory.sender.id in t.member_ids),
+    )
+    found = await retrieve(
+        session, scope, msg.body, await _embed_one(msg.body), k=RETRIEVE_K
+    )
+    shown = [PromptMemory(f"m{i + 1}", m.text) for i, m in enumerate(found)]
+    messages = build_messages(
+        directory, shown, await _history(session, msg), msg.body, now_local
+    )
+
+    plan = TurnPlan(reply="", retrieved_memory_ids=[str(m.id) for m in found])
+    first = await complete(messages)
+    plan.usage.append(_usage(first, "chat"))
+    try:
+        parsed = parse_output(first.text)
+    except OutputInvalid as exc:
+        log.warning("model output rejected; repairing", extra={"reason": exc.reason})
+        second = await complete(repair_messages(messages, first.text, exc.reason))
+        plan.usage.append(_usage(second, "repair"))
+        try:
+            parsed = parse_output(second.text)
+        except OutputInvalid as exc2:
+            log.warning("model output rejected twice", extra={"reason": exc2.reason})
+            plan.reply = FAILED_REPLY
+            plan.error = f"invalid model output: {exc2.reason}"
+            return plan
+
+    policy = TenantPolicy.from_dict(dict(policy_raw))
+    plan.proposals = [validate(a, directory, now_local, policy) for a in parsed.actions]
+    plan.reply = compose_reply(parsed.reply, plan.proposals)
+    plan.memories = _memories(directory, actor, msg, plan.proposals)
+    await embed_memories(plan.memories)
+    return plan
+
+
+def _memories(
+    directory: Directory, actor: Actor, msg: Message, proposals: list[Proposal]
+) -> list[dict[str, object]]:
+    """What this turn teaches the assistant: the sender's statement (their own
+    scope) and what was created (tenant scope, or the resident's own scope)."""
+    out: list[dict[str, object]] = []
+    private = actor.role == "resident"
+    integration = actor.role == "integration"
+    sender = directory.sender
+    if not _QUESTION.search(msg.body) and len(msg.body.split()) >= 3:
+        out.append(
+            {
+                "scope": "tenant" if integration else "user",
+                "user_id": None if integration else actor.user_id,
+                "text": f"{sender.name} said on {_day(msg)}: {msg.body}"[:2000],
+                "source_type": "message",
+                "source_id": str(msg.id),
+            }
+        )
+    for position, p in enumerate(proposals):
+        if p.decision != "allow" or p.type not in (
+            "create_task",
+            "schedule",
+            "log_service",
+        ):
+            continue
+        text = {
+            "create_task": "Task created for "
+            f"{p.payload.get('assignee_ref') or 'staff'}: {p.payload.get('title')}",
+            "schedule": f"Scheduled: {p.payload.get('message')}",
+            "log_service": f"{p.payload.get('service_name')} was done "
+            f"({sender.name}, {_day(msg)}). {p.payload.get('note') or ''}",
+        }[p.type]
+        out.append(
+            {
+                "scope": "user" if private else "tenant",
+                "user_id": actor.user_id if private else None,
+                "text": text.strip()[:2000],
+                "source_type": "action",
+                "source_id": f"{msg.id}:{position}",
+            }
+        )
+    return out
+
+
+def _day(msg: Message) -> str:
+    return (msg.clock or msg.created_at).strftime("%Y-%m-%d")
+
+
+async def embed_memories(memories: list[dict[str, object]]) -> None:
+    """One batch for all of a turn's new memories; on failure they are stored
+    without embeddings and the sweeper embeds them later."""
+    if not memories:
+        return
+    try:
+        vectors = await embed_texts([str(m["text"]) for m in memories])
+    except Exception:
+        log.warning("memory embedding failed; left for the sweeper", exc_info=True)
+        return
+    for memory, vector in zip(memories, vectors, strict=True):
+        memory["embedding"] = vector

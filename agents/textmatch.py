@@ -1,0 +1,321 @@
+"""Finding the prompt's people, teams, properties, services and memories in text.
+
+Used by the offline model only. Matching is on the names the context lists, so
+nothing outside the sender's directory can ever come out of it (an unknown name
+becomes an unknown reference that the policy refuses).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "to",
+        "from",
+        "in",
+        "into",
+        "on",
+        "onto",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "why",
+        "how",
+        "which",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "must",
+        "anything",
+        "something",
+        "everything",
+        "any",
+        "some",
+        "all",
+        "no",
+        "not",
+        "please",
+        "just",
+        "usually",
+        "know",
+        "tell",
+        "let",
+    }
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_FILLER = re.compile(
+    r"^\s*(heads up|fyi|hi|hello|hey|please|just so you know|note that|"
+    r"quick note|update)\s*[,:!.-]*\s*",
+    re.IGNORECASE,
+)
+_NAME_AFTER = re.compile(
+    r"\b(?:residents?|tenants?|people|everyone|everybody)\s+(?:of|at|in)\s+"
+    r"(?:the\s+)?(?P<name>[A-Z0-9][\w'-]*(?:\s+[A-Z0-9][\w'-]*)*)"
+)
+_RESIDENTS = re.compile(r"\b(residents?|tenants?|neighbou?rs)\b", re.IGNORECASE)
+_ROLE_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\b(managers?|management)\b", re.I), ("role:manager",)),
+    (re.compile(r"\b(admins?|administrators?)\b", re.I), ("role:admin",)),
+    (re.compile(r"\b(employees?|staff|crew)\b", re.I), ("role:employee",)),
+)
+
+
+def stem(word: str) -> str:
+    """A crude stem: enough to match delivery/delivers, enter/entering."""
+    word = word.lower()
+    if len(word) > 5:
+        return word[:5]
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63] or "unknown"
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    phrase = phrase.strip().lower()
+    return (
+        bool(phrase)
+        and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text.lower())
+        is not None
+    )
+
+
+def first_clause(text: str) -> str:
+    clause = re.split(r"(?<=[.!?;])\s+|,\s*(?:please|and|so|but)\b", text.strip())[0]
+    return clause.strip(" .!?;,")
+
+
+def clean_sentence(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    return text[:1].upper() + text[1:] if text else text
+
+
+def title_of(text: str) -> str:
+    title = _FILLER.sub("", text.strip()).strip(" .!?;,")
+    title = clean_sentence(title) or "Request"
+    return title if len(title) <= 120 else title[:117].rstrip() + "..."
+
+
+def human_time(iso: str) -> str:
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return at.strftime("%a %d %b at %H:%M")
+
+
+class Context:
+    """The prompt's <context> block with lookups over it."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.sender: dict[str, Any] = data.get("sender") or {}
+        self.people: list[dict[str, Any]] = data.get("people") or []
+        self.teams: list[dict[str, Any]] = data.get("teams") or []
+        self.properties: list[dict[str, Any]] = data.get("properties") or []
+        self.memories: list[dict[str, Any]] = data.get("memories") or []
+        self.roles: list[str] = data.get("roles") or []
+
+    # --------------------------------------------------------------- who / where
+
+    def named_people(self, text: str) -> list[str]:
+        refs = []
+        for p in self.people:
+            if p["ref"] == self.sender.get("ref"):
+                continue
+            handle = p["ref"].split(":", 1)[1]
+            name = p.get("name", "")
+            first = name.split()[0] if name else ""
+            # A first name alone counts unless a capitalised word follows it that
+            # is not this person's surname ("Maple" in "Maple Court").
+            first_alone = bool(first) and re.search(
+                rf"(?<![\w-]){re.escape(first)}(?![\w-])(?!\s+[A-Z])", text
+            )
+            if (
+                _has_phrase(text, name)
+                or first_alone
+                or re.search(rf"(?<![\w-]){re.escape(handle)}(?![\w-])", text)
+            ):
+                refs.append(p["ref"])
+        return refs
+
+    def named_teams(self, text: str) -> list[str]:
+        refs = []
+        for t in self.teams:
+            slug = t["ref"].split(":", 1)[1]
+            names = {t.get("name", ""), slug, slug.replace("-", " ")}
+            if any(_has_phrase(text, n) for n in names if n):
+                refs.append(t["ref"])
+        return refs
+
+    def team_like(self, fragment: str) -> str | None:
+        for t in self.teams:
+            if fragment in t["ref"] or fragment in t.get("name", "").lower():
+                return str(t["ref"])
+        return None
+
+    def sender_teams(self) -> list[str]:
+        return list(self.sender.get("teams") or [])
+
+    def sender_place(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.sender.get("property"):
+            out["property"] = self.sender["property"].split(":", 1)[1]
+        if self.sender.get("unit"):
+            out["unit"] = self.sender["unit"]
+        return out
+
+    def mentioned_property(self, text: str) -> dict[str, Any] | None:
+        for p in self.properties:
+            slug = p["ref"].split(":", 1)[1]
+            street = (p.get("address") or "").split(",")[0]
+            if any(
+                _has_phrase(text, n) for n in (p.get("name", ""), slug, street) if n
+            ):
+                return p
+        return None
+
+    def audience(self, phrase: str, whole_text: str) -> list[str]:
+        """Refs for an audience phrase ("the kitchen team", "every resident of X")."""
+        if re.fullmatch(r"\s*(me|myself|us)\s*", phrase, re.IGNORECASE):
+            return []
+        refs: list[str] = []
+        if _RESIDENTS.search(phrase):
+            named = _NAME_AFTER.search(phrase)
+            prop = self.mentioned_property(phrase) or (
+                None if named else self.mentioned_property(whole_text)
+            )
+            if prop is not None:
+                refs.append(prop["ref"])
+            elif named:
+                # A place we do not know: keep it, so the refusal can say so.
+                refs.append(f"property:{slugify(named.group('name'))}")
+            elif self.sender.get("property"):
+                refs.append(self.sender["property"])
+            else:
+                refs.append("role:resident")
+        refs += self.named_teams(phrase)
+        for pattern, role_refs in _ROLE_WORDS:
+            if pattern.search(phrase) and not self.named_teams(phrase):
+                refs += list(role_refs)
+        refs += self.named_people(phrase)
+        if not refs:
+            word = re.match(r"\s*(?:the\s+)?([A-Za-z][\w-]*)", phrase)
+            if word and word.group(1)[0].isupper():
+                refs.append(f"user:{slugify(word.group(1))}")
+        return list(dict.fromkeys(refs))
+
+    def names(self, refs: list[str]) -> str:
+        labels = []
+        for ref in refs:
+            label = ref
+            for item in (*self.people, *self.teams, *self.properties):
+                if item.get("ref") == ref:
+                    label = item.get("name", ref)
+                    if ref.startswith("property:"):
+                        label = f"the residents of {label}"
+            if ref.startswith("role:"):
+                label = ref.split(":", 1)[1] + "s"
+            labels.append(label)
+        if len(labels) <= 1:
+            return "".join(labels) or "nobody"
+        return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+    # --------------------------------------------------------------- services
+
+    def match_service(self, text: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The property service the text names best (word overlap), if any."""
+        words = content_stems(text)
+        mentioned = self.mentioned_property(text)
+        best: tuple[int, dict[str, Any], dict[str, Any]] | None = None
+        for prop in self.properties:
+            if mentioned is not None and prop is not mentioned:
+                continue
+            for service in prop.get("services") or []:
+                overlap = len(words & content_stems(service["name"]))
+                if overlap and (best is None or overlap > best[0]):
+                    best = (overlap, prop, service)
+        return (best[1], best[2]) if best else None
+
+    # --------------------------------------------------------------- memories
+
+    def relevant_facts(self, question: str, limit: int = 3) -> list[str]:
+        """Memories (and services) sharing words with the question, best first."""
+        words = content_stems(question)
+        candidates: list[str] = [m["text"] for m in self.memories]
+        for prop in self.properties:
+            for s in prop.get("services") or []:
+                candidates.append(f"{s['name']} at {prop['name']}: {s['when']}.")
+        scored = []
+        for rank, fact in enumerate(candidates):
+            overlap = len(words & content_stems(fact))
+            if overlap:
+                scored.append((overlap, -rank, fact))
+        if not scored:
+            return []
+        scored.sort(reverse=True)
+        top = scored[0][0]
+        return [f for score, _, f in scored[:limit] if score * 2 >= top]

@@ -1,0 +1,345 @@
+"""One assistant turn: a committed message becomes a reply and validated actions.
+
+    claim the message → budget check → agents.runner.plan (retrieval, model,
+    validation) → one transaction: run record, proposed actions, approvals,
+    execution, reply, usage, memories, status done → live events, reminders
+
+Idempotent: a message already `done` is skipped; everything written carries a unique
+key (run per message, action per position, rows per action, notification per
+cause and recipient, reply per message), so a job that runs twice, or resumes after
+a crash, writes one set of results.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agents.plan import Proposal, TurnPlan
+from app.context import Actor
+from app.db import platform_session, tenant_session
+from app.logs import log_context
+from app.models import (
+    ActionStatus,
+    AssistantRun,
+    LlmUsage,
+    Message,
+    MessageStatus,
+    ProposedAction,
+    Tenant,
+    User,
+    utcnow,
+)
+from app.services import audit
+from app.services.approvals import request_approval
+from app.services.delivery import LiveEvent, notify_users, publish
+from app.services.execution import ExecutionResult, execute_action, payload_hash
+from jobs.queue import enqueue_reminders
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class TurnOutcome:
+    status: str
+    events: list[LiveEvent] = field(default_factory=list)
+    schedules: list[tuple[uuid.UUID, datetime]] = field(default_factory=list)
+
+
+def month_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def tokens_used_this_month(session: AsyncSession) -> int:
+    total = (
+        await session.exec(
+            select(
+                func.coalesce(
+                    func.sum(LlmUsage.prompt_tokens + LlmUsage.completion_tokens), 0
+                )
+            ).where(col(LlmUsage.created_at) >= month_start(utcnow()))
+        )
+    ).one()
+    return int(total)
+
+
+async def _claim(tenant_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
+    """Mark the message processing; None when there is nothing (more) to do."""
+    async with tenant_session(tenant_id) as s:
+        msg = (
+            await s.exec(
+                select(Message).where(Message.id == message_id).with_for_update()
+            )
+        ).first()
+        if msg is None or msg.author not in ("user", "event"):
+            return None
+        if msg.status in (MessageStatus.done.value, MessageStatus.failed.value):
+            return None
+        msg.attempts += 1
+        msg.updated_at = utcnow()
+        if msg.attempts > MAX_ATTEMPTS:
+            msg.status = MessageStatus.failed.value
+            msg.error = "gave up after repeated failures"
+            await _write_reply(
+                s, msg, "Sorry, I could not process this message. Please try again."
+            )
+            return None
+        msg.status = MessageStatus.processing.value
+        return msg
+
+
+async def _write_reply(session: AsyncSession, msg: Message, text: str) -> None:
+    stmt = (
+        insert(Message)
+        .values(
+            tenant_id=msg.tenant_id,
+            id=uuid.uuid4(),
+            conversation_id=msg.conversation_id,
+            sender_user_id=None,
+            sender_key="assistant",
+            author="assistant",
+            client_message_id=f"reply:{msg.id}",
+            body=text[:4000] or "…",
+            source="assistant",
+            status=MessageStatus.done.value,
+            reply_to_id=msg.id,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "sender_key", "client_message_id"]
+        )
+    )
+    await session.execute(stmt)
+
+
+async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
+    """Run the assistant turn for one message. Returns the outcome's status."""
+    with log_context(tenant_id=tenant_id, message_id=message_id):
+        msg = await _claim(tenant_id, message_id)
+        if msg is None:
+            return "skipped"
+        async with platform_session() as ps:
+            tenant = await ps.get(Tenant, tenant_id)
+        assert tenant is not None
+        try:
+            outcome = await _run(tenant, msg)
+        except Exception:
+            log.exception("assistant turn failed; will retry")
+            async with tenant_session(tenant_id) as s:
+                row = await s.get(Message, (tenant_id, message_id))
+                if row is not None and row.status == MessageStatus.processing.value:
+                    row.status = MessageStatus.queued.value
+                    row.updated_at = utcnow()
+            raise
+        await publish(tenant_id, outcome.events)
+        await enqueue_reminders(tenant_id, outcome.schedules)
+        log.info("turn done", extra={"outcome": outcome.status})
+        return outcome.status
+
+
+async def _run(tenant: Tenant, msg: Message) -> TurnOutcome:
+    async with tenant_session(tenant.id) as s:
+        sender = (
+            await s.get(User, (tenant.id, msg.sender_user_id))
+            if (msg.sender_user_id)
+            else None
+        )
+        if await tokens_used_this_month(s) >= tenant.monthly_token_budget:
+            return await _budget_stop(s, tenant, msg)
+        actor = _actor_for(tenant.id, sender)
+        plan = await plan_turn(s, tenant, actor, msg)
+    return await _persist(tenant, msg, actor, plan)
+
+
+def _actor_for(tenant_id: uuid.UUID, sender: User | None) -> Actor:
+    if sender is None or sender.disabled:
+        # Integrations (and disabled users) act with the least staff power.
+        return Actor(tenant_id, uuid.UUID(int=0), "integration")
+    return Actor(tenant_id, sender.id, sender.role)
+
+
+async def plan_turn(
+    session: AsyncSession, tenant: Tenant, actor: Actor, msg: Message
+) -> TurnPlan:
+    from agents.runner import plan_message
+
+    return await plan_message(session, actor, msg, dict(tenant.policy or {}))
+
+
+async def _budget_stop(s: AsyncSession, tenant: Tenant, msg: Message) -> TurnOutcome:
+    """Past the monthly budget: tell the user and the admins, spend nothing."""
+    month = month_start(utcnow()).strftime("%Y-%m")
+    admins = (await s.exec(select(User.id).where(User.role == "admin"))).all()
+    events = await notify_users(
+        s,
+        tenant.id,
+        admins,
+        kind="system",
+        title="Assistant budget reached",
+        body=f"{tenant.name} used its monthly token budget; the assistant is paused.",
+        dedupe_key=f"budget:{month}",
+    )
+    await _write_reply(
+        s,
+        msg,
+        "Your organisation has used this month's assistant budget, so I can't "
+        "process requests right now. An admin has been told.",
+    )
+    msg.status = MessageStatus.done.value
+    msg.error = "budget_exceeded"
+    msg.updated_at = utcnow()
+    s.add(msg)
+    audit.record(s, tenant.id, "system", "budget.exceeded", f"message:{msg.id}")
+    return TurnOutcome("budget_exceeded", events)
+
+
+async def _persist(
+    tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan
+) -> TurnOutcome:
+    outcome = TurnOutcome("done")
+    sender_id = msg.sender_user_id
+    async with tenant_session(tenant.id) as s:
+        row = (
+            await s.exec(select(Message).where(Message.id == msg.id).with_for_update())
+        ).one()
+        if row.status == MessageStatus.done.value:
+            return TurnOutcome("skipped")  # another run finished first
+        run_stmt = (
+            insert(AssistantRun)
+            .values(
+                tenant_id=tenant.id,
+                id=uuid.uuid4(),
+                message_id=msg.id,
+                retrieved_memory_ids=plan.retrieved_memory_ids,
+                model=(plan.usage[-1].model if plan.usage else "")[:120],
+                prompt_tokens=sum(u.prompt_tokens for u in plan.usage),
+                completion_tokens=sum(u.completion_tokens for u in plan.usage),
+                cost_usd=sum(u.cost_usd for u in plan.usage),
+                latency_ms=sum(u.latency_ms for u in plan.usage),
+                reply=plan.reply[:4000],
+                status="error" if plan.error else "ok",
+                error=(plan.error or None) and plan.error[:2000],
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "message_id"])
+        )
+        await s.execute(run_stmt)
+        for u in plan.usage:
+            s.add(
+                LlmUsage(
+                    tenant_id=tenant.id,
+                    message_id=msg.id,
+                    purpose=u.purpose,
+                    model=u.model[:120],
+                    prompt_tokens=u.prompt_tokens,
+                    completion_tokens=u.completion_tokens,
+                    cost_usd=u.cost_usd,
+                    latency_ms=u.latency_ms,
+                )
+            )
+        dedupe = f"msg:{msg.id}"
+        for position, proposal in enumerate(plan.proposals):
+            action = await _proposed_action(s, tenant.id, msg, position, proposal)
+            if action.status != "new":
+                continue  # handled by an earlier run of this job
+            verdict = {"decision": proposal.decision, "reason": proposal.reason}
+            action.verdict = verdict
+            if proposal.decision == "deny":
+                action.status = ActionStatus.rejected.value
+            elif proposal.decision == "needs_approval":
+                action.status = ActionStatus.pending_approval.value
+                await s.flush()
+                requested = await request_approval(
+                    s,
+                    action,
+                    proposal.required_role or "manager",
+                    proposal.summary or proposal.type,
+                    msg.id,
+                )
+                outcome.events += requested.events
+            else:
+                result: ExecutionResult = await execute_action(
+                    s,
+                    action,
+                    sender_id=sender_id,
+                    dedupe_key=dedupe,
+                    message_id=msg.id,
+                )
+                outcome.events += result.events
+                outcome.schedules += result.schedules
+            s.add(action)
+            audit.record(
+                s,
+                tenant.id,
+                "assistant",
+                f"action.{action.status}",
+                f"action:{action.id}",
+                {"type": action.type, **verdict},
+            )
+        await _remember(s, tenant.id, plan)
+        await _write_reply(s, row, plan.reply)
+        if sender_id is not None:
+            outcome.events.append(
+                LiveEvent(
+                    sender_id,
+                    "reply",
+                    None,
+                    "Assistant replied",
+                    {"message_id": str(msg.id)},
+                )
+            )
+        row.status = MessageStatus.done.value
+        row.error = plan.error
+        row.updated_at = utcnow()
+        s.add(row)
+    return outcome
+
+
+async def _proposed_action(
+    s: AsyncSession,
+    tenant_id: uuid.UUID,
+    msg: Message,
+    position: int,
+    proposal: Proposal,
+) -> ProposedAction:
+    """Insert the action at (message, position) once; an existing row is returned
+    with its status, a new one with status "new"."""
+    existing = (
+        await s.exec(
+            select(ProposedAction).where(
+                ProposedAction.message_id == msg.id,
+                ProposedAction.position == position,
+            )
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    action = ProposedAction(
+        tenant_id=tenant_id,
+        message_id=msg.id,
+        position=position,
+        type=proposal.type[:40],
+        payload=proposal.payload,
+        payload_hash=payload_hash(proposal.payload),
+        requested_by=msg.sender_user_id,
+        status="new",
+    )
+    s.add(action)
+    await s.flush()
+    return action
+
+
+async def _remember(s: AsyncSession, tenant_id: uuid.UUID, plan: TurnPlan) -> None:
+    from agents.retrieval import remember
+
+    for m in plan.memories:
+        await remember(s, tenant_id=tenant_id, **m)
