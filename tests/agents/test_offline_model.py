@@ -1,0 +1,144 @@
+"""The offline model reads only the prompt and extracts intent, people and times.
+
+Phrasings differ from the scenario files on purpose: the model must not depend on
+the exact wording of any scenario.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from agents.offline_model import answer
+from agents.prompt import PromptMemory, build_messages
+from tests.agents.yaml_directory import directory_for, memories_for
+
+NOW = datetime(2026, 3, 2, 9, 0)  # a Monday
+
+
+def ask(tenant: str, handle: str, text: str, memories: list[str] | None = None) -> Any:
+    d = directory_for(tenant, handle)
+    mems = memories if memories is not None else memories_for(tenant, handle)
+    shown = [PromptMemory(f"m{i + 1}", t) for i, t in enumerate(mems)]
+    return json.loads(answer(build_messages(d, shown, [], text, NOW)))
+
+
+def types(out: Any) -> list[str]:
+    return [a["type"] for a in out["actions"]]
+
+
+def test_relay_with_time_becomes_schedule_for_the_team() -> None:
+    out = ask(
+        "harbor-bistro",
+        "maya",
+        "Please remind the front of house to restock napkins tomorrow at 5:30pm",
+    )
+    (action,) = out["actions"]
+    assert action["type"] == "schedule"
+    assert action["audience"] == ["team:front-of-house"]
+    assert action["start"] == "2026-03-03T17:30"
+    assert "napkins" in action["title"].lower()
+
+
+def test_relay_without_clock_time_is_a_notification_to_the_person() -> None:
+    out = ask("maple-court", "dana", "Tell Grace that the lobby needs a mop.")
+    (action,) = out["actions"]
+    assert action == {
+        "type": "notify",
+        "recipients": ["user:grace"],
+        "message": "The lobby needs a mop.",
+    }
+
+
+def test_resident_problem_becomes_task_and_notification_for_maintenance() -> None:
+    out = ask("maple-court", "alice", "The bathroom light in my flat is broken")
+    assert types(out) == ["create_task", "notify"]
+    task = out["actions"][0]
+    assert task["assignee"] == "team:maintenance"
+    assert (task["property"], task["unit"]) == ("maple-court-12", "2A")
+    assert out["actions"][1]["recipients"] == ["team:maintenance"]
+
+
+def test_resident_emergency_also_alerts_managers() -> None:
+    out = ask("maple-court", "ben", "I can smell gas in the kitchen, smoke everywhere")
+    notify = out["actions"][-1]
+    assert notify["recipients"] == ["team:maintenance", "role:manager"]
+    assert out["actions"][0]["priority"] == "urgent"
+
+
+def test_employee_report_without_time_goes_to_managers_only() -> None:
+    out = ask("harbor-bistro", "sam", "The dishwasher is making a weird noise again.")
+    assert out["actions"] == [
+        {
+            "type": "notify",
+            "recipients": ["role:manager"],
+            "message": "Sam Okafor: The dishwasher is making a weird noise again.",
+        }
+    ]
+
+
+def test_employee_report_with_time_adds_a_task_for_their_team() -> None:
+    out = ask("harbor-bistro", "sam", "FYI the fish supplier comes Thursday at 6am")
+    task = out["actions"][0]
+    assert task["type"] == "create_task"
+    assert task["assignee"] == "team:kitchen"
+    assert task["due"] == "2026-03-05T06:00"
+
+
+def test_completed_service_is_logged_against_the_named_property() -> None:
+    out = ask("maple-court", "omar", "Completed the garden maintenance at Elm House")
+    assert out["actions"][0] == {
+        "type": "log_service",
+        "property": "elm-house-3",
+        "service": "Garden maintenance",
+        "note": "Completed the garden maintenance at Elm House",
+    }
+
+
+def test_cancel_names_the_service() -> None:
+    out = ask("maple-court", "grace", "Please cancel trash pickup at Maple Court")
+    assert out["actions"][0]["type"] == "cancel_service"
+    assert out["actions"][0]["service"] == "Trash pickup"
+
+
+def test_question_is_answered_from_memories_without_actions() -> None:
+    out = ask("harbor-bistro", "luis", "What temperature should the walk-in be?")
+    assert out["actions"] == []
+    assert "4°C" in out["reply"]
+
+
+def test_question_with_nothing_relevant_says_so() -> None:
+    out = ask("harbor-bistro", "luis", "Who won the football yesterday?", memories=[])
+    assert out["actions"] == []
+    assert "don't know" in out["reply"]
+
+
+def test_unknown_person_stays_an_unknown_reference() -> None:
+    # The policy refuses it with a reason; the model must not guess someone else.
+    out = ask("riverside-lofts", "rita", "Tell Zoe the boiler is fixed")
+    assert out["actions"][0]["recipients"] == ["user:zoe"]
+
+
+def test_resident_directory_hides_neighbours() -> None:
+    # Alice is Ben's neighbour: absent from his prompt, so the best the model can
+    # do is an unknown reference, which the policy refuses.
+    d = directory_for("maple-court", "ben")
+    prompt = build_messages(d, [], [], "Tell Alice her package is here", NOW)
+    assert "Alice Moreau" not in prompt[0]["content"]
+    assert "elm-house-3" not in prompt[0]["content"]
+    out = ask("maple-court", "ben", "Tell Alice her package is at my door")
+    assert out["actions"][0]["recipients"] == ["user:alice"]
+    assert d.person("alice") is None
+
+
+@pytest.mark.parametrize("text", ["hi", "Thanks!", "ok"])
+def test_small_talk_proposes_nothing(text: str) -> None:
+    assert ask("harbor-bistro", "luis", text)["actions"] == []
+
+
+def test_garbled_prompt_still_answers_json() -> None:
+    out = json.loads(answer([{"role": "user", "content": "hello"}]))
+    assert out == {"reply": "I could not read my instructions.", "actions": []}
