@@ -1,0 +1,292 @@
+"""Scoped hybrid retrieval over memories: vector + full text, fused with RRF.
+
+Correctness under the tenant filter is the point of this module. pgvector applies
+the WHERE clause *after* the HNSW index scan, so the naive
+`WHERE tenant_id = X ORDER BY embedding <=> q LIMIT k` returns too few rows (or the
+wrong ones) once a tenant is a small slice of the table. Two strategies:
+
+- small scopes (the common case: a few hundred memories per user): an exact scan.
+  The scope's rows are first collected in a MATERIALIZED CTE, which the planner
+  cannot push an index scan through, so the plan is exact whatever the parameter
+  values and whether or not the statement was prepared with a generic plan (the
+  psycopg prepared-statement trap: after 5 executions PostgreSQL may switch to a
+  generic plan in which a bind-parameter tenant filter no longer steers the planner
+  away from HNSW).
+- large scopes: the HNSW index with `hnsw.iterative_scan = relaxed_order`, which
+  keeps scanning the graph until enough rows pass the filter, then an outer ORDER BY
+  restores exact order among the candidates.
+
+The mode is chosen by counting the scope first (a cheap btree count on
+ix_memories_scope); tests can force either mode.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import text as sql
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models import EMBEDDING_DIM, MemoryScope
+
+# Above this many embedded memories in a scope, use the iterative HNSW scan. An
+# exact scan of 20k 384-d vectors costs ~10-20 ms; beyond that HNSW wins.
+EXACT_SCAN_MAX_ROWS = 20_000
+HNSW_EF_SEARCH = 200
+RRF_K = 60  # the constant from the RRF paper; damps the weight of the top ranks
+CANDIDATES_PER_LIST = 4  # fetch k * this from each ranker before fusing
+
+Mode = Literal["auto", "exact", "hnsw"]
+
+
+class ScopeError(ValueError):
+    """Retrieval was called without a tenant and a user: refuse, never widen."""
+
+
+@dataclass(frozen=True)
+class RetrievalScope:
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    team_ids: tuple[uuid.UUID, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tenant_id, uuid.UUID) or not isinstance(
+            self.user_id, uuid.UUID
+        ):
+            raise ScopeError("retrieval needs a tenant and a user")
+        if not self.role:
+            raise ScopeError("retrieval needs the user's role")
+
+    @property
+    def visible_team_ids(self) -> list[uuid.UUID]:
+        # Residents never see team memories, even if someone put them on a team.
+        return [] if self.role == "resident" else list(self.team_ids)
+
+
+@dataclass(frozen=True)
+class RetrievedMemory:
+    id: uuid.UUID
+    text: str
+    scope: str
+    score: float
+
+
+# The scope predicate, shared by every query. `:team_ids` is a uuid[]; an empty
+# array simply matches no team memory.
+_SCOPE_SQL = """
+    m.tenant_id = :tenant_id
+    AND (
+        m.scope = 'tenant'
+        OR (m.scope = 'team' AND m.team_id = ANY(CAST(:team_ids AS uuid[])))
+        OR (m.scope = 'user' AND m.user_id = :user_id)
+    )
+"""
+
+_COUNT_SQL = sql(
+    f"SELECT count(*) FROM memories m WHERE {_SCOPE_SQL} AND m.embedding IS NOT NULL"
+)
+
+_EXACT_SQL = sql(f"""
+    WITH scoped AS MATERIALIZED (
+        SELECT m.id, m.embedding FROM memories m
+        WHERE {_SCOPE_SQL} AND m.embedding IS NOT NULL
+    )
+    SELECT id, embedding <=> CAST(:q AS vector) AS distance
+    FROM scoped ORDER BY distance LIMIT :n
+""")
+
+_HNSW_SQL = sql(f"""
+    SELECT id, distance FROM (
+        SELECT m.id, m.embedding <=> CAST(:q AS vector) AS distance
+        FROM memories m
+        WHERE {_SCOPE_SQL} AND m.embedding IS NOT NULL
+        ORDER BY m.embedding <=> CAST(:q AS vector)
+        LIMIT :n
+    ) c ORDER BY distance
+""")
+
+_TEXT_SQL = sql(f"""
+    SELECT m.id, ts_rank_cd(m.tsv, query) AS rank
+    FROM memories m, to_tsquery('english', :tsq) query
+    WHERE {_SCOPE_SQL} AND m.tsv @@ query
+    ORDER BY rank DESC, m.created_at DESC
+    LIMIT :n
+""")
+
+_FETCH_SQL = sql("""
+    SELECT id, text, scope FROM memories
+    WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))
+""")
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def text_query(query_text: str) -> str | None:
+    """An OR query over the message's words (plain text in, safe tsquery out).
+
+    websearch_to_tsquery ANDs every word, so "when does the delivery usually come"
+    would need all of them in one memory; OR plus ts_rank_cd ranking is what a
+    question needs. Only [a-z0-9] words reach to_tsquery, so no syntax injection;
+    to_tsquery drops English stop words itself.
+    """
+    words = list(dict.fromkeys(_WORD.findall(query_text.lower())))[:32]
+    return " | ".join(words) if words else None
+
+
+def vector_literal(embedding: list[float]) -> str:
+    if len(embedding) != EMBEDDING_DIM:
+        raise ValueError(f"expected {EMBEDDING_DIM} dimensions, got {len(embedding)}")
+    return "[" + ",".join(f"{float(x):.7g}" for x in embedding) + "]"
+
+
+def _params(scope: RetrievalScope) -> dict[str, Any]:
+    return {
+        "tenant_id": scope.tenant_id,
+        "user_id": scope.user_id,
+        "team_ids": [str(t) for t in scope.visible_team_ids],
+    }
+
+
+async def vector_candidates(
+    session: AsyncSession,
+    scope: RetrievalScope,
+    embedding: list[float],
+    n: int,
+    mode: Mode = "auto",
+) -> list[tuple[uuid.UUID, float]]:
+    """The n nearest memories inside the scope (id, cosine distance)."""
+    params = {**_params(scope), "q": vector_literal(embedding), "n": n}
+    if mode == "auto":
+        count = (await session.execute(_COUNT_SQL, _params(scope))).scalar_one()
+        mode = "exact" if count <= EXACT_SCAN_MAX_ROWS else "hnsw"
+    if mode == "exact":
+        rows = (await session.execute(_EXACT_SQL, params)).all()
+    else:
+        # Transaction-local: the next transaction on this pooled connection gets
+        # the defaults back.
+        await session.execute(
+            sql("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        )
+        await session.execute(
+            sql("SELECT set_config('hnsw.ef_search', :ef, true)"),
+            {"ef": str(max(HNSW_EF_SEARCH, n))},
+        )
+        rows = (await session.execute(_HNSW_SQL, params)).all()
+    return [(r[0], float(r[1])) for r in rows]
+
+
+async def text_candidates(
+    session: AsyncSession, scope: RetrievalScope, query_text: str, n: int
+) -> list[tuple[uuid.UUID, float]]:
+    tsq = text_query(query_text)
+    if tsq is None:
+        return []
+    rows = (
+        await session.execute(_TEXT_SQL, {**_params(scope), "tsq": tsq, "n": n})
+    ).all()
+    return [(r[0], float(r[1])) for r in rows]
+
+
+def rrf(*rankings: list[uuid.UUID], k: int = RRF_K) -> dict[uuid.UUID, float]:
+    """Reciprocal rank fusion: sum of 1 / (k + rank) over the lists."""
+    scores: dict[uuid.UUID, float] = {}
+    for ranking in rankings:
+        for rank, mid in enumerate(ranking, start=1):
+            scores[mid] = scores.get(mid, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+async def retrieve(
+    session: AsyncSession,
+    scope: RetrievalScope,
+    query_text: str,
+    query_embedding: list[float] | None,
+    k: int = 8,
+    *,
+    mode: Mode = "auto",
+) -> list[RetrievedMemory]:
+    """The k memories most relevant to the query that this user may see."""
+    if not isinstance(scope, RetrievalScope):
+        raise ScopeError("retrieval needs a RetrievalScope")
+    n = max(k * CANDIDATES_PER_LIST, k)
+    vec: list[uuid.UUID] = []
+    if query_embedding is not None:
+        hits = await vector_candidates(session, scope, query_embedding, n, mode)
+        vec = [i for i, _ in hits]
+    txt = [i for i, _ in await text_candidates(session, scope, query_text, n)]
+    fused = sorted(rrf(vec, txt).items(), key=lambda kv: (-kv[1], str(kv[0])))[:k]
+    if not fused:
+        return []
+    rows = (
+        await session.execute(
+            _FETCH_SQL,
+            {"tenant_id": scope.tenant_id, "ids": [str(i) for i, _ in fused]},
+        )
+    ).all()
+    by_id = {r[0]: r for r in rows}
+    return [
+        RetrievedMemory(mid, by_id[mid][1], by_id[mid][2], score)
+        for mid, score in fused
+        if mid in by_id
+    ]
+
+
+async def remember(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    scope: MemoryScope | str,
+    text: str,
+    source_type: str,
+    source_id: str,
+    team_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    embedding: list[float] | None = None,
+) -> uuid.UUID:
+    """Store a memory once per (tenant, source_type, source_id); returns its id."""
+    scope_s = MemoryScope(scope).value
+    if scope_s == "team" and team_id is None:
+        raise ValueError("a team memory needs team_id")
+    if scope_s == "user" and user_id is None:
+        raise ValueError("a user memory needs user_id")
+    if not text.strip():
+        raise ValueError("a memory needs text")
+    params = {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "scope": scope_s,
+        "team_id": team_id if scope_s == "team" else None,
+        "user_id": user_id if scope_s == "user" else None,
+        "text": text.strip(),
+        "source_type": source_type,
+        "source_id": source_id,
+        "embedding": vector_literal(embedding) if embedding is not None else None,
+    }
+    inserted = (
+        await session.execute(
+            sql("""
+                INSERT INTO memories (tenant_id, id, scope, team_id, user_id, text,
+                                      source_type, source_id, embedding, created_at)
+                VALUES (:tenant_id, :id, :scope, :team_id, :user_id, :text,
+                        :source_type, :source_id, CAST(:embedding AS vector), now())
+                ON CONFLICT (tenant_id, source_type, source_id) DO NOTHING
+                RETURNING id
+            """),
+            params,
+        )
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return uuid.UUID(str(inserted))
+    existing = (
+        await session.execute(
+            sql(
+                "SELECT id FROM memories WHERE tenant_id = :t "
+                "AND source_type = :st AND source_id = :si"
+            ),
+            {"t": tenant_id, "st": source_type, "si": source_id},
+        )
+    ).scalar_one()
+    return uuid.UUID(str(existing))

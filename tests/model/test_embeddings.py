@@ -1,0 +1,100 @@
+"""agents.embeddings.embed_texts with a hosted-style model behind a real HTTP API."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from agents.embeddings import BATCH_SIZE, embed_texts
+from app.settings import get_settings
+from tests.model.conftest import LoopbackLLM, Reply, embedding_body
+
+EMBEDDINGS = "/v1/embeddings"
+
+
+def vector_for(text: str, dim: int = 384) -> list[float]:
+    """A deterministic unit vector per text, so order mix-ups are visible."""
+    rng = random.Random(hashlib.sha256(text.encode()).digest())
+    v = [rng.gauss(0.0, 1.0) for _ in range(dim)]
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v]
+
+
+def echo(dim: int, *, reverse: bool = False) -> Callable[[dict[str, Any]], Any]:
+    """An embeddings endpoint: one vector per input, in the requested encoding."""
+
+    def answer(request: dict[str, Any]) -> dict[str, Any]:
+        inputs = request["input"]
+        body = embedding_body(
+            [vector_for(t, dim) for t in inputs], request.get("encoding_format")
+        )
+        if reverse:  # the API promises `index`, not order
+            body["data"].reverse()
+        return body
+
+    return answer
+
+
+@pytest.fixture
+def hosted_embeddings(
+    hosted_settings: LoopbackLLM, monkeypatch: pytest.MonkeyPatch
+) -> LoopbackLLM:
+    monkeypatch.setenv("EMBEDDING_MODEL", "openai/text-embedding-3-small")
+    get_settings.cache_clear()
+    return hosted_settings
+
+
+async def test_embed_texts_hosted_model(hosted_embeddings: LoopbackLLM) -> None:
+    texts = ["The fridge stays below 4°C.", "Deliveries come on Thursday."]
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(384)))
+
+    got = await embed_texts(texts)
+
+    [request] = hosted_embeddings.received(EMBEDDINGS)
+    assert request.body["model"] == "text-embedding-3-small"
+    assert request.body["input"] == texts
+    assert request.headers["authorization"] == "Bearer sk-loopback-test"
+    assert [len(v) for v in got] == [384, 384]
+    for text, have in zip(texts, got, strict=True):
+        assert have == pytest.approx(vector_for(text), abs=1e-6)
+
+
+async def test_embed_texts_hosted_batches_keep_order(
+    hosted_embeddings: LoopbackLLM,
+) -> None:
+    texts = [f"memory number {i}" for i in range(BATCH_SIZE + 5)]
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(384, reverse=True)))
+
+    got = await embed_texts(texts)
+
+    sizes = [len(r.body["input"]) for r in hosted_embeddings.received(EMBEDDINGS)]
+    assert sizes == [BATCH_SIZE, 5]
+    assert len(got) == len(texts)
+    for text, have in zip(texts, got, strict=True):
+        assert have == pytest.approx(vector_for(text), abs=1e-6)
+
+
+async def test_embed_texts_dimension_mismatch(hosted_embeddings: LoopbackLLM) -> None:
+    # text-embedding-3-small answers 1536 dimensions unless asked for fewer: the
+    # database column is vector(384), so this must fail loudly, not store garbage.
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(1536)))
+
+    with pytest.raises(ValueError) as caught:
+        await embed_texts(["The water shut-off valve is in room B2."])
+
+    assert str(caught.value) == (
+        "openai/text-embedding-3-small returned 1536 dimensions, "
+        "the database expects 384"
+    )
+
+
+async def test_embed_texts_empty_input_makes_no_request(
+    hosted_embeddings: LoopbackLLM,
+) -> None:
+    assert await embed_texts([]) == []
+    assert hosted_embeddings.received(EMBEDDINGS) == []
