@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -360,24 +359,6 @@ async def run_scenario(scenario: dict[str, Any], run_id: str) -> Result:
     return Result(sid, failures, time.perf_counter() - started)
 
 
-@contextlib.asynccontextmanager
-async def running_worker() -> AsyncIterator[None]:
-    """An arq worker in this process, on the real queue."""
-    from arq.worker import Worker
-
-    from jobs.worker import worker_settings
-
-    worker = Worker(**worker_settings())
-    task = asyncio.create_task(worker.async_run())
-    try:
-        yield
-    finally:
-        await worker.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-
-
 async def run_files(paths: Iterable[str | Path], out: Any = sys.stdout) -> list[Result]:
     """Run every scenario in `paths` (files or folders); prints as it goes."""
     from agents.embeddings import embed_pending_memories
@@ -388,6 +369,8 @@ async def run_files(paths: Iterable[str | Path], out: Any = sys.stdout) -> list[
         await embed_pending_memories(tid)
     run_id = uuid.uuid4().hex[:8]
     results: list[Result] = []
+    from jobs.worker import running_worker
+
     async with running_worker():
         for n, path in enumerate(scenario_files(paths)):
             for scenario in load_scenarios(path):

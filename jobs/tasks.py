@@ -47,9 +47,14 @@ async def process_message(ctx: dict[str, Any], tenant_id: str, message_id: str) 
             return await handle_message(uuid.UUID(tenant_id), uuid.UUID(message_id))
         except Exception as exc:
             tries = int(ctx.get("job_try", 1))
-            raise Retry(defer=min(2**tries, 30)) from exc
+            raise Retry(defer=retry_delay(tries)) from exc
         finally:
             await release_slot(tenant_id, job_id)
+
+
+def retry_delay(tries: int) -> float:
+    """Back off after a failed turn (model down...): 2, 4, 8... s, at most 30."""
+    return float(min(2**tries, 30))
 
 
 async def send_reminder(

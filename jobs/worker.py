@@ -11,10 +11,11 @@ import contextlib
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from arq import cron
-from arq.worker import func, run_worker
+from arq.worker import Worker, func, run_worker
 
 from app.api.health import workers_key
 from app.logs import configure_logging
@@ -87,6 +88,21 @@ def worker_settings() -> dict[str, Any]:
         "health_check_interval": 30,
         "health_check_key": f"{queue_name()}:health-check",
     }
+
+
+@contextlib.asynccontextmanager
+async def running_worker() -> AsyncIterator[Worker]:
+    """A real arq worker on the real queue inside this event loop (scenario runs
+    and integration tests); `python -m jobs.worker` is the production form."""
+    worker = Worker(**worker_settings())
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        await worker.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def main() -> None:
