@@ -18,6 +18,8 @@ config = rx.Config(
     redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
     plugins=[
         rx.plugins.SitemapPlugin(),
-        rx.plugins.RadixThemesPlugin(),
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium")
+        ),
     ],
 )

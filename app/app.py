@@ -5,9 +5,13 @@ import reflex as rx
 from app.api import create_api
 from app.logs import configure_logging
 from app.settings import get_settings
-from components.pages import index
+from components.pages import register
+from components.pwa import head_components
 
 configure_logging(get_settings().log_level)
 
-app = rx.App(api_transformer=create_api())
-app.add_page(index, route="/", title="Switchboard")
+app = rx.App(
+    api_transformer=create_api(),
+    head_components=head_components(),
+)
+register(app)

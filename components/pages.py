@@ -1,15 +1,77 @@
-"""Pages: functions returning components (no database, no model calls)."""
+"""Page registration: every page, its route, title and on_load (routes in
+state/routes.py). Pages are functions returning components (no database, no models).
+
+on_load only loads data, starts the tab's live listener and bounces signed-out
+visitors: each data event handler checks the session and role itself
+(state/session.py `guarded`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
+from components.admin import admin_page
+from components.auth import login_page, operator_login_page
+from components.chat import chat_page
+from components.operator import operator_page
+from components.work import alerts_page, approvals_page, tasks_page
+from state import routes
+from state.admin import AdminState
+from state.approvals import ApprovalsState
+from state.chat import ChatState
+from state.live import LiveState
+from state.operator import OperatorState
+from state.push import PushState
+from state.work import AlertsState, TasksState
 
-def index() -> rx.Component:
-    return rx.container(
-        rx.vstack(
-            rx.heading("Switchboard", size="8"),
-            rx.text("Your organisation's assistant."),
-            spacing="4",
-            padding_top="20vh",
-            align="center",
-        )
+
+def signed_in(*loads: Any) -> list[Any]:
+    """on_load of a signed-in page: its data, then live updates and push refresh."""
+    return [*loads, LiveState.start_live, PushState.sync_push]
+
+
+def register(app: rx.App) -> None:
+    app.add_page(login_page, route=routes.LOGIN, title="Sign in · Switchboard")
+    app.add_page(
+        chat_page,
+        route=routes.CHAT,
+        title="Switchboard",
+        on_load=signed_in(ChatState.load),
+    )
+    app.add_page(
+        tasks_page,
+        route=routes.TASKS,
+        title="Tasks · Switchboard",
+        on_load=signed_in(TasksState.load_tasks),
+    )
+    app.add_page(
+        alerts_page,
+        route=routes.ALERTS,
+        title="Alerts · Switchboard",
+        on_load=signed_in(AlertsState.load_alerts),
+    )
+    app.add_page(
+        approvals_page,
+        route=routes.APPROVALS,
+        title="Approvals · Switchboard",
+        on_load=signed_in(ApprovalsState.load_approvals),
+    )
+    app.add_page(
+        admin_page,
+        route=routes.ADMIN,
+        title="Admin · Switchboard",
+        on_load=signed_in(AdminState.load_admin, ApprovalsState.load_approvals),
+    )
+    app.add_page(
+        operator_login_page,
+        route=routes.OPERATOR_LOGIN,
+        title="Operator sign in · Switchboard",
+    )
+    app.add_page(
+        operator_page,
+        route=routes.OPERATOR,
+        title="Organisations · Switchboard",
+        on_load=OperatorState.load_tenants,
     )

@@ -1,0 +1,318 @@
+"""Reads for the admin console and the operator's tenants page, and tenant creation.
+
+Tenant admins read their own tenant only (tenant_session + an explicit tenant filter,
+row-level security behind both). The platform operator manages tenants through
+platform_session and never reads tenant content: creating a tenant writes its first
+admin account and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from app.context import Actor
+from app.db import platform_session, tenant_session
+from app.models import AssistantRun, AuditEvent, Team, TeamMember, Tenant, User
+from app.passwords import hash_password
+from app.services.errors import Conflict, Forbidden, Invalid
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only the organisation's administrators can see this.")
+
+
+def require_operator(operator: Any) -> None:
+    if operator is None or getattr(operator, "operator_id", None) is None:
+        raise Forbidden("Only platform operators can manage organisations.")
+
+
+# ------------------------------------------------------------------ chat helper
+
+
+async def reply_models(
+    actor: Actor, message_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Which model answered each of these messages (assistant runs, own tenant)."""
+    if not message_ids:
+        return {}
+    async with tenant_session(actor.tenant_id) as s:
+        runs = (
+            await s.exec(
+                select(AssistantRun).where(
+                    AssistantRun.tenant_id == actor.tenant_id,
+                    col(AssistantRun.message_id).in_(message_ids),
+                )
+            )
+        ).all()
+    return {r.message_id: r.model for r in runs}
+
+
+# ------------------------------------------------------------------ tenant admin
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: uuid.UUID
+    name: str
+    email: str
+    role: str
+    teams: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    id: uuid.UUID
+    name: str
+    members: str
+
+
+async def list_users(actor: Actor) -> list[UserRow]:
+    require_admin(actor)
+    async with tenant_session(actor.tenant_id) as s:
+        users = (
+            await s.exec(
+                select(User)
+                .where(User.tenant_id == actor.tenant_id)
+                .order_by(col(User.role), col(User.name))
+            )
+        ).all()
+        links = (
+            await s.exec(
+                select(TeamMember.user_id, Team.name)
+                .join(
+                    Team,
+                    (col(Team.id) == col(TeamMember.team_id))
+                    & (col(Team.tenant_id) == col(TeamMember.tenant_id)),
+                )
+                .where(TeamMember.tenant_id == actor.tenant_id)
+            )
+        ).all()
+    teams: dict[uuid.UUID, list[str]] = {}
+    for user_id, team_name in links:
+        teams.setdefault(user_id, []).append(team_name)
+    return [
+        UserRow(
+            u.id,
+            u.name,
+            u.email,
+            u.role,
+            ", ".join(sorted(teams.get(u.id, []))),
+            u.disabled,
+        )
+        for u in users
+    ]
+
+
+async def list_teams(actor: Actor) -> list[TeamRow]:
+    require_admin(actor)
+    async with tenant_session(actor.tenant_id) as s:
+        teams = (
+            await s.exec(
+                select(Team)
+                .where(Team.tenant_id == actor.tenant_id)
+                .order_by(col(Team.name))
+            )
+        ).all()
+        members = (
+            await s.exec(
+                select(TeamMember.team_id, User.name)
+                .join(
+                    User,
+                    (col(User.id) == col(TeamMember.user_id))
+                    & (col(User.tenant_id) == col(TeamMember.tenant_id)),
+                )
+                .where(TeamMember.tenant_id == actor.tenant_id)
+            )
+        ).all()
+    names: dict[uuid.UUID, list[str]] = {}
+    for team_id, user_name in members:
+        names.setdefault(team_id, []).append(user_name)
+    return [
+        TeamRow(t.id, t.name, ", ".join(sorted(names.get(t.id, [])))) for t in teams
+    ]
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    created_at: datetime
+    actor: str
+    kind: str
+    subject: str
+
+
+async def list_audit(actor: Actor, limit: int = 100) -> list[AuditRow]:
+    """The newest audit events; `user:<id>` actors shown by name."""
+    require_admin(actor)
+    async with tenant_session(actor.tenant_id) as s:
+        events = (
+            await s.exec(
+                select(AuditEvent)
+                .where(AuditEvent.tenant_id == actor.tenant_id)
+                .order_by(col(AuditEvent.created_at).desc())
+                .limit(max(1, min(limit, 500)))
+            )
+        ).all()
+        names = {
+            f"user:{uid}": name
+            for uid, name in (
+                await s.exec(
+                    select(User.id, User.name).where(User.tenant_id == actor.tenant_id)
+                )
+            ).all()
+        }
+    return [
+        AuditRow(e.created_at, names.get(e.actor, e.actor), e.kind, e.subject)
+        for e in events
+    ]
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    month: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+
+USAGE_SQL = text(
+    """
+    SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM'),
+           count(*),
+           coalesce(sum(prompt_tokens), 0),
+           coalesce(sum(completion_tokens), 0),
+           coalesce(sum(cost_usd), 0),
+           coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms), 0),
+           coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms), 0)
+    FROM llm_usage
+    WHERE tenant_id = :tenant_id
+    GROUP BY 1
+    ORDER BY 1 DESC
+    LIMIT :months
+    """
+)
+
+
+async def usage_by_month(actor: Actor, months: int = 12) -> list[UsageRow]:
+    """Model usage of the caller's tenant per calendar month (UTC), newest first."""
+    require_admin(actor)
+    async with tenant_session(actor.tenant_id) as s:
+        rows = (
+            await s.execute(
+                USAGE_SQL, {"tenant_id": actor.tenant_id, "months": max(1, months)}
+            )
+        ).all()
+    return [
+        UsageRow(
+            month=r[0],
+            calls=int(r[1]),
+            prompt_tokens=int(r[2]),
+            completion_tokens=int(r[3]),
+            cost_usd=float(r[4]),
+            latency_p50_ms=float(r[5]),
+            latency_p95_ms=float(r[6]),
+        )
+        for r in rows
+    ]
+
+
+# ------------------------------------------------------------------ operator
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    id: uuid.UUID
+    slug: str
+    name: str
+    kind: str
+    status: str
+    created_at: datetime
+
+
+async def list_tenants(operator: Any) -> list[TenantRow]:
+    require_operator(operator)
+    async with platform_session() as s:
+        tenants = (await s.exec(select(Tenant).order_by(col(Tenant.slug)))).all()
+    return [
+        TenantRow(t.id, t.slug, t.name, t.kind, t.status, t.created_at) for t in tenants
+    ]
+
+
+async def create_tenant(
+    operator: Any,
+    *,
+    slug: str,
+    name: str,
+    kind: str = "other",
+    timezone: str = "UTC",
+    admin_email: str,
+    admin_name: str,
+    admin_password: str,
+) -> TenantRow:
+    """A new organisation with its first administrator (who manages the rest)."""
+    require_operator(operator)
+    slug = slug.strip().lower()
+    name = name.strip()
+    admin_email = admin_email.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise Invalid("The slug must be lowercase letters, digits and dashes.")
+    if not name or len(name) > 200:
+        raise Invalid("The name must have 1-200 characters.")
+    if not EMAIL_RE.match(admin_email) or len(admin_email) > 254:
+        raise Invalid("The administrator's email is not valid.")
+    if len(admin_password) < MIN_PASSWORD:
+        raise Invalid(f"The password must have at least {MIN_PASSWORD} characters.")
+    async with platform_session() as s:
+        taken = (await s.exec(select(Tenant.id).where(Tenant.slug == slug))).first()
+        if taken is not None:
+            raise Conflict("An organisation with this slug already exists.")
+        tenant = Tenant(
+            slug=slug,
+            name=name,
+            kind=(kind.strip() or "other")[:40],
+            timezone=timezone.strip()[:64] or "UTC",
+        )
+        s.add(tenant)
+    async with tenant_session(tenant.id) as s:
+        s.add(
+            User(
+                tenant_id=tenant.id,
+                handle="admin",
+                email=admin_email,
+                name=admin_name.strip()[:200] or "Administrator",
+                role="admin",
+                password_hash=hash_password(admin_password),
+            )
+        )
+        s.add(
+            AuditEvent(
+                tenant_id=tenant.id,
+                actor=f"operator:{operator.operator_id}",
+                kind="tenant.created",
+                subject=f"tenant:{tenant.id}",
+                data={"slug": slug},
+            )
+        )
+    return TenantRow(
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.kind,
+        tenant.status,
+        tenant.created_at,
+    )

@@ -1,0 +1,243 @@
+"""Web Push for live events: reach people whose app is closed.
+
+`send_push(tenant_id, events)` is called after the events' transaction has committed
+(the same moment `delivery.publish` runs). It loads the recipients' subscriptions in
+the tenant's own session, encrypts and POSTs one message per (event, subscription)
+with pywebpush in a worker thread (pywebpush is blocking), and keeps the table tidy:
+
+- 201/202: delivered to the push service; `last_success_at` set, failures reset,
+  the notification marked `pushed_at`;
+- 404/410: the browser dropped the subscription (RFC 8030): the row is deleted;
+- anything else (5xx, 429, timeouts): `failures` + 1; after MAX_FAILURES in a row
+  the row is deleted, so a dead endpoint does not cost a request forever.
+
+Failures are logged, never raised: push is best effort, the notification row in
+PostgreSQL is the truth and the app shows it on next open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import requests
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+
+from app.db import tenant_session
+from app.models import Notification, PushSubscription, utcnow
+from app.secrets import vapid_private_key_pem
+from app.services.delivery import LiveEvent
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# Kept by the push service while the device is offline (RFC 8030 TTL; pywebpush's
+# default of 0 drops the message unless it can be delivered right now).
+PUSH_TTL_S = 12 * 3600
+HTTP_TIMEOUT_S = 10.0
+MAX_FAILURES = 5
+GONE = frozenset({404, 410})
+# What the service worker opens when the notification is clicked.
+OPEN_URL = {"reply": "/", "approval": "/approvals", "task": "/tasks"}
+
+
+@dataclass
+class PushReport:
+    sent: int = 0
+    removed: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class _Target:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Job:
+    event: LiveEvent
+    target: _Target
+    body: str
+
+
+@lru_cache(maxsize=1)
+def _vapid() -> Vapid:
+    return Vapid.from_pem(vapid_private_key_pem().encode())
+
+
+def payload_for(event: LiveEvent, body: str = "") -> str:
+    """The JSON the service worker turns into a notification (assets/sw.js)."""
+    return json.dumps(
+        {
+            "title": (event.title or "Switchboard")[:200],
+            "body": body[:500],
+            "kind": event.kind,
+            "tag": str(event.notification_id or f"{event.kind}:{event.user_id}"),
+            "url": OPEN_URL.get(event.kind, "/alerts"),
+        }
+    )
+
+
+def _post(job: _Job, session: requests.Session) -> int:
+    """One push; the HTTP status (0 when the push service could not be reached)."""
+    try:
+        response = webpush(
+            job.target.info,
+            data=job.body,
+            vapid_private_key=_vapid(),
+            # A fresh dict: pywebpush writes `aud` and `exp` into it.
+            vapid_claims={"sub": get_settings().vapid_subject},
+            ttl=PUSH_TTL_S,
+            timeout=HTTP_TIMEOUT_S,
+            requests_session=session,
+        )
+    except WebPushException as exc:
+        return int(exc.status_code or 0)
+    except requests.RequestException:
+        return 0
+    return int(getattr(response, "status_code", 0) or 0)
+
+
+def _send_all(jobs: list[_Job]) -> list[int]:
+    # One HTTP session per batch: connections to the same push service are reused.
+    with requests.Session() as session:
+        return [_post(job, session) for job in jobs]
+
+
+async def send_push(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> PushReport:
+    """Push each event to every subscription of its recipient (see module doc)."""
+    events = list(events)
+    report = PushReport()
+    recipients = {ev.user_id for ev in events}
+    if not recipients:
+        return report
+    note_ids = [ev.notification_id for ev in events if ev.notification_id]
+    async with tenant_session(tenant_id) as s:
+        rows = (
+            await s.exec(
+                select(PushSubscription).where(
+                    PushSubscription.tenant_id == tenant_id,
+                    col(PushSubscription.user_id).in_(recipients),
+                )
+            )
+        ).all()
+        bodies = dict(
+            (
+                await s.exec(
+                    select(Notification.id, Notification.body).where(
+                        Notification.tenant_id == tenant_id,
+                        col(Notification.id).in_(note_ids),
+                    )
+                )
+            ).all()
+            if note_ids
+            else []
+        )
+    targets: dict[uuid.UUID, list[_Target]] = {}
+    for row in rows:
+        targets.setdefault(row.user_id, []).append(
+            _Target(
+                row.id,
+                row.user_id,
+                {
+                    "endpoint": row.endpoint,
+                    "keys": {"p256dh": row.p256dh, "auth": row.auth},
+                },
+            )
+        )
+    jobs = [
+        _Job(ev, target, payload_for(ev, bodies.get(ev.notification_id, "")))
+        for ev in events
+        for target in targets.get(ev.user_id, [])
+    ]
+    if not jobs:
+        return report
+    try:
+        statuses = await asyncio.to_thread(_send_all, jobs)
+    except Exception:
+        log.warning("web push failed", exc_info=True)
+        return report
+    await _record(tenant_id, jobs, statuses, report)
+    return report
+
+
+async def _record(
+    tenant_id: uuid.UUID, jobs: list[_Job], statuses: list[int], report: PushReport
+) -> None:
+    ok: set[uuid.UUID] = set()
+    gone: set[uuid.UUID] = set()
+    failed: set[uuid.UUID] = set()
+    pushed: set[uuid.UUID] = set()  # notification ids that reached a push service
+    for job, status in zip(jobs, statuses, strict=True):
+        if 200 <= status < 300:
+            ok.add(job.target.id)
+            report.sent += 1
+            if job.event.notification_id is not None:
+                pushed.add(job.event.notification_id)
+        elif status in GONE:
+            gone.add(job.target.id)
+        else:
+            failed.add(job.target.id)
+            report.failed += 1
+            log.info("web push refused", extra={"status": status})
+    ok -= gone
+    failed -= ok | gone
+    now = utcnow()
+    async with tenant_session(tenant_id) as s:
+        if gone:
+            await s.execute(
+                delete(PushSubscription).where(
+                    col(PushSubscription.tenant_id) == tenant_id,
+                    col(PushSubscription.id).in_(gone),
+                )
+            )
+            report.removed += len(gone)
+        if ok:
+            await s.execute(
+                update(PushSubscription)
+                .where(
+                    col(PushSubscription.tenant_id) == tenant_id,
+                    col(PushSubscription.id).in_(ok),
+                )
+                .values(failures=0, last_success_at=now)
+            )
+        if failed:
+            await s.execute(
+                update(PushSubscription)
+                .where(
+                    col(PushSubscription.tenant_id) == tenant_id,
+                    col(PushSubscription.id).in_(failed),
+                )
+                .values(failures=col(PushSubscription.failures) + 1)
+            )
+            dead = await s.execute(
+                delete(PushSubscription)
+                .where(
+                    col(PushSubscription.tenant_id) == tenant_id,
+                    col(PushSubscription.id).in_(failed),
+                    col(PushSubscription.failures) >= MAX_FAILURES,
+                )
+                .returning(col(PushSubscription.id))
+            )
+            report.removed += len(dead.all())
+        if pushed:
+            await s.execute(
+                update(Notification)
+                .where(
+                    col(Notification.tenant_id) == tenant_id,
+                    col(Notification.id).in_(pushed),
+                    col(Notification.pushed_at).is_(None),
+                )
+                .values(pushed_at=now)
+            )

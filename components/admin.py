@@ -1,0 +1,185 @@
+"""The admin console (/admin): tabs of tables."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.auth import error_callout
+from components.work import approvals_list
+from state import routes
+from state.admin import ROLES, AdminState
+from state.session import SessionState
+
+
+def table(columns: list[tuple[str, str]], rows: rx.Var) -> rx.Component:
+    """A table of dict rows: `columns` are (key, header) pairs."""
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[rx.table.column_header_cell(header) for _, header in columns]
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    rows,
+                    lambda r: rx.table.row(
+                        *[rx.table.cell(r[key]) for key, _ in columns]
+                    ),
+                )
+            ),
+            size="1",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def user_row(u: rx.Var) -> rx.Component:
+    active = u["state"] == "active"
+    return rx.table.row(
+        rx.table.cell(u["name"]),
+        rx.table.cell(u["email"]),
+        rx.table.cell(u["role"]),
+        rx.table.cell(u["teams"]),
+        rx.table.cell(
+            rx.badge(u["state"], color_scheme=rx.cond(active, "green", "gray"))
+        ),
+        rx.table.cell(
+            rx.button(
+                rx.cond(active, "Disable", "Enable"),
+                size="1",
+                variant="soft",
+                color_scheme=rx.cond(active, "red", "green"),
+                on_click=AdminState.set_disabled(u["id"], active),
+            )
+        ),
+        class_name="user-row",
+    )
+
+
+def users_table() -> rx.Component:
+    headers = ["Name", "Email", "Role", "Teams", "State", ""]
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
+            ),
+            rx.table.body(rx.foreach(AdminState.users, user_row)),
+            size="1",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
+def create_user_form() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("New user", size="3"),
+                error_callout(AdminState.create_error),
+                rx.grid(
+                    rx.input(placeholder="Name", name="name", required=True),
+                    rx.input(
+                        placeholder="Email", name="email", type="email", required=True
+                    ),
+                    rx.select(list(ROLES), name="role", default_value="employee"),
+                    rx.input(
+                        placeholder="Password (10+ characters)",
+                        name="password",
+                        type="password",
+                        required=True,
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="2",
+                    width="100%",
+                ),
+                rx.button("Create user", type="submit"),
+                spacing="3",
+            ),
+            on_submit=AdminState.create_user,
+            reset_on_submit=False,
+        ),
+        width="100%",
+    )
+
+
+def admin_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Admin console", size="6"),
+                rx.spacer(),
+                rx.link("Back to the app", href=routes.CHAT, size="2"),
+                rx.button(
+                    "Sign out", size="1", variant="soft", on_click=SessionState.logout
+                ),
+                align="center",
+                width="100%",
+            ),
+            rx.tabs.root(
+                rx.tabs.list(
+                    rx.tabs.trigger("Users", value="users"),
+                    rx.tabs.trigger("Approvals", value="approvals"),
+                    rx.tabs.trigger("Audit", value="audit"),
+                    rx.tabs.trigger("Usage", value="usage"),
+                ),
+                rx.tabs.content(
+                    rx.vstack(
+                        users_table(),
+                        create_user_form(),
+                        rx.heading("Teams", size="4"),
+                        table(
+                            [("name", "Team"), ("members", "Members")], AdminState.teams
+                        ),
+                        spacing="4",
+                        padding_top="1em",
+                    ),
+                    value="users",
+                ),
+                rx.tabs.content(
+                    rx.box(approvals_list(), padding_top="1em"), value="approvals"
+                ),
+                rx.tabs.content(
+                    rx.box(
+                        table(
+                            [
+                                ("at", "When (UTC)"),
+                                ("actor", "Actor"),
+                                ("kind", "Event"),
+                                ("subject", "Subject"),
+                            ],
+                            AdminState.audit,
+                        ),
+                        padding_top="1em",
+                    ),
+                    value="audit",
+                ),
+                rx.tabs.content(
+                    rx.box(
+                        table(
+                            [
+                                ("month", "Month"),
+                                ("calls", "Calls"),
+                                ("tokens", "Tokens"),
+                                ("cost", "Cost"),
+                                ("p50", "Latency p50"),
+                                ("p95", "Latency p95"),
+                            ],
+                            AdminState.usage,
+                        ),
+                        padding_top="1em",
+                    ),
+                    value="usage",
+                ),
+                default_value="users",
+                width="100%",
+            ),
+            spacing="4",
+            padding_y="1.5em",
+        ),
+        size="4",
+    )

@@ -1,0 +1,113 @@
+"""The chat page: message list and composer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.layout import empty, shell
+from state.chat import ChatState
+
+OFFLINE_HINT = "Answered by the small built-in model, not a large AI model."
+
+
+def message_bubble(m: rx.Var) -> rx.Component:
+    mine = m["author"] == "user"
+    return rx.box(
+        rx.box(
+            rx.text(m["body"], size="3", white_space="pre-wrap"),
+            rx.hstack(
+                rx.text(m["at"], size="1", color_scheme="gray"),
+                rx.cond(
+                    m["offline"] == "1",
+                    rx.badge(
+                        "small offline model",
+                        color_scheme="amber",
+                        variant="soft",
+                        size="1",
+                        title=OFFLINE_HINT,
+                    ),
+                ),
+                rx.cond(
+                    m["status"] == "failed",
+                    rx.badge("Not processed", color_scheme="red", size="1"),
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            background_color=rx.cond(mine, rx.color("accent", 3), rx.color("gray", 3)),
+            border_radius="12px",
+            padding="0.6em 0.9em",
+            max_width="85%",
+        ),
+        display="flex",
+        justify_content=rx.cond(mine, "flex-end", "flex-start"),
+        width="100%",
+        class_name=rx.cond(mine, "msg msg-user", "msg msg-assistant"),
+    )
+
+
+def composer() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.text_area(
+                name="body",
+                value=ChatState.draft,
+                on_change=ChatState.set_draft,
+                placeholder="Message the assistant…",
+                enter_key_submit=True,
+                rows="2",
+                max_length=4000,
+                flex="1",
+                aria_label="Message",
+            ),
+            rx.button(rx.icon("send", size=16), "Send", type="submit"),
+            align="end",
+            width="100%",
+        ),
+        on_submit=ChatState.send,
+        width="100%",
+    )
+
+
+def offline_banner() -> rx.Component:
+    return rx.cond(
+        ChatState.offline_model,
+        rx.callout(
+            "The assistant runs on a small offline model: it understands simple "
+            "requests (reminders, tasks, notices) and keeps answers short.",
+            icon="cpu",
+            color_scheme="amber",
+            size="1",
+            id="offline-model-banner",
+        ),
+    )
+
+
+def chat_page() -> rx.Component:
+    return shell(
+        "Assistant",
+        rx.vstack(
+            offline_banner(),
+            rx.cond(
+                ChatState.messages.length() > 0,
+                rx.vstack(
+                    rx.foreach(ChatState.messages, message_bubble),
+                    spacing="3",
+                    width="100%",
+                ),
+                empty("Ask about a repair, a delivery or your schedule."),
+            ),
+            rx.cond(
+                ChatState.waiting_for_reply,
+                rx.hstack(
+                    rx.spinner(size="1"),
+                    rx.text("The assistant is working on it…", size="2"),
+                    color_scheme="gray",
+                ),
+            ),
+            composer(),
+            spacing="4",
+            width="100%",
+        ),
+    )

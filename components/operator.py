@@ -1,0 +1,76 @@
+"""The platform operator's tenants page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.admin import table
+from components.auth import error_callout
+from state.operator import OperatorState
+
+
+def _input(placeholder: str, name: str, kind: str = "text") -> rx.Component:
+    return rx.input(placeholder=placeholder, name=name, type=kind, required=True)
+
+
+def create_tenant_form() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("New organisation", size="4"),
+                error_callout(OperatorState.create_error),
+                rx.grid(
+                    _input("slug (e.g. oak-street)", "slug"),
+                    _input("Name", "name"),
+                    rx.input(placeholder="Kind (property, restaurant…)", name="kind"),
+                    rx.input(placeholder="Timezone (Europe/London)", name="timezone"),
+                    _input("Admin name", "admin_name"),
+                    _input("Admin email", "admin_email", "email"),
+                    _input(
+                        "Admin password (10+ characters)", "admin_password", "password"
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="2",
+                    width="100%",
+                ),
+                rx.button("Create", type="submit"),
+                spacing="3",
+            ),
+            on_submit=OperatorState.create_tenant,
+            reset_on_submit=False,
+        ),
+        width="100%",
+    )
+
+
+def operator_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Organisations", size="6"),
+                rx.spacer(),
+                rx.button(
+                    "Sign out",
+                    size="1",
+                    variant="soft",
+                    on_click=OperatorState.operator_logout,
+                ),
+                width="100%",
+                align="center",
+            ),
+            table(
+                [
+                    ("slug", "Slug"),
+                    ("name", "Name"),
+                    ("kind", "Kind"),
+                    ("status", "Status"),
+                    ("created", "Created (UTC)"),
+                ],
+                OperatorState.tenants,
+            ),
+            create_tenant_form(),
+            spacing="4",
+            padding_y="1.5em",
+        ),
+        size="4",
+    )

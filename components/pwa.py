@@ -1,0 +1,34 @@
+"""What makes the app installable: manifest link, theme colour, service worker."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+THEME_COLOR = "#3e63dd"
+
+# Plain "/sw.js" (not rx.asset, which adds a ?v= query): its scope is the whole app.
+# Files in assets/ are served from the site root (assets/sw.js -> /sw.js). The
+# script may run after the load event (rx.script is injected client-side), so it
+# registers at once in that case.
+REGISTER_SW = """
+if ('serviceWorker' in navigator) {
+  var sbRegisterWorker = function () {
+    navigator.serviceWorker.register('/sw.js', {scope: '/'}).catch(function (err) {
+      console.warn('service worker registration failed', err);
+    });
+  };
+  if (document.readyState === 'complete') { sbRegisterWorker(); }
+  else { window.addEventListener('load', sbRegisterWorker); }
+}
+"""
+
+
+def head_components() -> list[rx.Component]:
+    return [
+        rx.el.link(rel="manifest", href="/manifest.json"),
+        rx.el.meta(name="theme-color", content=THEME_COLOR),
+        rx.el.meta(name="mobile-web-app-capable", content="yes"),
+        rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+        rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
+        rx.script(REGISTER_SW),
+    ]

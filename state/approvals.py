@@ -1,0 +1,45 @@
+"""Pending approvals: managers and admins approve or reject what the assistant
+proposed (purchases over the threshold, notices to everyone...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app.context import APPROVER_ROLES, Actor
+from state.format import parse_id, text, when
+from state.session import SessionState, guarded
+
+
+async def approval_rows(actor: Actor) -> list[dict[str, str]]:
+    from app.services.approvals import list_pending
+
+    return [
+        {
+            "id": str(a.id),
+            "summary": a.summary,
+            "required_role": text(a.required_role),
+            "status": text(a.status),
+            "expires": when(a.expires_at),
+        }
+        for a in await list_pending(actor)
+    ]
+
+
+class ApprovalsState(SessionState):
+    approvals: list[dict[str, str]] = []
+
+    @rx.event
+    @guarded(*APPROVER_ROLES)
+    async def load_approvals(self, actor: Actor) -> None:
+        self.approvals = await approval_rows(actor)
+
+    @rx.event
+    @guarded(*APPROVER_ROLES)
+    async def decide(self, actor: Actor, approval_id: str, approve: bool) -> Any:
+        from app.services.approvals import decide
+
+        await decide(actor, parse_id(approval_id), bool(approve))
+        self.approvals = await approval_rows(actor)
+        return rx.toast.success("Approved." if approve else "Rejected.")

@@ -1,0 +1,132 @@
+"""The chat page: the user's conversation with the assistant and the composer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import reflex as rx
+
+from app.context import Actor
+from app.services import console
+from state.format import text, when
+from state.session import SessionExpired, SessionState, guarded
+
+PENDING = frozenset({"received", "queued", "processing"})
+# The built-in models are served by litellm under this prefix (agents/provider.py).
+OFFLINE_MODEL_PREFIX = "switchboard/"
+# Replies arrive live (state/live.py); this slow poll only covers a lost event.
+POLL_INTERVAL_S = 3.0
+POLL_ROUNDS = 30
+
+
+def offline_model_configured() -> bool:
+    """Whether this deployment answers with the small built-in offline model."""
+    from app.settings import get_settings
+
+    return get_settings().llm_model.startswith(OFFLINE_MODEL_PREFIX)
+
+
+async def conversation_rows(actor: Actor) -> list[dict[str, str]]:
+    """The caller's conversation as rows for the message list."""
+    from app.services.messages import list_conversation
+
+    messages = await list_conversation(actor, limit=50)
+    models = await console.reply_models(
+        actor, [m.reply_to_id for m in messages if getattr(m, "reply_to_id", None)]
+    )
+    rows = []
+    for m in messages:
+        model = models.get(getattr(m, "reply_to_id", None), "")
+        rows.append(
+            {
+                "id": str(m.id),
+                "author": text(m.author),
+                "body": m.body,
+                "status": text(m.status),
+                "at": when(m.created_at),
+                "offline": "1" if model.startswith(OFFLINE_MODEL_PREFIX) else "",
+            }
+        )
+    return rows
+
+
+class ChatState(SessionState):
+    # Kept in the tab's sessionStorage as well as here: an expired session, a
+    # reload or a restarted backend does not lose what the user typed.
+    draft: str = rx.SessionStorage("", name="sb_draft")
+    messages: list[dict[str, str]] = []
+    # Shown as a banner: people should know they are not talking to a large model.
+    offline_model: bool = offline_model_configured()
+    # The client message id of the text last sent (or being sent). A second submit
+    # of the same text (a double click, a retry after an error or an expired
+    # session) reuses it, so the server stores the message once; typing anything
+    # else starts a new id.
+    _pending_client_id: str = ""
+    _pending_body: str = ""
+    _poll_gen: int = 0
+
+    @rx.var
+    def waiting_for_reply(self) -> bool:
+        return bool(self.messages) and (
+            self.messages[-1]["author"] == "user"
+            and self.messages[-1]["status"] in PENDING
+        )
+
+    @rx.event
+    def set_draft(self, value: str) -> None:
+        self.draft = str(value)[:4000]
+        if self.draft.strip() != self._pending_body:
+            self._pending_client_id = ""
+
+    def _client_id_for(self, body: str) -> str:
+        if not self._pending_client_id or body != self._pending_body:
+            self._pending_client_id = f"web-{uuid.uuid4().hex}"
+            self._pending_body = body
+        return self._pending_client_id
+
+    @rx.event
+    @guarded()
+    async def load(self, actor: Actor) -> Any:
+        self.offline_model = offline_model_configured()
+        self.messages = await conversation_rows(actor)
+        if self.waiting_for_reply:
+            self._poll_gen += 1
+            return ChatState.poll_replies(self._poll_gen)
+        return None
+
+    @rx.event
+    @guarded()
+    async def send(self, actor: Actor, form: dict[str, Any]) -> Any:
+        from app.services.messages import submit_message
+
+        # The form's field is what is on screen (the draft var may trail typing).
+        body = str(form.get("body") or self.draft).strip()[:4000]
+        if not body:
+            return None
+        self.draft = body
+        await submit_message(actor, body, self._client_id_for(body), source="chat")
+        self.draft = ""
+        self.messages = await conversation_rows(actor)
+        self._poll_gen += 1
+        return ChatState.poll_replies(self._poll_gen)
+
+    @rx.event(background=True)
+    async def poll_replies(self, gen: int) -> None:
+        """Refresh the list until the assistant has answered (or a while passed).
+
+        Only the newest poller of the tab runs; the session is checked each round.
+        """
+        for _ in range(POLL_ROUNDS):
+            await asyncio.sleep(POLL_INTERVAL_S)
+            async with self:
+                if int(gen) != self._poll_gen:
+                    return
+                try:
+                    actor = await self._actor()
+                except SessionExpired:
+                    return
+                self.messages = await conversation_rows(actor)
+                if not self.waiting_for_reply:
+                    return

@@ -1,0 +1,138 @@
+"""Live delivery into an open tab: replies and notifications appear without a reload.
+
+Every signed-in page's on_load runs `LiveState.start_live`, which chains one
+background event, `listen`, for this tab. `listen` follows the tenant's event stream
+(app/realtime.py: XREAD BLOCK on `sb:t:<tenant_id>:events`, entries for this user
+only) and, for each event, reloads the affected lists from PostgreSQL under the
+state lock; Reflex then sends the delta over the tab's socket.
+
+One listener per tab, and it stops by itself:
+- each start bumps `_live_gen`; a listener whose generation is no longer current,
+  or which is not the one that claimed it, returns (a page change or a reconnect
+  starts a newer one, which continues from the last entry seen: nothing is missed);
+- between two reads it checks the session like any other event (an expired or
+  signed-out session ends it) and that the tab is still connected;
+- Reflex cancels it with its page-load chain when the tab navigates or disconnects.
+
+The tenant id comes from the verified access token, never from the browser, so a
+tab can only ever read its own tenant's stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import reflex as rx
+
+from app.context import Actor
+from app.realtime import UserEvent, read_user_events, stream_tail
+from state.approvals import ApprovalsState, approval_rows
+from state.chat import ChatState, conversation_rows
+from state.session import SessionExpired, SessionState, guarded
+from state.work import AlertsState, TasksState, alert_rows, task_rows
+
+log = logging.getLogger(__name__)
+
+# Kinds that change the task list or the approvals list as well as the alerts.
+TASK_KINDS = frozenset({"task", "schedule", "approval_result", "reminder"})
+APPROVAL_KINDS = frozenset({"approval", "approval_result"})
+RETRY_DELAY_S = 2.0
+
+
+def _tab_connected(token: str) -> bool:
+    """Whether the tab's socket is still open on this backend (True if unknown)."""
+    try:
+        from reflex.utils.prerequisites import get_and_validate_app
+
+        namespace = get_and_validate_app().app.event_namespace
+    except Exception:
+        return True
+    if namespace is None or not token:
+        return True
+    return token in namespace.token_to_sid
+
+
+class LiveState(SessionState):
+    _live_gen: int = 0
+    _live_owner: int = 0
+    # The last stream entry this tab has seen ("" = start from the current tail).
+    _live_after: str = ""
+
+    @rx.event
+    @guarded(quiet=True)
+    async def start_live(self, actor: Actor) -> Any:
+        self._live_gen += 1
+        await self._refresh_unread(actor)
+        return LiveState.listen(self._live_gen)
+
+    async def _claim(self, gen: int) -> Actor | None:
+        """Under the lock: the caller if this listener may run now, else None."""
+        if gen != self._live_gen or self._live_owner == gen:
+            return None
+        try:
+            actor = await self._actor()
+        except SessionExpired:
+            return None
+        self._live_owner = gen
+        if not self._live_after:
+            self._live_after = await stream_tail(actor.tenant_id)
+        return actor
+
+    async def _still_current(self, gen: int, actor: Actor) -> bool:
+        """Under the lock: same listener, same signed-in user, tab still open."""
+        if gen != self._live_gen or self._live_owner != gen:
+            return False
+        try:
+            now = await self._actor()
+        except SessionExpired:
+            return False
+        if now.user_id != actor.user_id or now.tenant_id != actor.tenant_id:
+            return False
+        return _tab_connected(self.router.session.client_token)
+
+    async def _apply(self, actor: Actor, events: list[UserEvent]) -> None:
+        """Under the lock: reload what these events changed."""
+        kinds = {ev.kind for ev in events}
+        if "reply" in kinds:
+            chat = await self.get_state(ChatState)
+            chat.messages = await conversation_rows(actor)
+        if kinds - {"reply"}:
+            alerts = await self.get_state(AlertsState)
+            alerts.alerts = await alert_rows(actor)
+            await self._refresh_unread(actor)
+        if kinds & TASK_KINDS and actor.is_staff:
+            tasks = await self.get_state(TasksState)
+            tasks.tasks = await task_rows(actor)
+        if kinds & APPROVAL_KINDS and actor.can_approve:
+            approvals = await self.get_state(ApprovalsState)
+            approvals.approvals = await approval_rows(actor)
+
+    @rx.event(background=True)
+    async def listen(self, gen: int) -> Any:
+        async with self:
+            actor = await self._claim(int(gen))
+            after = self._live_after
+        if actor is None:
+            return
+        while True:
+            try:
+                after, events = await read_user_events(
+                    actor.tenant_id, actor.user_id, after
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("live events: stream read failed", exc_info=True)
+                events = []
+                await asyncio.sleep(RETRY_DELAY_S)
+            async with self:
+                if not await self._still_current(int(gen), actor):
+                    return
+                self._live_after = after
+                if events:
+                    await self._apply(actor, events)
+            for ev in events:
+                if ev.kind != "reply" and ev.title:
+                    yield rx.toast.info(ev.title, close_button=True)

@@ -1,0 +1,97 @@
+"""Tasks and alerts (notifications): the staff's work and everyone's inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app.context import STAFF_ROLES, Actor
+from state.format import parse_id, text, when
+from state.session import SessionState, guarded
+
+TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
+
+
+async def task_rows(actor: Actor) -> list[dict[str, str]]:
+    from app.services.tasks import list_tasks
+
+    return [
+        {
+            "id": str(t.id),
+            "title": t.title,
+            "details": t.details or "",
+            "status": text(t.status),
+            "priority": text(t.priority),
+            "due": when(t.due_at),
+        }
+        for t in await list_tasks(actor)
+    ]
+
+
+async def alert_rows(actor: Actor) -> list[dict[str, str]]:
+    from app.services.notifications import list_notifications
+
+    return [
+        {
+            "id": str(n.id),
+            "kind": text(n.kind),
+            "title": n.title,
+            "body": n.body or "",
+            "at": when(n.created_at),
+            "unread": "" if n.read_at else "1",
+        }
+        for n in await list_notifications(actor)
+    ]
+
+
+class TasksState(SessionState):
+    tasks: list[dict[str, str]] = []
+
+    @rx.event
+    @guarded(*STAFF_ROLES)
+    async def load_tasks(self, actor: Actor) -> None:
+        self.tasks = await task_rows(actor)
+
+    @rx.event
+    @guarded(*STAFF_ROLES)
+    async def set_task_status(self, actor: Actor, task_id: str, status: str) -> Any:
+        from app.services.tasks import update_status
+
+        if status not in TASK_STATUSES:
+            return rx.toast.error("Unknown status.")
+        await update_status(actor, parse_id(task_id), str(status))
+        self.tasks = await task_rows(actor)
+        return None
+
+
+class AlertsState(SessionState):
+    alerts: list[dict[str, str]] = []
+
+    @rx.var
+    def unread_count(self) -> int:
+        return sum(1 for a in self.alerts if a["unread"])
+
+    @rx.event
+    @guarded()
+    async def load_alerts(self, actor: Actor) -> None:
+        self.alerts = await alert_rows(actor)
+        await self._refresh_unread(actor)
+
+    @rx.event
+    @guarded()
+    async def mark_read(self, actor: Actor, notification_id: str) -> None:
+        from app.services.notifications import mark_read
+
+        await mark_read(actor, parse_id(notification_id))
+        self.alerts = await alert_rows(actor)
+        await self._refresh_unread(actor)
+
+    @rx.event
+    @guarded()
+    async def mark_all_read(self, actor: Actor) -> None:
+        from app.services.notifications import mark_all_read
+
+        await mark_all_read(actor)
+        self.alerts = await alert_rows(actor)
+        await self._refresh_unread(actor)

@@ -1,0 +1,158 @@
+"""Driving the real state classes beneath the UI: a state tree per "tab", the real
+handlers called as Reflex calls them (EventHandler.fn), real PostgreSQL and Redis.
+
+No browser and no socket: what a handler returns (a redirect, a toast) is inspected
+as the EventSpec Reflex would send.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from reflex.state import State
+
+from app.db import tenant_session
+from app.models import (
+    Approval,
+    Conversation,
+    Message,
+    Notification,
+    ProposedAction,
+    Task,
+    utcnow,
+)
+from app.settings import get_settings
+from tests.auth.conftest import clear_rate_limits
+from tests.conftest import Demo
+
+# Reflex refuses direct state instantiation outside its test mode.
+os.environ.setdefault("PYTEST_CURRENT_TEST", "tests/ui")
+
+PASSWORD = get_settings().demo_password
+EMAILS = {
+    ("harbor-bistro", "maya"): "maya@harbor-bistro.example",
+    ("harbor-bistro", "luis"): "luis@harbor-bistro.example",
+    ("harbor-bistro", "admin"): "admin@harbor-bistro.example",
+    ("maple-court", "dana"): "dana@maple-court.example",
+    ("maple-court", "admin"): "admin@maple-court.example",
+    ("maple-court", "ben"): "ben@maple-court.example",
+    ("maple-court", "omar"): "omar@maple-court.example",
+    ("riverside-lofts", "rita"): "rita@riverside-lofts.example",
+}
+
+
+@pytest.fixture(autouse=True)
+async def fresh_rate_limits(stack: None) -> AsyncIterator[None]:
+    await clear_rate_limits()
+    yield
+
+
+def new_tab() -> State:
+    """A fresh root state: what one browser tab holds on the server."""
+    import app.app  # noqa: F401  (registers every page state)
+
+    return State(_reflex_internal_init=True)
+
+
+async def call(state: Any, name: str, *args: Any) -> Any:
+    """Run an event handler of `state` the way Reflex does (the wrapped function)."""
+    handler = type(state).event_handlers[name]
+    result = handler.fn(state, *args)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def sign_in(tab: State, slug: str, handle: str) -> Any:
+    from state.session import SessionState
+
+    session = await tab.get_state(SessionState)
+    result = await call(
+        session,
+        "login",
+        {"org": slug, "email": EMAILS[(slug, handle)], "password": PASSWORD},
+    )
+    assert session.role, f"login failed: {session.login_error}"
+    return result
+
+
+def _args(result: Any) -> dict[str, Any]:
+    return {str(name): value for name, value in (result.args or ())}
+
+
+def redirect_path(result: Any) -> str | None:
+    """Where a returned rx.redirect goes (None if `result` is not a redirect)."""
+    if result is None or result.handler.fn.__qualname__ != "_redirect":
+        return None
+    return str(_args(result)["path"]._var_value)
+
+
+def toast(result: Any) -> str:
+    """The JS of a returned rx.toast (level and message), '' if not a toast."""
+    if result is None or result.handler.fn.__qualname__ != "_call_function":
+        return ""
+    text = str(_args(result)["function"])
+    return text if "__toast" in text else ""
+
+
+async def other_tenant_rows(demo: Demo, slug: str, handle: str) -> dict[str, Any]:
+    """A notification, a task and a pending approval in `slug`, for `handle`."""
+    tid = demo.tenant(slug).id
+    user = demo.user(slug, handle)
+    tag = uuid.uuid4().hex[:10]
+    async with tenant_session(tid) as s:
+        conv = Conversation(tenant_id=tid, user_id=user.id)
+        s.add(conv)
+        await s.flush()
+        msg = Message(
+            tenant_id=tid,
+            conversation_id=conv.id,
+            sender_user_id=user.id,
+            sender_key=f"user:{user.id}",
+            client_message_id=f"t-{tag}",
+            body="buy a new fridge",
+        )
+        s.add(msg)
+        await s.flush()
+        action = ProposedAction(
+            tenant_id=tid,
+            message_id=msg.id,
+            type="notify",
+            payload={},
+            payload_hash="0" * 64,
+            status="pending_approval",
+            requested_by=user.id,
+        )
+        s.add(action)
+        await s.flush()
+        approval = Approval(
+            tenant_id=tid,
+            action_id=action.id,
+            required_role="manager",
+            requested_by=user.id,
+            payload_hash="0" * 64,
+            summary="Buy a fridge",
+            expires_at=utcnow() + timedelta(hours=48),
+        )
+        note = Notification(
+            tenant_id=tid,
+            user_id=user.id,
+            kind="notify",
+            title="private note",
+            dedupe_key=f"t-{tag}",
+        )
+        task = Task(tenant_id=tid, title="private task", assignee_user_id=user.id)
+        s.add_all([approval, note, task])
+        await s.flush()
+    return {
+        "tenant_id": tid,
+        "user": user,
+        "approval": approval,
+        "notification": note,
+        "task": task,
+        "message": msg,
+    }
