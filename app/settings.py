@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:ops@switchboard.example"
 
     # Assistant loop
-    worker_poll_delay_s: float = 0.05
+    worker_poll_delay_s: float = 0.02
     worker_max_jobs: int = 10
     job_timeout_s: int = 60
     tenant_max_concurrency: int = 2
