@@ -97,3 +97,16 @@ async def enqueue_reminders(
             await enqueue_reminder(tenant_id, schedule_id, starts_at)
         except Exception:
             log.warning("queueing a reminder failed", exc_info=True)
+
+
+async def enqueue_push(tenant_id: uuid.UUID, notification_ids: list[uuid.UUID]) -> None:
+    """Web Push for new notification rows, off the request/turn path."""
+    if not notification_ids:
+        return
+    pool = await get_pool()
+    await pool.enqueue_job(
+        "send_push",
+        str(tenant_id),
+        [str(i) for i in notification_ids],
+        _job_id=f"push:{notification_ids[0]}",
+    )

@@ -20,9 +20,9 @@ from sqlmodel import col, select
 
 from app.db import platform_session, tenant_session
 from app.logs import log_context
-from app.models import Message, MessageStatus, Schedule, Tenant, utcnow
+from app.models import Message, MessageStatus, Notification, Schedule, Tenant, utcnow
 from app.services.approvals import expire_due
-from app.services.delivery import notify_users, publish
+from app.services.delivery import LiveEvent, notify_users, publish
 from app.services.recipients import resolve_refs
 from app.services.turns import handle_message
 from app.settings import get_settings
@@ -175,3 +175,31 @@ async def _embed_pending(tenant_id: uuid.UUID) -> int:
     except Exception:
         log.warning("embedding pending memories failed", exc_info=True)
         return 0
+
+
+async def send_push(
+    ctx: dict[str, Any], tenant_id: str, notification_ids: list[str]
+) -> str:
+    """Web Push for notifications not pushed yet (a re-delivered job skips those
+    already sent: push_sender marks pushed_at)."""
+    from app.services.push_sender import send_push as push
+
+    tid = uuid.UUID(tenant_id)
+    with log_context(tenant_id=tenant_id, job_id=ctx.get("job_id")):
+        async with tenant_session(tid) as s:
+            rows = (
+                await s.exec(
+                    select(Notification).where(
+                        col(Notification.id).in_(
+                            [uuid.UUID(i) for i in notification_ids]
+                        ),
+                        col(Notification.pushed_at).is_(None),
+                    )
+                )
+            ).all()
+        events = [
+            LiveEvent(n.user_id, n.kind, n.id, n.title, dict(n.data or {}))
+            for n in rows
+        ]
+        report = await push(tid, events)
+        return f"sent {report.sent}, removed {report.removed}, failed {report.failed}"

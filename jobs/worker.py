@@ -22,7 +22,7 @@ from app.logs import configure_logging
 from app.redis_client import get_redis
 from app.settings import get_settings
 from jobs.queue import close_pools, queue_name, redis_settings
-from jobs.tasks import process_message, send_reminder, sweep
+from jobs.tasks import process_message, send_push, send_reminder, sweep
 
 HEARTBEAT_S = 5.0
 
@@ -70,6 +70,7 @@ def worker_settings() -> dict[str, Any]:
             # counts its own attempts).
             func(process_message, keep_result=0, max_tries=1000),
             func(send_reminder, keep_result=3600, max_tries=5),
+            func(send_push, keep_result=0, max_tries=3),
             ping,
         ],
         "cron_jobs": [

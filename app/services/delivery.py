@@ -78,7 +78,9 @@ async def notify_users(
 
 
 async def publish(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
-    """After commit: one stream entry per recipient. Failures are logged, not raised."""
+    """After commit: one stream entry per recipient for open apps, and a Web Push
+    job for closed ones. Failures are logged, not raised."""
+    events = list(events)
     redis = get_redis()
     stream = events_stream(tenant_id)
     try:
@@ -97,3 +99,14 @@ async def publish(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
             )
     except Exception:
         log.warning("publishing live events failed", exc_info=True)
+    await _queue_push(tenant_id, events)
+
+
+async def _queue_push(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
+    from jobs.queue import enqueue_push
+
+    ids = [ev.notification_id for ev in events if ev.notification_id]
+    try:
+        await enqueue_push(tenant_id, ids)
+    except Exception:
+        log.warning("queueing web push failed", exc_info=True)
