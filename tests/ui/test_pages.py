@@ -1,0 +1,289 @@
+"""Page handlers beneath the UI: chat, tasks, alerts, approvals, admin, push."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import select
+
+from app.db import tenant_session
+from app.models import AssistantRun, AuditEvent, Message, Notification, User, utcnow
+from app.services.delivery import notify_users
+from state.admin import AdminState
+from state.approvals import ApprovalsState
+from state.chat import ChatState, conversation_rows
+from state.push import PushState, subscribe_script, subscription_fields
+from state.session import SessionState
+from state.work import AlertsState, TasksState
+from tests.conftest import Demo
+from tests.ui.conftest import (
+    call,
+    new_tab,
+    other_tenant_rows,
+    redirect_path,
+    sign_in,
+    toast,
+)
+
+
+async def _messages(demo: Demo, slug: str) -> list[Message]:
+    async with tenant_session(demo.tenant(slug).id) as s:
+        return list((await s.exec(select(Message))).all())
+
+
+async def test_send_stores_once_even_when_submitted_twice(
+    demo: Demo, clean_db: None
+) -> None:
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "maya")
+    chat = await tab.get_state(ChatState)
+    text = "Remind the kitchen team to deep clean the walk-in fridge on Friday."
+    await call(chat, "set_draft", text)
+    first = await call(chat, "send", {"body": text})
+    assert first is not None and chat.draft == ""
+    # A double click: the second submit carries the same text, nothing was typed.
+    await call(chat, "send", {"body": text})
+    rows = await _messages(demo, "harbor-bistro")
+    assert [m.body for m in rows] == [text]
+    assert rows[0].client_message_id.startswith("web-")
+    assert [m["body"] for m in chat.messages] == [text]
+    # Typing again (even the same words) is a new message.
+    await call(chat, "set_draft", "Remind")
+    await call(chat, "set_draft", text)
+    await call(chat, "send", {"body": text})
+    assert len(await _messages(demo, "harbor-bistro")) == 2
+
+
+async def test_send_after_an_expired_session_resends_the_same_message(
+    demo: Demo, clean_db: None
+) -> None:
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "maya")
+    chat = await tab.get_state(ChatState)
+    session = await tab.get_state(SessionState)
+    await call(chat, "set_draft", "Order lemons")
+    session._forget()  # expired while typing
+    assert redirect_path(await call(chat, "send", {"body": "Order lemons"})) == (
+        "/login"
+    )
+    await sign_in(tab, "harbor-bistro", "maya")
+    assert chat.draft == "Order lemons"
+    await call(chat, "send", {"body": chat.draft})
+    assert [m.body for m in await _messages(demo, "harbor-bistro")] == ["Order lemons"]
+
+
+async def test_empty_or_oversized_messages(demo: Demo, clean_db: None) -> None:
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "maya")
+    chat = await tab.get_state(ChatState)
+    assert await call(chat, "send", {"body": "   "}) is None
+    await call(chat, "send", {"body": "x" * 5000})  # cut to the 4000 allowed
+    [row] = await _messages(demo, "harbor-bistro")
+    assert len(row.body) == 4000
+
+
+async def test_offline_model_is_labelled(demo: Demo, clean_db: None) -> None:
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "maya")
+    chat = await tab.get_state(ChatState)
+    await call(chat, "send", {"body": "What is on Thursday?"})
+    tid = demo.tenant("harbor-bistro").id
+    [question] = await _messages(demo, "harbor-bistro")
+    async with tenant_session(tid) as s:
+        s.add(
+            Message(
+                tenant_id=tid,
+                conversation_id=question.conversation_id,
+                author="assistant",
+                sender_key="assistant",
+                client_message_id=f"reply-{question.id}",
+                body="GreenFarm delivers on Thursday at 7am.",
+                status="done",
+                reply_to_id=question.id,
+            )
+        )
+        s.add(
+            AssistantRun(
+                tenant_id=tid, message_id=question.id, model="switchboard/offline"
+            )
+        )
+    await call(chat, "load")
+    assert chat.offline_model is True  # the default model is the offline one
+    assert [(m["author"], m["offline"]) for m in chat.messages] == [
+        ("user", ""),
+        ("assistant", "1"),
+    ]
+    assert chat.waiting_for_reply is False
+
+
+async def test_conversation_is_the_callers_own(demo: Demo, clean_db: None) -> None:
+    maya_tab, luis_tab = new_tab(), new_tab()
+    await sign_in(maya_tab, "harbor-bistro", "maya")
+    await sign_in(luis_tab, "harbor-bistro", "luis")
+    await call(await maya_tab.get_state(ChatState), "send", {"body": "for maya only"})
+    luis_chat = await luis_tab.get_state(ChatState)
+    await call(luis_chat, "load")
+    assert luis_chat.messages == []
+    from app.context import Actor
+
+    luis = demo.user("harbor-bistro", "luis")
+    rows = await conversation_rows(Actor(luis.tenant_id, luis.id, "employee"))
+    assert rows == []
+
+
+async def test_alerts_mark_read_and_unread_count(demo: Demo, clean_db: None) -> None:
+    tid = demo.tenant("harbor-bistro").id
+    luis = demo.user("harbor-bistro", "luis")
+    async with tenant_session(tid) as s:
+        events = await notify_users(
+            s,
+            tid,
+            [luis.id],
+            kind="notify",
+            title="Fridge",
+            body="Deep clean Friday",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+        )
+        await notify_users(
+            s,
+            tid,
+            [luis.id],
+            kind="notify",
+            title="Lemons",
+            body="",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+        )
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "luis")
+    alerts = await tab.get_state(AlertsState)
+    session = await tab.get_state(SessionState)
+    await call(alerts, "load_alerts")
+    assert alerts.unread_count == 2 and session.unread == 2
+    await call(alerts, "mark_read", str(events[0].notification_id))
+    assert alerts.unread_count == 1 and session.unread == 1
+    await call(alerts, "mark_all_read")
+    assert alerts.unread_count == 0 and session.unread == 0
+    async with tenant_session(tid) as s:
+        unread = (
+            await s.exec(select(Notification).where(Notification.read_at == None))  # noqa: E711
+        ).all()
+    assert unread == []
+
+
+async def test_task_status_update(demo: Demo, clean_db: None) -> None:
+    rows = await other_tenant_rows(demo, "harbor-bistro", "luis")
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "luis")
+    tasks = await tab.get_state(TasksState)
+    await call(tasks, "load_tasks")
+    assert [t["title"] for t in tasks.tasks] == ["private task"]
+    await call(tasks, "set_task_status", str(rows["task"].id), "in_progress")
+    assert tasks.tasks[0]["status"] == "in_progress"
+    assert "Unknown status." in toast(
+        await call(tasks, "set_task_status", str(rows["task"].id), "exploded")
+    )
+
+
+async def test_residents_cannot_open_tasks(demo: Demo, clean_db: None) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "ben")
+    tasks = await tab.get_state(TasksState)
+    assert "not allowed" in toast(await call(tasks, "load_tasks"))
+
+
+async def test_manager_decides_an_approval(demo: Demo, clean_db: None) -> None:
+    rows = await other_tenant_rows(demo, "harbor-bistro", "luis")
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "maya")
+    approvals = await tab.get_state(ApprovalsState)
+    await call(approvals, "load_approvals")
+    assert [a["summary"] for a in approvals.approvals] == ["Buy a fridge"]
+    result = await call(approvals, "decide", str(rows["approval"].id), False)
+    assert "Rejected." in toast(result).replace("\\", "")
+    assert approvals.approvals == []
+
+
+async def test_admin_creates_and_disables_a_user(demo: Demo, clean_db: None) -> None:
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "admin")
+    admin = await tab.get_state(AdminState)
+    await call(admin, "load_admin")
+    assert {t["name"] for t in admin.teams} >= {"Kitchen", "Management"}
+    email = f"new-{uuid.uuid4().hex[:8]}@harbor-bistro.example"
+    form = {"name": "Nia", "email": email, "role": "employee", "password": "short"}
+    assert await call(admin, "create_user", form) is None
+    assert "at least 10" in admin.create_error
+    form["password"] = "long-enough-password"
+    await call(admin, "create_user", form)
+    assert admin.create_error == ""
+    [row] = [u for u in admin.users if u["email"] == email]
+    assert row["state"] == "active"
+    await call(admin, "set_disabled", row["id"], True)
+    [row] = [u for u in admin.users if u["email"] == email]
+    assert row["state"] == "disabled"
+    own = demo.user("harbor-bistro", "admin")
+    assert "your own" in toast(await call(admin, "set_disabled", str(own.id), True))
+    await call(admin, "load_admin")
+    kinds = [a["kind"] for a in admin.audit]
+    assert "user.created" in kinds and "user.disabled" in kinds
+    assert any(a["actor"] == "Harbor Admin" for a in admin.audit)
+    async with tenant_session(demo.tenant("harbor-bistro").id) as s:
+        user = (await s.exec(select(User).where(User.email == email))).one()
+        assert user.disabled
+        await s.delete(user)
+        audit = (await s.exec(select(AuditEvent))).all()
+    assert len(audit) >= 2
+
+
+async def test_admin_usage_per_month(demo: Demo, clean_db: None) -> None:
+    from app.models import LlmUsage
+
+    tid = demo.tenant("harbor-bistro").id
+    async with tenant_session(tid) as s:
+        for tokens in (100, 300):
+            s.add(
+                LlmUsage(
+                    tenant_id=tid,
+                    model="switchboard/offline",
+                    prompt_tokens=tokens,
+                    completion_tokens=50,
+                    cost_usd=0.001,
+                    latency_ms=tokens,
+                )
+            )
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "admin")
+    admin = await tab.get_state(AdminState)
+    await call(admin, "load_admin")
+    [month] = admin.usage
+    assert month["month"] == utcnow().strftime("%Y-%m")
+    assert month["calls"] == "2" and month["tokens"] == "500"
+    assert month["cost"] == "$0.0020"
+
+
+def test_push_subscription_fields() -> None:
+    good = {"endpoint": "https://p.example/x", "keys": {"p256dh": "a", "auth": "b"}}
+    assert subscription_fields(good) == ("https://p.example/x", "a", "b")
+    assert subscription_fields({"endpoint": "https://p.example/x"}) is None
+    assert subscription_fields({"error": "blocked"}) is None
+    assert subscription_fields(None) is None
+    script = subscribe_script("BKey_-", ask=False)
+    assert '"BKey_-"' in script and "const ask = false" in script
+
+
+async def test_push_errors_are_shown_and_bad_endpoints_refused(
+    demo: Demo, clean_db: None
+) -> None:
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "luis")
+    push = await tab.get_state(PushState)
+    await call(push, "save_subscription", {"error": "Notifications are blocked."})
+    assert push.push_error == "Notifications are blocked." and not push.push_enabled
+    local = {
+        "endpoint": "https://localhost/push",
+        "keys": {"p256dh": "abc", "auth": "def"},
+    }
+    assert "public push service" in toast(await call(push, "save_subscription", local))
+    assert not push.push_enabled
+    result = await call(push, "enable_push")
+    assert result.handler.fn.__qualname__ == "_call_script"

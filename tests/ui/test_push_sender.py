@@ -1,0 +1,227 @@
+"""Web Push sending against a real local HTTP "push service": the message is
+encrypted for the subscriber (decrypted here with its private key), signed with
+VAPID, and the subscription table is tidied by the service's answers."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import http_ece
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from sqlmodel import select
+
+from app.db import tenant_session
+from app.models import Notification, PushSubscription
+from app.secrets import vapid_public_key_b64
+from app.services.delivery import LiveEvent, notify_users
+from app.services.push_sender import MAX_FAILURES, send_push
+from tests.conftest import Demo
+
+
+def b64u(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def unb64u(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class PushService:
+    """Answers POST /<status>/<anything> with <status>; records every request."""
+
+    base: str
+    received: list[Received] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def push_service() -> Iterator[PushService]:
+    service = PushService(base="")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            service.received.append(
+                Received(
+                    self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+            )
+            status = int(self.path.strip("/").split("/")[0])
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    service.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield service
+    server.shutdown()
+
+
+@dataclass
+class Browser:
+    """A subscriber's key pair and auth secret, as a browser would hold them."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    p256dh: str
+    auth_secret: bytes
+
+    @classmethod
+    def new(cls) -> Browser:
+        key = ec.generate_private_key(ec.SECP256R1())
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return cls(key, b64u(raw), os.urandom(16))
+
+    def decrypt(self, body: bytes) -> dict[str, Any]:
+        plain = http_ece.decrypt(
+            body,
+            private_key=self.private_key,
+            auth_secret=self.auth_secret,
+            version="aes128gcm",
+        )
+        return dict(json.loads(plain))
+
+
+async def _subscribe(
+    tenant_id: uuid.UUID, user_id: uuid.UUID, endpoint: str, browser: Browser
+) -> uuid.UUID:
+    # Stored directly: the public API refuses http:// endpoints (they are local).
+    async with tenant_session(tenant_id) as s:
+        row = PushSubscription(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            endpoint=endpoint,
+            p256dh=browser.p256dh,
+            auth=b64u(browser.auth_secret),
+        )
+        s.add(row)
+    return row.id
+
+
+async def test_push_is_encrypted_signed_and_marks_the_notification(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    tid = demo.tenant("harbor-bistro").id
+    luis = demo.user("harbor-bistro", "luis")
+    browser = Browser.new()
+    path = f"/201/{uuid.uuid4().hex}"
+    sub_id = await _subscribe(tid, luis.id, push_service.base + path, browser)
+    async with tenant_session(tid) as s:
+        events = await notify_users(
+            s,
+            tid,
+            [luis.id],
+            kind="schedule",
+            title="Deep clean the walk-in fridge",
+            body="Friday 10pm, kitchen team.",
+            dedupe_key=f"test:{uuid.uuid4().hex}",
+        )
+
+    report = await send_push(tid, events)
+
+    assert (report.sent, report.removed, report.failed) == (1, 0, 0)
+    [got] = [r for r in push_service.received if r.path == path]
+    assert got.headers["content-encoding"] == "aes128gcm"
+    assert int(got.headers["ttl"]) > 0
+    payload = browser.decrypt(got.body)
+    assert payload["title"] == "Deep clean the walk-in fridge"
+    assert payload["body"] == "Friday 10pm, kitchen team."
+    assert payload["tag"] == str(events[0].notification_id)
+    # VAPID (RFC 8292): ES256 JWT for this push service, signed by our key.
+    scheme, _, rest = got.headers["authorization"].partition(" ")
+    assert scheme == "vapid"
+    params = dict(p.strip().split("=", 1) for p in rest.split(","))
+    assert params["k"] == vapid_public_key_b64()
+    x, y = unb64u(params["k"])[1:33], unb64u(params["k"])[33:]
+    key = ECKey.import_key({"kty": "EC", "crv": "P-256", "x": b64u(x), "y": b64u(y)})
+    claims = jwt.decode(params["t"], key, algorithms=["ES256"]).claims
+    assert claims["aud"] == push_service.base
+    assert claims["sub"].startswith("mailto:")
+    async with tenant_session(tid) as s:
+        sub = (
+            await s.exec(select(PushSubscription).where(PushSubscription.id == sub_id))
+        ).one()
+        note = (
+            await s.exec(
+                select(Notification).where(Notification.id == events[0].notification_id)
+            )
+        ).one()
+    assert sub.last_success_at is not None and sub.failures == 0
+    assert note.pushed_at is not None
+
+
+async def test_gone_subscriptions_are_deleted_and_failures_counted(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    tid = demo.tenant("harbor-bistro").id
+    sam = demo.user("harbor-bistro", "sam")
+    gone_404 = await _subscribe(
+        tid, sam.id, f"{push_service.base}/404/a", Browser.new()
+    )
+    gone_410 = await _subscribe(
+        tid, sam.id, f"{push_service.base}/410/b", Browser.new()
+    )
+    flaky = await _subscribe(tid, sam.id, f"{push_service.base}/500/c", Browser.new())
+    event = LiveEvent(sam.id, "notify", None, "Staff meeting moved")
+
+    report = await send_push(tid, [event])
+
+    assert (report.sent, report.removed, report.failed) == (0, 2, 1)
+    async with tenant_session(tid) as s:
+        left = {r.id: r for r in (await s.exec(select(PushSubscription))).all()}
+    assert gone_404 not in left and gone_410 not in left
+    assert left[flaky].failures == 1
+    for _ in range(MAX_FAILURES - 1):
+        await send_push(tid, [event])
+    async with tenant_session(tid) as s:
+        assert (await s.exec(select(PushSubscription))).all() == []
+
+
+@pytest.mark.isolation
+async def test_push_only_reaches_the_events_tenant(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    """Same user id sent with another tenant: no subscription of theirs is found."""
+    harbor = demo.tenant("harbor-bistro").id
+    maple = demo.tenant("maple-court").id
+    luis = demo.user("harbor-bistro", "luis")
+    path = f"/201/{uuid.uuid4().hex}"
+    await _subscribe(harbor, luis.id, push_service.base + path, Browser.new())
+
+    report = await send_push(maple, [LiveEvent(luis.id, "notify", None, "x")])
+
+    assert report.sent == 0
+    assert all(r.path != path for r in push_service.received)
+
+
+async def test_no_subscriptions_sends_nothing(demo: Demo, clean_db: None) -> None:
+    tid = demo.tenant("harbor-bistro").id
+    report = await send_push(tid, [LiveEvent(uuid.uuid4(), "notify", None, "x")])
+    assert (report.sent, report.removed, report.failed) == (0, 0, 0)
+    assert (await send_push(tid, [])).sent == 0
