@@ -136,7 +136,7 @@ def _stop(proc: subprocess.Popen[bytes], name: str, timeout: float = 15.0) -> No
 
 
 def print_banner() -> None:
-    from app.seed import load_demo
+    from app.seed import DEMO_OPERATOR_EMAIL, load_demo
 
     s = get_settings()
     lines = [
@@ -151,6 +151,7 @@ def print_banner() -> None:
             lines.append(f"    {tenant['slug']}: {users}")
     except OSError:
         pass
+    lines.append(f"    platform operator: {DEMO_OPERATOR_EMAIL}")
     lines.append("  Ctrl-C stops everything.\n")
     print("\n".join(lines), flush=True)
 

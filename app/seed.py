@@ -277,6 +277,29 @@ async def seed_demo(path: Path = DEMO_FILE) -> SeedReport:
     return report
 
 
+DEMO_OPERATOR_EMAIL = "operator@switchboard.example"
+
+
+async def seed_demo_operator(report: SeedReport) -> None:
+    """A platform operator for the demo console (tenants only, no tenant content).
+    Production creates its own with `python -m app.cli create-operator`."""
+    from app.models import Operator
+
+    async with platform_session() as s:
+        exists = (
+            await s.exec(select(Operator).where(Operator.email == DEMO_OPERATOR_EMAIL))
+        ).first()
+        if exists is None:
+            s.add(
+                Operator(
+                    email=DEMO_OPERATOR_EMAIL,
+                    name="Demo operator",
+                    password_hash=hash_password(get_settings().demo_password),
+                )
+            )
+            report.add("operators")
+
+
 async def embed_seeded_memories(
     tenant_ids: list[uuid.UUID], report: SeedReport
 ) -> None:
