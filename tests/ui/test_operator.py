@@ -1,0 +1,105 @@
+"""The platform operator's console: sign in, list and create organisations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import delete
+from sqlmodel import select
+
+from app.auth import service
+from app.db import platform_session, tenant_session
+from app.models import Operator, Tenant, User
+from app.passwords import hash_password
+from state.operator import OperatorState
+from state.session import SessionState
+from tests.conftest import Demo
+from tests.ui.conftest import call, new_tab, redirect_path
+
+OP_PASSWORD = "operator-password-1"
+
+
+@pytest.fixture
+async def operator(demo: Demo) -> AsyncIterator[str]:
+    email = f"op-{uuid.uuid4().hex[:8]}@switchboard.test"
+    async with platform_session() as s:
+        s.add(
+            Operator(email=email, name="Op", password_hash=hash_password(OP_PASSWORD))
+        )
+    yield email
+
+
+async def _operator_tab(email: str) -> OperatorState:
+    tab = new_tab()
+    op = await tab.get_state(OperatorState)
+    result = await call(op, "operator_login", {"email": email, "password": OP_PASSWORD})
+    assert redirect_path(result) == "/operator", op.login_error
+    return op
+
+
+async def test_operator_lists_and_creates_tenants(operator: str) -> None:
+    op = await _operator_tab(operator)
+    await call(op, "load_tenants")
+    assert {"harbor-bistro", "maple-court", "riverside-lofts"} <= {
+        t["slug"] for t in op.tenants
+    }
+    slug = f"oak-{uuid.uuid4().hex[:6]}"
+    form = {
+        "slug": slug,
+        "name": "Oak Street",
+        "kind": "property",
+        "timezone": "Europe/London",
+        "admin_name": "Oak Admin",
+        "admin_email": f"admin@{slug}.example",
+        "admin_password": "oak-admin-password",
+    }
+    await call(op, "create_tenant", form)
+    assert op.create_error == ""
+    assert slug in {t["slug"] for t in op.tenants}
+    await call(op, "create_tenant", form)
+    assert op.create_error == "An organisation with this slug already exists."
+    # The new organisation's admin can sign in to it.
+    pair = await service.login(slug, f"admin@{slug}.example", "oak-admin-password", "t")
+    assert pair.role == "admin"
+    async with platform_session() as s:
+        tenant = (await s.exec(select(Tenant).where(Tenant.slug == slug))).one()
+    async with tenant_session(tenant.id) as s:
+        await s.exec(delete(User))  # type: ignore[call-overload]
+
+
+async def test_operator_handlers_refuse_without_operator_session(demo: Demo) -> None:
+    tab = new_tab()
+    op = await tab.get_state(OperatorState)
+    assert redirect_path(await call(op, "load_tenants")) == "/operator/login"
+    form = {"slug": "evil", "name": "Evil", "admin_email": "e@e.example"}
+    assert redirect_path(await call(op, "create_tenant", form)) == "/operator/login"
+    async with platform_session() as s:
+        assert (
+            await s.exec(select(Tenant).where(Tenant.slug == "evil"))
+        ).first() is None
+
+
+@pytest.mark.isolation
+async def test_tenant_admin_is_not_an_operator(demo: Demo, operator: str) -> None:
+    """A tenant user's signed-in tab has no operator session: no tenants list."""
+    from tests.ui.conftest import sign_in
+
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "admin")
+    session = await tab.get_state(SessionState)
+    op = await tab.get_state(OperatorState)
+    # Even a tenant access token placed where the operator's goes is refused.
+    op._access_token = session._access_token
+    assert redirect_path(await call(op, "load_tenants")) == "/operator/login"
+    assert op.tenants == []
+
+
+async def test_operator_logout_revokes(operator: str) -> None:
+    op = await _operator_tab(operator)
+    refresh = op._refresh_token
+    assert redirect_path(await call(op, "operator_logout")) == "/operator/login"
+    assert op._access_token == "" and not op.operator_signed_in
+    with pytest.raises(Exception, match="sign in again"):
+        await service.operator_refresh(refresh)
