@@ -228,7 +228,8 @@ def guarded(*roles: str, quiet: bool = False) -> Callable[[Handler], Handler]:
     allowed = frozenset(roles)
 
     def decorate(fn: Handler) -> Handler:
-        async def wrapper(self: SessionState, *args: Any) -> Any:
+        # Reflex passes the event's arguments by name (`fn(state, **payload)`).
+        async def wrapper(self: SessionState, *args: Any, **kwargs: Any) -> Any:
             try:
                 actor = await self._actor()
             except SessionExpired:
@@ -236,7 +237,7 @@ def guarded(*roles: str, quiet: bool = False) -> Callable[[Handler], Handler]:
             if allowed and actor.role not in allowed:
                 return None if quiet else rx.toast.error(FORBIDDEN)
             try:
-                return await fn(self, actor, *args)
+                return await fn(self, actor, *args, **kwargs)
             except DomainError as exc:
                 return rx.toast.error(exc.message)
 

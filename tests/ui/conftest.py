@@ -61,9 +61,11 @@ def new_tab() -> State:
 
 
 async def call(state: Any, name: str, *args: Any) -> Any:
-    """Run an event handler of `state` the way Reflex does (the wrapped function)."""
+    """Run an event handler of `state` the way Reflex does: the wrapped function,
+    arguments by name (`fn(state, **payload)`)."""
     handler = type(state).event_handlers[name]
-    result = handler.fn(state, *args)
+    names = list(inspect.signature(handler.fn).parameters)[1:]
+    result = handler.fn(state, **dict(zip(names, args, strict=True)))
     return await result if inspect.isawaitable(result) else result
 
 
