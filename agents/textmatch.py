@@ -110,6 +110,15 @@ _NAME_AFTER = re.compile(
     r"\b(?:residents?|tenants?|people|everyone|everybody)\s+(?:of|at|in)\s+"
     r"(?:the\s+)?(?P<name>[A-Z0-9][\w'-]*(?:\s+[A-Z0-9][\w'-]*)*)"
 )
+_ASKS_WHEN = re.compile(r"\b(when|what time|which day|how often)\b", re.I)
+_ASKS_HABIT = re.compile(r"\b(usually|normally|always|regularly|typically)\b", re.I)
+_HAS_TIME = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{1,2}(:\d\d)?"
+    r"\s*(am|pm)|\d{1,2}:\d\d|daily|weekly|monthly)\b",
+    re.I,
+)
+_HABIT = re.compile(r"\b(every|each|always|usually|daily|weekly|monthly)\b", re.I)
+_REPORTED = re.compile(r"\bsaid on \d{4}-\d\d-\d\d:", re.I)
 _RESIDENTS = re.compile(r"\b(residents?|tenants?|neighbou?rs)\b", re.IGNORECASE)
 _ROLE_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\b(managers?|management)\b", re.I), ("role:manager",)),
@@ -309,11 +318,23 @@ class Context:
         for prop in self.properties:
             for s in prop.get("services") or []:
                 candidates.append(f"{s['name']} at {prop['name']}: {s['when']}.")
+        asks_when = bool(_ASKS_WHEN.search(question))
+        asks_habit = bool(_ASKS_HABIT.search(question))
         scored = []
         for rank, fact in enumerate(candidates):
-            overlap = len(words & content_stems(fact))
-            if overlap:
-                scored.append((overlap, -rank, fact))
+            overlap = float(len(words & content_stems(fact)))
+            if not overlap:
+                continue
+            # A "when" question wants a fact with a time in it; "usually" wants a
+            # standing rule rather than one occurrence; reported speech ranks below
+            # established notes.
+            if asks_when and _HAS_TIME.search(fact):
+                overlap += 1
+            if asks_habit and _HABIT.search(fact):
+                overlap += 1
+            if _REPORTED.search(fact):
+                overlap -= 0.5
+            scored.append((overlap, -rank, fact))
         if not scored:
             return []
         scored.sort(reverse=True)

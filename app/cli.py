@@ -69,7 +69,10 @@ def seed() -> None:
     async def _run() -> None:
         try:
             report = await seed_demo()
-            print(f"seed: {report.total} rows created {report.created or ''}".rstrip())
+            print(
+                f"seed: {report.total} rows created {report.created or ''}, "
+                f"{report.embedded} memories embedded"
+            )
         finally:
             await dispose_engines()
 

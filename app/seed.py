@@ -53,6 +53,7 @@ DEMO_NOW = datetime(2026, 3, 2, 9, 0)
 @dataclass
 class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
+    embedded: int = 0  # memories embedded (new or left over), not rows created
 
     def add(self, kind: str) -> None:
         self.created[kind] = self.created.get(kind, 0) + 1
@@ -309,6 +310,6 @@ async def embed_seeded_memories(
     try:
         for tid in tenant_ids:
             done = await embed_pending_memories(tid)
-            report.created["embeddings"] = report.created.get("embeddings", 0) + done
+            report.embedded += done
     except Exception:
         log.warning("embedding demo memories failed; the worker retries", exc_info=True)

@@ -100,10 +100,11 @@ async def running_worker() -> AsyncIterator[Worker]:
     try:
         yield worker
     finally:
-        await worker.close()
+        # Stop polling first, then let running jobs finish and close the pool.
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        await worker.close()
 
 
 def main() -> None:

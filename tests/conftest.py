@@ -132,6 +132,8 @@ def clean_db(owner_engine: Any) -> Iterator[None]:
     """Empty the tables tests write to (as the owner: TRUNCATE is not row-level)."""
     with owner_engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} CASCADE"))
+        # Memories learnt from earlier tests' messages; the seeded ones stay.
+        conn.execute(text("DELETE FROM memories WHERE source_type <> 'seed'"))
     yield
 
 

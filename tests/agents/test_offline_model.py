@@ -142,3 +142,19 @@ def test_small_talk_proposes_nothing(text: str) -> None:
 def test_garbled_prompt_still_answers_json() -> None:
     out = json.loads(answer([{"role": "user", "content": "hello"}]))
     assert out == {"reply": "I could not read my instructions.", "actions": []}
+
+
+def test_when_question_prefers_the_standing_fact_over_chatter() -> None:
+    out = ask(
+        "harbor-bistro",
+        "sam",
+        "When does the produce delivery usually come?",
+        memories=[
+            "Integration said on 2026-11-25: GreenFarm produce delivery arriving "
+            "tomorrow, 12 crates.",
+            "Task created for team:kitchen: The GreenFarm produce delivery is here",
+            "Luis Ortega said on 2026-11-20: the produce delivery was late again",
+            "GreenFarm delivers produce every Thursday at 7am; the kitchen lead signs.",
+        ],
+    )
+    assert out["reply"].startswith("Here is what I know: GreenFarm delivers produce")
