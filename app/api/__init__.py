@@ -1,4 +1,7 @@
-"""The REST API (FastAPI), mounted into the Reflex backend by api_transformer."""
+"""The REST API (FastAPI), mounted into the Reflex backend by api_transformer.
+
+OpenAPI: /api/openapi.json, interactive docs: /api/docs.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,26 @@ from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
+from app.api.limits import BodySizeLimit
+from app.api.v1 import router as v1_router
+from app.settings import get_settings
 
 
 def create_api() -> FastAPI:
     api = FastAPI(
         title="Switchboard API",
         version="1",
+        description=(
+            "Multi-tenant assistant platform. Sign in with POST /api/v1/auth/login "
+            "and send `Authorization: Bearer <access_token>`; integrations send "
+            '`X-API-Key`. Errors are JSON `{"error": code, "message": text}`.'
+        ),
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(api)
+    api.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     api.include_router(health_router)
+    api.include_router(v1_router)
     return api

@@ -1,6 +1,7 @@
 """One error shape for every API failure: {"error": code, "message": text}.
 
-Bad input is a 4xx with a message; anything unexpected is logged with its trace and
+Domain errors (app/services/errors.py) become their 4xx; request validation errors
+become 422 in the same shape; anything unexpected is logged with its trace and
 answered with a bare 500 that reveals nothing.
 """
 
@@ -14,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.services.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,19 @@ _DEFAULT_CODES = {
     415: "unsupported_media_type",
     422: "invalid_request",
     429: "rate_limited",
+    500: "internal_error",
+}
+
+_DESCRIPTIONS = {
+    400: "Malformed request body (not UTF-8 / not parseable)",
+    401: "Missing, invalid or expired credentials",
+    403: "Your role does not allow this",
+    404: "Not found (also: another organisation's object)",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    422: "Invalid request (validation failed)",
+    429: "Too many requests; see Retry-After",
+    500: "Unexpected server error (details are only logged)",
 }
 
 
@@ -60,6 +76,13 @@ def error_response(
 
 
 def install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(max(1, int(exc.retry_after_s)))}
+        return error_response(exc.status, exc.code, exc.message, headers)
+
     @api.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = getattr(exc, "code", None) or _DEFAULT_CODES.get(
@@ -71,6 +94,7 @@ def install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Field locations and pydantic's messages only: never echo the input back.
         problems: list[str] = []
         for err in exc.errors()[:5]:
             loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
@@ -85,8 +109,24 @@ def install_error_handlers(api: FastAPI) -> None:
         )
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": name.replace("_", " ")}
-    for code, name in _DEFAULT_CODES.items()
-    if code in (400, 401, 403, 404, 409, 413, 422, 429)
-}
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all with the ErrorBody shape."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": ErrorBody, "description": _DESCRIPTIONS[code]}
+        if code == 429:
+            entry["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds until the limit resets.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        out[code] = entry
+    return out
+
+
+# Every API route can answer these (bad input, oversized body, a bug).
+COMMON_ERRORS = errors(400, 413, 422, 500)
+# Routes behind a bearer token or API key.
+AUTH_ERRORS = {**COMMON_ERRORS, **errors(401)}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = errors(*_DESCRIPTIONS)

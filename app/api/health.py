@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.db import platform_session
@@ -15,6 +16,17 @@ from app.redis_client import get_redis, key
 
 router = APIRouter()
 WORKER_FRESH_S = 15.0
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    error: str | None = None
+    alive: int | None = None
+
+
+class HealthOut(BaseModel):
+    status: str  # ok | degraded
+    checks: dict[str, CheckOut]
 
 
 def workers_key() -> str:
@@ -48,7 +60,12 @@ async def _check(name: str, probe: Any) -> dict[str, Any]:
         return {"ok": False, "error": type(exc).__name__}
 
 
-@router.get("/api/health", tags=["health"])
+@router.get(
+    "/api/health",
+    tags=["health"],
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "A dependency is down"}},
+)
 async def health() -> JSONResponse:
     names = ("database", "redis", "worker")
     results = await asyncio.gather(

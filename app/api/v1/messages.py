@@ -1,0 +1,68 @@
+"""/api/v1/messages: talk to the assistant (the caller's own conversation)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import CurrentActor
+from app.api.errors import AUTH_ERRORS, errors
+from app.api.v1.schemas import MessageIn, MessageOut, SubmitOut
+from app.auth import rate_limit
+from app.db import tenant_session
+from app.models import Message, MessageStatus
+from app.services import messages
+from app.services.access import access_message
+from app.services.messages import SubmitResult
+
+router = APIRouter(prefix="/messages", tags=["messages"])
+
+
+async def submit_out(tenant_id: uuid.UUID, result: SubmitResult) -> SubmitOut:
+    """The response for a submitted message, with its current status (the id
+    comes from the domain layer, not from the client)."""
+    async with tenant_session(tenant_id) as s:
+        row = await s.get(Message, (tenant_id, result.message_id))
+    return SubmitOut(
+        message_id=result.message_id,
+        conversation_id=result.conversation_id,
+        created=result.created,
+        status=row.status if row is not None else MessageStatus.received.value,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmitOut,
+    responses={**AUTH_ERRORS, **errors(429)},
+)
+async def submit(body: MessageIn, actor: CurrentActor) -> SubmitOut:
+    """Send a message to the assistant. Idempotent on client_message_id: a resend
+    returns the first message (created = false). The reply arrives later in
+    GET /api/v1/messages (and as a live event / push notification)."""
+    await rate_limit.check_message_submit(actor.tenant_id, actor.user_id)
+    result = await messages.submit_message(actor, body.body, body.client_message_id)
+    return await submit_out(actor.tenant_id, result)
+
+
+@router.get("", response_model=list[MessageOut], responses=AUTH_ERRORS)
+async def conversation(
+    actor: CurrentActor, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[MessageOut]:
+    """The caller's conversation, oldest first: their messages and the
+    assistant's replies (the last `limit`)."""
+    rows = await messages.list_conversation(actor, limit=limit)
+    return [MessageOut.model_validate(m) for m in rows]
+
+
+@router.get(
+    "/{message_id}", response_model=MessageOut, responses={**AUTH_ERRORS, **errors(404)}
+)
+async def get_message(message_id: uuid.UUID, actor: CurrentActor) -> MessageOut:
+    """One message of the caller's own conversation (e.g. to poll its status)."""
+    async with tenant_session(actor.tenant_id) as s:
+        row = await access_message(s, actor, message_id)
+    return MessageOut.model_validate(row)

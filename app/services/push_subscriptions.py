@@ -1,0 +1,119 @@
+"""Web Push subscriptions of the signed-in user: add (idempotent), list, remove.
+
+The push sender (jobs) POSTs to the endpoint, so only https URLs on public host
+names are accepted: no internal addresses reachable through the server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from sqlmodel import col, select
+
+from app.context import Actor
+from app.db import tenant_session
+from app.models import PushSubscription
+from app.services.access import access_push_subscription
+from app.services.errors import Invalid
+
+B64URL = re.compile(r"^[A-Za-z0-9_\-=]+$")
+MAX_PER_USER = 20
+
+
+def check_endpoint(endpoint: str) -> str:
+    endpoint = endpoint.strip()
+    if not endpoint or len(endpoint) > 1000:
+        raise Invalid("endpoint must be 1-1000 characters.")
+    try:
+        url = urlsplit(endpoint)
+        host = (url.hostname or "").lower()
+    except ValueError as exc:
+        raise Invalid("endpoint is not a valid URL.") from exc
+    if url.scheme != "https" or not host or url.username or url.password:
+        raise Invalid("endpoint must be an https URL.")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        raise Invalid("endpoint must be a public push service.")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise Invalid("endpoint must be a public push service.")
+    return endpoint
+
+
+def _check_key(name: str, value: str, max_len: int) -> str:
+    if not value or len(value) > max_len or not B64URL.match(value):
+        raise Invalid(f"{name} must be base64url, 1-{max_len} characters.")
+    return value
+
+
+async def add_subscription(
+    actor: Actor, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
+    """Subscribe this browser; the same endpoint again updates it (and moves it to
+    the signed-in user if someone else used this browser before)."""
+    endpoint = check_endpoint(endpoint)
+    p256dh = _check_key("p256dh", p256dh, 200)
+    auth = _check_key("auth", auth, 100)
+    async with tenant_session(actor.tenant_id) as s:
+        row = (
+            await s.exec(
+                select(PushSubscription)
+                .where(
+                    PushSubscription.tenant_id == actor.tenant_id,
+                    PushSubscription.endpoint == endpoint,
+                )
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            count = len(
+                (
+                    await s.exec(
+                        select(PushSubscription.id).where(
+                            PushSubscription.tenant_id == actor.tenant_id,
+                            PushSubscription.user_id == actor.user_id,
+                        )
+                    )
+                ).all()
+            )
+            if count >= MAX_PER_USER:
+                raise Invalid(f"At most {MAX_PER_USER} push subscriptions per user.")
+            row = PushSubscription(
+                tenant_id=actor.tenant_id,
+                user_id=actor.user_id,
+                endpoint=endpoint,
+                p256dh=p256dh,
+                auth=auth,
+            )
+        else:
+            row.user_id = actor.user_id
+            row.p256dh = p256dh
+            row.auth = auth
+            row.failures = 0
+        s.add(row)
+        await s.flush()
+    return row
+
+
+async def list_subscriptions(actor: Actor) -> list[PushSubscription]:
+    async with tenant_session(actor.tenant_id) as s:
+        rows = await s.exec(
+            select(PushSubscription)
+            .where(
+                PushSubscription.tenant_id == actor.tenant_id,
+                PushSubscription.user_id == actor.user_id,
+            )
+            .order_by(col(PushSubscription.created_at))
+        )
+        return list(rows.all())
+
+
+async def remove_subscription(actor: Actor, subscription_id: uuid.UUID) -> None:
+    async with tenant_session(actor.tenant_id) as s:
+        row = await access_push_subscription(s, actor, subscription_id)
+        await s.delete(row)

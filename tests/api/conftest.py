@@ -1,0 +1,56 @@
+"""API test fixtures: the FastAPI app from create_api() driven in-process through
+httpx (no Reflex), against the session's real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.auth.conftest import clear_rate_limits
+
+CLIENT_ADDR = "203.0.113.50"
+
+
+@pytest.fixture(scope="session")
+def api_app(stack: None) -> FastAPI:
+    from app.api import create_api
+
+    return create_api()
+
+
+@pytest.fixture(autouse=True)
+async def fresh_rate_limits(stack: None) -> AsyncIterator[None]:
+    await clear_rate_limits()
+    yield
+
+
+@pytest.fixture
+async def client(
+    api_app: FastAPI, demo: Any, clean_db: None
+) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=api_app, client=(CLIENT_ADDR, 40000))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver"
+    ) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def operator(demo: Any) -> tuple[Any, str, str]:
+    """A platform operator: (id, email, password)."""
+    import uuid
+
+    from app.db import platform_session
+    from app.models import Operator
+    from app.passwords import hash_password
+
+    email = f"ops-{uuid.uuid4().hex[:8]}@platform.example"
+    password = "operator-password-1"
+    row = Operator(email=email, name="Ops", password_hash=hash_password(password))
+    async with platform_session() as s:
+        s.add(row)
+    return row.id, email, password
