@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             migrate()
             seed()
         elif args.command == "create-operator":
+            migrate()  # a fresh server: the tables and the app role come first
             create_operator(args.email, args.name, args.password)
     return 0
 
