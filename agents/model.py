@@ -33,6 +33,10 @@ from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+# litellm prints a "Give Feedback / Get Help" banner to stdout on every failed call;
+# failures are reported here, as ModelError, once.
+litellm.suppress_debug_info = True
+
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 8.0
 TOOL_NAME = "respond"
@@ -98,12 +102,20 @@ def _text_of(response: Any) -> str:
     return str(message.content or "")
 
 
+def _hinted_delay(headers: Any) -> float:
+    """The server's own hint: OpenAI sends retry-after-ms, most send retry-after
+    (seconds; the HTTP-date form is rare from APIs and ignored)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return max(0.0, float(headers.get(name, "")) * scale)
+        except (TypeError, ValueError):
+            continue
+    return 0.0
+
+
 def _retry_after(exc: Exception, attempt: int) -> float:
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    try:
-        hinted = float(headers.get("retry-after", ""))
-    except (TypeError, ValueError):
-        hinted = 0.0
+    hinted = _hinted_delay(headers)
     backoff = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2.0**attempt)
     return min(BACKOFF_MAX_S, max(hinted, backoff * (0.5 + random.random() / 2)))
 

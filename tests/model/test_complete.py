@@ -87,15 +87,19 @@ async def test_complete_slow_answer_times_out(hosted_settings: LoopbackLLM) -> N
     assert len(hosted_settings.received(CHAT)) == 1
 
 
+@pytest.mark.parametrize(
+    ("header", "value", "wait_s"),
+    [("retry-after", "1", 1.0), ("retry-after-ms", "1200", 1.2)],
+)
 async def test_complete_rate_limited_then_retried(
-    hosted_settings: LoopbackLLM,
+    hosted_settings: LoopbackLLM, header: str, value: str, wait_s: float
 ) -> None:
     hosted_settings.script(
         CHAT,
         Reply(
             429,
             error_body("Rate limit reached", "rate_limit_exceeded"),
-            headers={"retry-after": "1"},
+            headers={header: value},
         ),
         Reply(body=chat_body(ANSWER)),
     )
@@ -105,9 +109,9 @@ async def test_complete_rate_limited_then_retried(
     assert result.text == ANSWER
     assert result.attempts == 2
     first, second = hosted_settings.received(CHAT)
-    # Retry-After: 1 is longer than the first backoff (0.25-0.5 s): it wins.
-    assert second.at - first.at >= 0.95
-    assert second.at - first.at < 5
+    # The hint is longer than the first backoff (0.25-0.5 s), so it sets the wait.
+    assert second.at - first.at >= wait_s - 0.05
+    assert second.at - first.at < wait_s + 2
 
 
 async def test_complete_rate_limited_until_retries_run_out(
