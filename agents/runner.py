@@ -1,12 +1,14 @@
-"""The loop for one message: directory → retrieval → prompt → model → parse (one
-repair retry) → policy → a TurnPlan. Reads through the caller's tenant session;
-writes nothing (app/services/turns.py persists the plan in one transaction).
+"""The loop for one message: directory → retrieval → prompt (`prepare`, inside the
+tenant session) → model → parse (one repair retry) → policy (`decide`, outside any
+transaction) → a TurnPlan. Writes nothing: app/services/turns.py persists the plan
+in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,10 @@ from agents.plan import Proposal, TurnPlan, Usage
 from agents.policy import TenantPolicy, refusal_line, validate
 from agents.prompt import PromptMemory, build_messages
 from agents.retrieval import RetrievalScope, retrieve
+from agents.schemas import output_json_schema
 from app.context import Actor
 from app.models import Message
+from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 RETRIEVE_K = 6
@@ -79,15 +83,25 @@ def compose_reply(model_reply: str, proposals: list[Proposal]) -> str:
     return "\n".join(line for line in lines if line) or "Done."
 
 
-async def plan_message(
-    session: AsyncSession, actor: Actor, msg: Message, policy_raw: dict[str, object]
-) -> TurnPlan:
-    """Everything the assistant decides for `msg`, sent by `actor`."""
+@dataclass(frozen=True)
+class Prepared:
+    """What the database gave for one turn; the model call happens after the
+    transaction that read it has ended (no connection held during a slow call)."""
+
+    actor: Actor
+    msg: Message
+    directory: Directory
+    now_local: datetime
+    retrieved_ids: list[str]
+    messages: list[dict[str, str]]
+
+
+async def prepare(session: AsyncSession, actor: Actor, msg: Message) -> Prepared:
+    """Directory, retrieval and the prompt, read through the tenant session."""
     directory = await load_directory(session, actor)
     tz = ZoneInfo(directory.tenant.timezone)
     now_utc = msg.clock or datetime.now(UTC)
     now_local = now_utc.astimezone(tz).replace(tzinfo=None)
-
     scope = RetrievalScope(
         actor.tenant_id,
         actor.user_id,
@@ -101,15 +115,29 @@ async def plan_message(
     messages = build_messages(
         directory, shown, await _history(session, msg), msg.body, now_local
     )
+    return Prepared(
+        actor, msg, directory, now_local, [str(m.id) for m in found], messages
+    )
 
-    plan = TurnPlan(reply="", retrieved_memory_ids=[str(m.id) for m in found])
-    first = await complete(messages)
+
+async def _ask(messages: list[dict[str, str]]) -> Completion:
+    if get_settings().llm_output_mode == "tools":
+        # For providers that follow a forced tool call better than JSON mode.
+        return await complete(messages, tool_schema=output_json_schema())
+    return await complete(messages)
+
+
+async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
+    """The model's answer, parsed (one repair retry) and checked by the policy."""
+    msg, directory, messages = prepared.msg, prepared.directory, prepared.messages
+    plan = TurnPlan(reply="", retrieved_memory_ids=prepared.retrieved_ids)
+    first = await _ask(messages)
     plan.usage.append(_usage(first, "chat"))
     try:
         parsed = parse_output(first.text)
     except OutputInvalid as exc:
         log.warning("model output rejected; repairing", extra={"reason": exc.reason})
-        second = await complete(repair_messages(messages, first.text, exc.reason))
+        second = await _ask(repair_messages(messages, first.text, exc.reason))
         plan.usage.append(_usage(second, "repair"))
         try:
             parsed = parse_output(second.text)
@@ -120,9 +148,11 @@ async def plan_message(
             return plan
 
     policy = TenantPolicy.from_dict(dict(policy_raw))
-    plan.proposals = [validate(a, directory, now_local, policy) for a in parsed.actions]
+    plan.proposals = [
+        validate(a, directory, prepared.now_local, policy) for a in parsed.actions
+    ]
     plan.reply = compose_reply(parsed.reply, plan.proposals)
-    plan.memories = _memories(directory, actor, msg, plan.proposals)
+    plan.memories = _memories(directory, prepared.actor, msg, plan.proposals)
     await embed_memories(plan.memories)
     return plan
 

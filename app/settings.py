@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
+    # "json": JSON mode where the provider has it; "tools": a forced tool call.
+    llm_output_mode: Literal["json", "tools"] = "json"
     embedding_model: str = "switchboard/minilm"
     embedding_dim: int = 384
 

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agents.plan import Proposal, TurnPlan
+from agents.runner import decide, prepare
 from app.context import Actor
 from app.db import platform_session, tenant_session
 from app.logs import log_context
@@ -156,7 +157,10 @@ async def _run(tenant: Tenant, msg: Message) -> TurnOutcome:
         if await tokens_used_this_month(s) >= tenant.monthly_token_budget:
             return await _budget_stop(s, tenant, msg)
         actor = _actor_for(tenant.id, sender)
-        plan = await plan_turn(s, tenant, actor, msg)
+        prepared = await prepare(s, actor, msg)
+    # The model call runs with no transaction open: a slow provider holds no
+    # database connection.
+    plan = await decide(prepared, dict(tenant.policy or {}))
     return await _persist(tenant, msg, actor, plan)
 
 
@@ -165,14 +169,6 @@ def _actor_for(tenant_id: uuid.UUID, sender: User | None) -> Actor:
         # Integrations (and disabled users) act with the least staff power.
         return Actor(tenant_id, uuid.UUID(int=0), "integration")
     return Actor(tenant_id, sender.id, sender.role)
-
-
-async def plan_turn(
-    session: AsyncSession, tenant: Tenant, actor: Actor, msg: Message
-) -> TurnPlan:
-    from agents.runner import plan_message
-
-    return await plan_message(session, actor, msg, dict(tenant.policy or {}))
 
 
 async def _budget_stop(s: AsyncSession, tenant: Tenant, msg: Message) -> TurnOutcome:

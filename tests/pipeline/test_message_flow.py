@@ -348,3 +348,22 @@ async def test_new_memories_are_embedded_and_retrievable(
         ).one()
     assert memory.scope == "user" and memory.user_id == grace.id
     assert memory.embedding is not None
+
+
+async def test_tool_call_mode_forces_the_respond_tool(
+    demo: Any,
+    worker: Any,
+    scripted_model: ScriptedModel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.settings import get_settings
+
+    monkeypatch.setenv("LLM_OUTPUT_MODE", "tools")
+    get_settings.cache_clear()
+    maya = demo.user("harbor-bistro", "maya")
+    scripted_model.say({"reply": "ok", "actions": []})
+    await send(maya, "Anything new?")
+    call = scripted_model.calls[0]
+    assert call["tool_choice"]["function"]["name"] == "respond"
+    assert "reply" in call["tools"][0]["function"]["parameters"]["properties"]
+    assert "response_format" not in call
