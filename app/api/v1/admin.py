@@ -12,11 +12,13 @@ from app.api.v1.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
     ApiKeyOut,
+    TenantSettingsIn,
+    TenantSettingsOut,
     UserIn,
     UserOut,
 )
 from app.auth import api_keys
-from app.services import accounts
+from app.services import accounts, tenant_settings
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 ADMIN_ERRORS = {**AUTH_ERRORS, **errors(403)}
@@ -85,3 +87,20 @@ async def create_api_key(body: ApiKeyIn, actor: AdminActor) -> ApiKeyCreatedOut:
 async def revoke_api_key(key_id: uuid.UUID, actor: AdminActor) -> ApiKeyOut:
     """The key stops working at once (revoking twice is harmless)."""
     return ApiKeyOut.model_validate(await api_keys.revoke_api_key(actor, key_id))
+
+
+@router.get("/settings", response_model=TenantSettingsOut, responses=ADMIN_ERRORS)
+async def get_settings(actor: AdminActor) -> TenantSettingsOut:
+    """The assistant policy and the monthly token budget of the organisation."""
+    view = await tenant_settings.get_settings_for(actor)
+    return TenantSettingsOut.model_validate(view, from_attributes=True)
+
+
+@router.patch("/settings", response_model=TenantSettingsOut, responses={**ADMIN_ERRORS})
+async def update_settings(
+    body: TenantSettingsIn, actor: AdminActor
+) -> TenantSettingsOut:
+    """Change which actions need approval, the purchase threshold, the approving
+    role or the monthly token budget (audited)."""
+    view = await tenant_settings.update_settings(actor, body.model_dump())
+    return TenantSettingsOut.model_validate(view, from_attributes=True)

@@ -241,6 +241,29 @@ class ApiKeyCreatedOut(ApiKeyOut):
     key: str = Field(description="The key itself: shown only once.")
 
 
+ActionType = Literal[
+    "notify", "create_task", "schedule", "log_service", "cancel_service"
+]
+
+
+class TenantSettingsIn(Body):
+    """Fields left out stay as they are."""
+
+    approval_required: list[ActionType] | None = Field(
+        default=None, max_length=5, description="Action types that need approval."
+    )
+    purchase_approval_over: float | None = Field(default=None, ge=0, le=10_000_000)
+    approver_role: Literal["manager", "admin"] | None = None
+    monthly_token_budget: int | None = Field(default=None, ge=0, le=10_000_000_000)
+
+
+class TenantSettingsOut(Out):
+    approval_required: list[str]
+    purchase_approval_over: float
+    approver_role: str
+    monthly_token_budget: int
+
+
 class UserIn(Body):
     email: str = Field(min_length=3, max_length=254)
     name: str = Field(min_length=1, max_length=200)

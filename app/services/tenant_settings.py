@@ -1,0 +1,95 @@
+"""An organisation's own settings, edited by its admins: the assistant policy
+(which actions need approval, the purchase threshold, the approving role) and the
+monthly token budget. Read by agents/policy.py and the budget check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.policy import TenantPolicy
+from agents.schemas import ACTION_TYPES
+from app.context import APPROVER_ROLES, Actor
+from app.db import platform_session, tenant_session
+from app.models import Tenant
+from app.services import audit
+from app.services.errors import Forbidden, Invalid, NotFound
+
+MAX_BUDGET = 10_000_000_000
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    approval_required: list[str]
+    purchase_approval_over: float
+    approver_role: str
+    monthly_token_budget: int
+
+
+def _view(tenant: Tenant) -> TenantSettings:
+    policy = TenantPolicy.from_dict(tenant.policy)
+    return TenantSettings(
+        sorted(policy.approval_required),
+        policy.purchase_approval_over,
+        policy.approver_role,
+        tenant.monthly_token_budget,
+    )
+
+
+async def _own_tenant(actor: Actor) -> Tenant:
+    if not actor.is_admin:
+        raise Forbidden("Only admins can change the organisation's settings.")
+    async with platform_session() as s:
+        tenant = await s.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise NotFound("No such organisation.")
+    return tenant
+
+
+async def get_settings_for(actor: Actor) -> TenantSettings:
+    return _view(await _own_tenant(actor))
+
+
+async def update_settings(actor: Actor, changes: dict[str, Any]) -> TenantSettings:
+    """Apply the given fields (others unchanged); invalid values change nothing."""
+    await _own_tenant(actor)
+    types = changes.get("approval_required")
+    if types is not None:
+        unknown = sorted(set(types) - set(ACTION_TYPES))
+        if unknown:
+            raise Invalid(f"Unknown action types: {', '.join(unknown)}.")
+    threshold = changes.get("purchase_approval_over")
+    if threshold is not None and not 0 <= float(threshold) <= 10_000_000:
+        raise Invalid("purchase_approval_over must be between 0 and 10,000,000.")
+    role = changes.get("approver_role")
+    if role is not None and role not in APPROVER_ROLES:
+        raise Invalid(f"approver_role must be one of {sorted(APPROVER_ROLES)}.")
+    budget = changes.get("monthly_token_budget")
+    if budget is not None and not 0 <= int(budget) <= MAX_BUDGET:
+        raise Invalid("monthly_token_budget must be between 0 and 10,000,000,000.")
+    async with platform_session() as s:
+        tenant = await s.get(Tenant, actor.tenant_id, with_for_update=True)
+        if tenant is None:
+            raise NotFound("No such organisation.")
+        policy = dict(tenant.policy or {})
+        for key in ("approval_required", "purchase_approval_over", "approver_role"):
+            if changes.get(key) is not None:
+                value = changes[key]
+                policy[key] = (
+                    sorted(set(value)) if key == "approval_required" else value
+                )
+        tenant.policy = policy
+        if budget is not None:
+            tenant.monthly_token_budget = int(budget)
+        s.add(tenant)
+        view = _view(tenant)
+    async with tenant_session(actor.tenant_id) as ts:
+        audit.record(
+            ts,
+            actor.tenant_id,
+            actor.ref,
+            "tenant.settings_updated",
+            f"tenant:{actor.tenant_id}",
+            {k: v for k, v in changes.items() if v is not None},
+        )
+    return view

@@ -1,0 +1,87 @@
+"""Admins edit their organisation's assistant policy and budget; nobody else, and
+never another organisation's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.objects import auth
+
+
+async def test_admin_reads_and_changes_policy(
+    client: httpx.AsyncClient, demo: Any
+) -> None:
+    admin = demo.user("harbor-bistro", "admin")
+    got = await client.get("/api/v1/admin/settings", headers=auth(admin))
+    assert got.status_code == 200
+    before = got.json()
+    assert before["approval_required"] == ["cancel_service"]
+    try:
+        changed = await client.patch(
+            "/api/v1/admin/settings",
+            headers=auth(admin),
+            json={"approval_required": ["cancel_service", "create_task"]},
+        )
+        assert changed.status_code == 200
+        assert changed.json()["approval_required"] == ["cancel_service", "create_task"]
+        assert (
+            changed.json()["purchase_approval_over"] == before["purchase_approval_over"]
+        )
+        # The policy the assistant applies is the stored one.
+        from agents.policy import TenantPolicy
+        from app.db import platform_session
+        from app.models import Tenant
+
+        async with platform_session() as s:
+            tenant = await s.get(Tenant, admin.tenant_id)
+        assert tenant is not None
+        assert "create_task" in TenantPolicy.from_dict(tenant.policy).approval_required
+        # Other organisations are untouched.
+        other = demo.user("maple-court", "admin")
+        theirs = await client.get("/api/v1/admin/settings", headers=auth(other))
+        assert theirs.json()["approval_required"] == ["cancel_service"]
+    finally:
+        await client.patch(
+            "/api/v1/admin/settings",
+            headers=auth(admin),
+            json={"approval_required": before["approval_required"]},
+        )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"approval_required": ["launch_rockets"]},
+        {"approver_role": "resident"},
+        {"purchase_approval_over": -1},
+        {"monthly_token_budget": -5},
+        {"tenant_id": "00000000-0000-0000-0000-000000000000"},
+    ],
+)
+async def test_invalid_settings_are_refused(
+    client: httpx.AsyncClient, demo: Any, body: dict[str, Any]
+) -> None:
+    admin = demo.user("harbor-bistro", "admin")
+    before = (await client.get("/api/v1/admin/settings", headers=auth(admin))).json()
+    res = await client.patch("/api/v1/admin/settings", headers=auth(admin), json=body)
+    assert res.status_code == 422
+    assert res.json()["error"]
+    after = (await client.get("/api/v1/admin/settings", headers=auth(admin))).json()
+    assert after == before
+
+
+@pytest.mark.parametrize("handle", ["maya", "luis"])
+async def test_only_admins_see_settings(
+    client: httpx.AsyncClient, demo: Any, handle: str
+) -> None:
+    user = demo.user("harbor-bistro", handle)
+    assert (
+        await client.get("/api/v1/admin/settings", headers=auth(user))
+    ).status_code == 403
+    res = await client.patch(
+        "/api/v1/admin/settings", headers=auth(user), json={"monthly_token_budget": 1}
+    )
+    assert res.status_code == 403
