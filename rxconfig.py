@@ -13,6 +13,8 @@ config = rx.Config(
     api_url=_settings.api_url,
     deploy_url=_settings.public_url,
     telemetry_enabled=False,
+    # Self-hosted: the sticky badge would cover the bottom navigation on phones.
+    show_built_with_reflex=False,
     # The app's state lives in Redis when REFLEX_REDIS_URL is set (several backend
     # workers, pushes from other processes); in memory otherwise.
     redis_url=os.environ.get("REFLEX_REDIS_URL") or None,

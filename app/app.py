@@ -13,5 +13,7 @@ configure_logging(get_settings().log_level)
 app = rx.App(
     api_transformer=create_api(),
     head_components=head_components(),
+    # Top of the screen: at the bottom, toasts would sit on the phone's nav bar.
+    toaster=rx.toast.provider(position="top-center", close_button=True),
 )
 register(app)

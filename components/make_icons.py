@@ -1,4 +1,5 @@
-"""Write the PWA icons (assets/icon-192.png, assets/icon-512.png) without Pillow.
+"""Write the PWA icons (assets/icon-192.png, assets/icon-512.png) and the favicon
+(assets/favicon.ico) without Pillow.
 
 Run `python -m components.make_icons` to regenerate them; the PNGs are committed.
 The icon: a white speech bubble on the theme's indigo, drawn into a maskable-safe
@@ -57,9 +58,19 @@ def png(size: int) -> bytes:
     )
 
 
+def ico(size: int = 32) -> bytes:
+    """A favicon.ico holding one PNG image (allowed since Windows Vista; every
+    browser reads it)."""
+    image = png(size)
+    header = struct.pack("<HHH", 0, 1, 1)  # reserved, type icon, one image
+    entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
+    return header + entry + image
+
+
 def main() -> None:
     for size in (192, 512):
         (ASSETS / f"icon-{size}.png").write_bytes(png(size))
+    (ASSETS / "favicon.ico").write_bytes(ico(32))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ def head_components() -> list[rx.Component]:
         rx.el.meta(name="theme-color", content=THEME_COLOR),
         rx.el.meta(name="mobile-web-app-capable", content="yes"),
         rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="32x32"),
         rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
         rx.script(REGISTER_SW),
     ]

@@ -135,4 +135,4 @@ class LiveState(SessionState):
                     await self._apply(actor, events)
             for ev in events:
                 if ev.kind != "reply" and ev.title:
-                    yield rx.toast.info(ev.title, close_button=True)
+                    yield rx.toast.info(ev.title)
