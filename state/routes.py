@@ -15,6 +15,12 @@ OPERATOR_LOGIN = "/operator/login"
 RETURNABLE = frozenset({CHAT, TASKS, ALERTS, APPROVALS, ADMIN})
 
 
+def normalize(path: str) -> str:
+    """ "/alerts/" (production build) and "/alerts" (dev server) are one page."""
+    return path.rstrip("/") or "/"
+
+
 def safe_next(path: str) -> str:
     """A post-login destination that is one of ours (never an open redirect)."""
+    path = normalize(path)
     return path if path in RETURNABLE else CHAT

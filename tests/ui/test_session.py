@@ -190,3 +190,12 @@ async def test_wrong_role_gets_a_toast_and_no_data(demo: Demo) -> None:
 def test_guard_hides_the_actor_from_the_handler_signature() -> None:
     sig = inspect.signature(TasksState.event_handlers["set_task_status"].fn)
     assert list(sig.parameters) == ["self", "task_id", "status"]
+
+
+def test_post_login_destination_is_one_of_ours() -> None:
+    from state.routes import safe_next
+
+    assert safe_next("/alerts/") == "/alerts" and safe_next("/tasks") == "/tasks"
+    assert safe_next("//evil.example/") == "/"
+    assert safe_next("https://evil.example/alerts") == "/"
+    assert safe_next("/operator") == "/" and safe_next("") == "/"
