@@ -56,7 +56,7 @@ class AdminState(SessionState):
             self.create_error = exc.message
             return None
         self.create_error = ""
-        self.users = await user_rows(actor)
+        await self._load_all(actor)  # the audit tab shows the change too
         return rx.toast.success(f"Created {user.email}.")
 
     @rx.event
@@ -65,13 +65,16 @@ class AdminState(SessionState):
         from app.services.accounts import set_disabled
 
         user = await set_disabled(actor, parse_id(user_id), bool(disabled))
-        self.users = await user_rows(actor)
+        await self._load_all(actor)
         verb = "Disabled" if user.disabled else "Enabled"
         return rx.toast.success(f"{verb} {user.email}.")
 
     @rx.event
     @guarded("admin")
     async def load_admin(self, actor: Actor) -> None:
+        await self._load_all(actor)
+
+    async def _load_all(self, actor: Actor) -> None:
         self.users = await user_rows(actor)
         self.teams = [
             {"name": t.name, "members": t.members}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 TASK_KINDS = frozenset({"task", "schedule", "approval_result", "reminder"})
 APPROVAL_KINDS = frozenset({"approval", "approval_result"})
 RETRY_DELAY_S = 2.0
+OK, STOP, EXPIRED = "ok", "stop", "expired"
 
 
 def _tab_connected(token: str) -> bool:
@@ -80,17 +82,19 @@ class LiveState(SessionState):
             self._live_after = await stream_tail(actor.tenant_id)
         return actor
 
-    async def _still_current(self, gen: int, actor: Actor) -> bool:
-        """Under the lock: same listener, same signed-in user, tab still open."""
+    async def _still_current(self, gen: int, actor: Actor) -> str:
+        """Under the lock: "ok" to go on (same listener, same signed-in user, tab
+        still open), "expired" when the session can no longer be refreshed
+        (revoked, user disabled), "stop" otherwise."""
         if gen != self._live_gen or self._live_owner != gen:
-            return False
+            return STOP
         try:
             now = await self._actor()
         except SessionExpired:
-            return False
+            return EXPIRED
         if now.user_id != actor.user_id or now.tenant_id != actor.tenant_id:
-            return False
-        return _tab_connected(self.router.session.client_token)
+            return STOP
+        return OK if _tab_connected(self.router.session.client_token) else STOP
 
     async def _apply(self, actor: Actor, events: list[UserEvent]) -> None:
         """Under the lock: reload what these events changed."""
@@ -110,7 +114,7 @@ class LiveState(SessionState):
             approvals.approvals = await approval_rows(actor)
 
     @rx.event(background=True)
-    async def listen(self, gen: int) -> Any:
+    async def listen(self, gen: int) -> AsyncIterator[Any]:
         async with self:
             actor = await self._claim(int(gen))
             after = self._live_after
@@ -128,11 +132,19 @@ class LiveState(SessionState):
                 events = []
                 await asyncio.sleep(RETRY_DELAY_S)
             async with self:
-                if not await self._still_current(int(gen), actor):
-                    return
-                self._live_after = after
-                if events:
-                    await self._apply(actor, events)
+                status = await self._still_current(int(gen), actor)
+                if status == EXPIRED:
+                    # Signed out elsewhere or disabled: to the sign-in page now
+                    # (the draft stays in the tab's sessionStorage).
+                    redirect = await self._to_login()
+                elif status == OK:
+                    self._live_after = after
+                    if events:
+                        await self._apply(actor, events)
+            if status == EXPIRED:
+                yield redirect
+            if status != OK:
+                return
             for ev in events:
                 if ev.kind != "reply" and ev.title:
                     yield rx.toast.info(ev.title)

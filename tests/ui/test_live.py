@@ -66,9 +66,9 @@ async def test_listener_claims_once_and_stops_when_superseded(demo: Demo) -> Non
     assert actor is not None and actor.user_id == demo.user("harbor-bistro", "luis").id
     assert live._live_after  # starts from the stream's current tail
     assert await live._claim(gen) is None  # a second listener for the same start
-    assert await live._still_current(gen, actor)
+    assert await live._still_current(gen, actor) == "ok"
     await call(live, "start_live")  # a newer page load
-    assert not await live._still_current(gen, actor)
+    assert await live._still_current(gen, actor) == "stop"
 
 
 async def test_listener_stops_after_logout(demo: Demo) -> None:
@@ -76,12 +76,31 @@ async def test_listener_stops_after_logout(demo: Demo) -> None:
     await sign_in(tab, "harbor-bistro", "luis")
     live = await tab.get_state(LiveState)
     await call(live, "start_live")
-    actor = await live._claim(live._live_gen)
+    gen = live._live_gen
+    actor = await live._claim(gen)
     assert actor is not None
     session = await tab.get_state(SessionState)
     await call(session, "logout")
-    assert not await live._still_current(live._live_gen, actor)
+    assert await live._still_current(gen, actor) == "stop"
+    assert await live._claim(gen) is None
     assert await live._claim(live._live_gen) is None
+
+
+async def test_listener_reports_a_session_revoked_elsewhere(demo: Demo) -> None:
+    from app.auth import service
+
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "luis")
+    live = await tab.get_state(LiveState)
+    await call(live, "start_live")
+    gen = live._live_gen
+    actor = await live._claim(gen)
+    assert actor is not None
+    session = await tab.get_state(SessionState)
+    await service.logout(session.refresh_token)  # e.g. signed out on another tab
+    session._access_token = ""  # ... and the access token has run out
+    assert await live._still_current(gen, actor) == "expired"
+    assert session.role == ""
 
 
 async def test_listener_without_session_does_not_start(demo: Demo) -> None:

@@ -199,3 +199,13 @@ def test_post_login_destination_is_one_of_ours() -> None:
     assert safe_next("//evil.example/") == "/"
     assert safe_next("https://evil.example/alerts") == "/"
     assert safe_next("/operator") == "/" and safe_next("") == "/"
+
+
+def test_the_browser_cannot_set_session_vars() -> None:
+    """Reflex's generic setvar only reaches explicit setters: there are none for
+    the role, the name or the tokens (state_auto_setters is off)."""
+    setvar = SessionState.event_handlers["setvar"]
+    for name in ("role", "user_name", "refresh_token", "_access_token", "unread"):
+        with pytest.raises(AttributeError):
+            setvar(name, "admin")
+    assert ChatState.event_handlers["setvar"]("draft", "x") is not None
