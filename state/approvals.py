@@ -8,20 +8,22 @@ from typing import Any
 import reflex as rx
 
 from app.context import APPROVER_ROLES, Actor
-from state.format import parse_id, text, when
+from app.services import console
+from state.format import local, parse_id, text
 from state.session import SessionState, guarded
 
 
 async def approval_rows(actor: Actor) -> list[dict[str, str]]:
     from app.services.approvals import list_pending
 
+    zone = await console.tenant_zone(actor)
     return [
         {
             "id": str(a.id),
             "summary": a.summary,
             "required_role": text(a.required_role),
             "status": text(a.status),
-            "expires": when(a.expires_at),
+            "expires": local(a.expires_at, zone),
         }
         for a in await list_pending(actor)
     ]

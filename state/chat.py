@@ -10,7 +10,7 @@ import reflex as rx
 
 from app.context import Actor
 from app.services import console
-from state.format import text, when
+from state.format import local, text
 from state.session import SessionExpired, SessionState, guarded
 
 PENDING = frozenset({"received", "queued", "processing"})
@@ -19,6 +19,14 @@ OFFLINE_MODEL_PREFIX = "switchboard/"
 # Replies arrive live (state/live.py); this slow poll only covers a lost event.
 POLL_INTERVAL_S = 3.0
 POLL_ROUNDS = 30
+
+
+# After loading or sending: show the newest message (the composer is below it).
+SCROLL_TO_END_JS = "window.scrollTo({top: document.body.scrollHeight})"
+
+
+def scroll_to_end() -> Any:
+    return rx.call_script(SCROLL_TO_END_JS)
 
 
 def offline_model_configured() -> bool:
@@ -33,6 +41,7 @@ async def conversation_rows(actor: Actor) -> list[dict[str, str]]:
     from app.services.messages import list_conversation
 
     messages = await list_conversation(actor, limit=50)
+    zone = await console.tenant_zone(actor)
     models = await console.reply_models(
         actor, [m.reply_to_id for m in messages if getattr(m, "reply_to_id", None)]
     )
@@ -45,7 +54,7 @@ async def conversation_rows(actor: Actor) -> list[dict[str, str]]:
                 "author": text(m.author),
                 "body": m.body,
                 "status": text(m.status),
-                "at": when(m.created_at),
+                "at": local(m.created_at, zone),
                 "offline": "1" if model.startswith(OFFLINE_MODEL_PREFIX) else "",
             }
         )
@@ -93,8 +102,8 @@ class ChatState(SessionState):
         self.messages = await conversation_rows(actor)
         if self.waiting_for_reply:
             self._poll_gen += 1
-            return ChatState.poll_replies(self._poll_gen)
-        return None
+            return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]
+        return scroll_to_end()
 
     @rx.event
     @guarded()
@@ -110,7 +119,7 @@ class ChatState(SessionState):
         self.draft = ""
         self.messages = await conversation_rows(actor)
         self._poll_gen += 1
-        return ChatState.poll_replies(self._poll_gen)
+        return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]
 
     @rx.event(background=True)
     async def poll_replies(self, gen: int) -> None:

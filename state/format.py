@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from app.services.errors import NotFound
 
 
 def when(ts: datetime | None) -> str:
-    """A short UTC timestamp for lists ("2026-03-02 09:00")."""
+    """A full UTC timestamp for logs and consoles ("2026-03-02 09:00")."""
     if ts is None:
         return ""
     if ts.tzinfo is not None:
         ts = ts.astimezone(UTC)
     return ts.strftime("%Y-%m-%d %H:%M")
+
+
+def local(ts: datetime | None, zone: tzinfo) -> str:
+    """A short time in the organisation's zone for people ("Fri 06 Mar 22:00")."""
+    if ts is None:
+        return ""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(zone).strftime("%a %d %b %H:%M")
 
 
 def text(value: Any) -> str:

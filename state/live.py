@@ -29,8 +29,9 @@ import reflex as rx
 
 from app.context import Actor
 from app.realtime import UserEvent, read_user_events, stream_tail
+from state import routes
 from state.approvals import ApprovalsState, approval_rows
-from state.chat import ChatState, conversation_rows
+from state.chat import ChatState, conversation_rows, scroll_to_end
 from state.session import SessionExpired, SessionState, guarded
 from state.work import AlertsState, TasksState, alert_rows, task_rows
 
@@ -141,10 +142,14 @@ class LiveState(SessionState):
                     self._live_after = after
                     if events:
                         await self._apply(actor, events)
+                    on_chat = routes.normalize(self._current_path()) == routes.CHAT
             if status == EXPIRED:
                 yield redirect
             if status != OK:
                 return
             for ev in events:
-                if ev.kind != "reply" and ev.title:
+                if ev.kind == "reply":
+                    if on_chat:
+                        yield scroll_to_end()
+                elif ev.title:
                     yield rx.toast.info(ev.title)

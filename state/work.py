@@ -7,7 +7,8 @@ from typing import Any
 import reflex as rx
 
 from app.context import STAFF_ROLES, Actor
-from state.format import parse_id, text, when
+from app.services import console
+from state.format import local, parse_id, text
 from state.session import SessionState, guarded
 
 TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
@@ -16,6 +17,7 @@ TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
 async def task_rows(actor: Actor) -> list[dict[str, str]]:
     from app.services.tasks import list_tasks
 
+    zone = await console.tenant_zone(actor)
     return [
         {
             "id": str(t.id),
@@ -23,7 +25,7 @@ async def task_rows(actor: Actor) -> list[dict[str, str]]:
             "details": t.details or "",
             "status": text(t.status),
             "priority": text(t.priority),
-            "due": when(t.due_at),
+            "due": local(t.due_at, zone),
         }
         for t in await list_tasks(actor)
     ]
@@ -32,13 +34,14 @@ async def task_rows(actor: Actor) -> list[dict[str, str]]:
 async def alert_rows(actor: Actor) -> list[dict[str, str]]:
     from app.services.notifications import list_notifications
 
+    zone = await console.tenant_zone(actor)
     return [
         {
             "id": str(n.id),
             "kind": text(n.kind),
             "title": n.title,
             "body": n.body or "",
-            "at": when(n.created_at),
+            "at": local(n.created_at, zone),
             "unread": "" if n.read_at else "1",
         }
         for n in await list_notifications(actor)

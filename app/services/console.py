@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -38,7 +39,29 @@ def require_operator(operator: Any) -> None:
         raise Forbidden("Only platform operators can manage organisations.")
 
 
-# ------------------------------------------------------------------ chat helper
+# ------------------------------------------------------------------ chat helpers
+
+# Tenants' time zones, per backend process: lists show local times on every load,
+# and a tenant's zone practically never changes (a restart picks a change up).
+_ZONES: dict[uuid.UUID, ZoneInfo] = {}
+
+
+async def tenant_zone(actor: Actor) -> ZoneInfo:
+    """The caller's organisation's time zone (UTC if unknown or invalid)."""
+    zone = _ZONES.get(actor.tenant_id)
+    if zone is None:
+        async with platform_session() as s:
+            name = (
+                await s.exec(
+                    select(Tenant.timezone).where(Tenant.id == actor.tenant_id)
+                )
+            ).first()
+        try:
+            zone = ZoneInfo(name or "UTC")
+        except (ValueError, ZoneInfoNotFoundError):
+            zone = ZoneInfo("UTC")
+        _ZONES[actor.tenant_id] = zone
+    return zone
 
 
 async def reply_models(

@@ -286,3 +286,22 @@ async def test_push_errors_are_shown_and_bad_endpoints_refused(
     assert not push.push_enabled
     result = await call(push, "enable_push")
     assert result.handler.fn.__qualname__ == "_call_script"
+
+
+async def test_times_are_shown_in_the_organisations_zone(
+    demo: Demo, clean_db: None
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.models import Task
+
+    tid = demo.tenant("harbor-bistro").id  # America/New_York
+    luis = demo.user("harbor-bistro", "luis")
+    due = datetime(2026, 3, 7, 3, 0, tzinfo=UTC)  # Friday 10pm in New York
+    async with tenant_session(tid) as s:
+        s.add(Task(tenant_id=tid, title="Fridge", assignee_user_id=luis.id, due_at=due))
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "luis")
+    tasks = await tab.get_state(TasksState)
+    await call(tasks, "load_tasks")
+    assert [t["due"] for t in tasks.tasks] == ["Fri 06 Mar 22:00"]
