@@ -89,13 +89,17 @@ class LiveState(SessionState):
         (revoked, user disabled), "stop" otherwise."""
         if gen != self._live_gen or self._live_owner != gen:
             return STOP
+        # Before the session check, which may rotate the refresh token: a closed
+        # tab would never store the new one and be signed out on its next visit.
+        if not _tab_connected(self.router.session.client_token):
+            return STOP
         try:
             now = await self._actor()
         except SessionExpired:
             return EXPIRED
         if now.user_id != actor.user_id or now.tenant_id != actor.tenant_id:
             return STOP
-        return OK if _tab_connected(self.router.session.client_token) else STOP
+        return OK
 
     async def _apply(self, actor: Actor, events: list[UserEvent]) -> None:
         """Under the lock: reload what these events changed."""

@@ -189,15 +189,6 @@ class SessionState(rx.State):
         await self._reset_all()
         return rx.redirect(routes.LOGIN)
 
-    @rx.event
-    async def check_signed_in(self) -> Any:
-        """on_load of pages without data: bounce to login when the session is gone."""
-        try:
-            await self._actor()
-        except SessionExpired:
-            return await self._to_login()
-        return None
-
 
 def _page_states() -> list[type[rx.State]]:
     """Every state class below SessionState (the page states)."""

@@ -28,7 +28,6 @@ UNGUARDED = {
     "set_draft",  # the chat draft, in the tab's own state only
     "login",
     "logout",
-    "check_signed_in",
     "poll_replies",  # background: checks the session under the lock each round
     "listen",  # background: checks the session under the lock each round
 }
