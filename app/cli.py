@@ -170,6 +170,15 @@ def run(reflex_env: str) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     s = get_settings()
+    frontend_port = s.frontend_port
+    if reflex_env == "prod" and frontend_port != s.backend_port:
+        # Reflex in production serves the compiled frontend from the backend: one
+        # port, one origin.
+        frontend_port = s.backend_port
+        os.environ["FRONTEND_PORT"] = str(frontend_port)
+        if "PUBLIC_URL" not in os.environ:
+            os.environ["PUBLIC_URL"] = s.api_url
+        get_settings.cache_clear()
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     with stack_services():
         migrate()
@@ -184,7 +193,7 @@ def run(reflex_env: str) -> int:
             "--env",
             reflex_env,
             "--frontend-port",
-            str(s.frontend_port),
+            str(frontend_port),
             "--backend-port",
             str(s.backend_port),
         ]

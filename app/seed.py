@@ -273,6 +273,7 @@ async def seed_demo(path: Path = DEMO_FILE) -> SeedReport:
     tenant_ids = [
         await seed_tenant(spec, report) for spec in load_demo(path)["tenants"]
     ]
+    await seed_demo_operator(report)
     await embed_seeded_memories(tenant_ids, report)
     log.info("seed done", extra={"rows_created": report.created})
     return report
