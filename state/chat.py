@@ -108,6 +108,7 @@ class ChatState(SessionState):
     @rx.event
     @guarded()
     async def send(self, actor: Actor, form: dict[str, Any]) -> Any:
+        from app.auth import rate_limit
         from app.services.messages import submit_message
 
         # The form's field is what is on screen (the draft var may trail typing).
@@ -115,6 +116,9 @@ class ChatState(SessionState):
         if not body:
             return None
         self.draft = body
+        # The same per-user limit as POST /api/v1/messages (a toast says when to
+        # retry; the draft stays).
+        await rate_limit.check_message_submit(actor.tenant_id, actor.user_id)
         await submit_message(actor, body, self._client_id_for(body), source="chat")
         self.draft = ""
         self.messages = await conversation_rows(actor)

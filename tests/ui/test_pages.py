@@ -305,3 +305,35 @@ async def test_times_are_shown_in_the_organisations_zone(
     tasks = await tab.get_state(TasksState)
     await call(tasks, "load_tasks")
     assert [t["due"] for t in tasks.tasks] == ["Fri 06 Mar 22:00"]
+
+
+async def test_chat_applies_the_message_rate_limit(
+    demo: Demo, clean_db: None, monkeypatch: object
+) -> None:
+    import pytest
+
+    from app.settings import get_settings
+    from tests.auth.conftest import clear_rate_limits
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    await clear_rate_limits()
+    monkeypatch.setenv("MESSAGE_RATE_PER_MINUTE", "2")
+    get_settings.cache_clear()
+    try:
+        tab = new_tab()
+        await sign_in(tab, "harbor-bistro", "luis")
+        chat = await tab.get_state(ChatState)
+        for text in ("one", "two"):
+            await call(chat, "set_draft", text)
+            await call(chat, "send", {"body": text})
+        await call(chat, "set_draft", "three")
+        result = await call(chat, "send", {"body": "three"})
+        assert "Retry" in toast(result) or "again" in toast(result).lower()
+        assert chat.draft == "three"
+        assert [m.body for m in await _messages(demo, "harbor-bistro")] == [
+            "one",
+            "two",
+        ]
+    finally:
+        get_settings.cache_clear()
+        await clear_rate_limits()
