@@ -7,7 +7,7 @@ import reflex as rx
 from components.auth import error_callout
 from components.work import approvals_list
 from state import routes
-from state.admin import ROLES, AdminState
+from state.admin import APPROVABLE, ROLES, AdminState
 from state.session import SessionState
 
 
@@ -107,6 +107,56 @@ def create_user_form() -> rx.Component:
     )
 
 
+def settings_form() -> rx.Component:
+    """The assistant policy and the monthly token budget."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Assistant policy", size="3"),
+            error_callout(AdminState.settings_error),
+            rx.text("Actions that wait for approval:", size="2"),
+            *[
+                rx.checkbox(
+                    t.replace("_", " "),
+                    checked=AdminState.approval_flags[t],
+                    on_change=lambda v, t=t: AdminState.set_approval_flag(t, v),
+                    size="2",
+                )
+                for t in APPROVABLE
+            ],
+            rx.grid(
+                rx.text("Purchases need approval above", size="2"),
+                rx.input(
+                    value=AdminState.purchase_threshold,
+                    on_change=AdminState.set_purchase_threshold,
+                    type="number",
+                    min="0",
+                ),
+                rx.text("Approved by", size="2"),
+                rx.select(
+                    ["manager", "admin"],
+                    value=AdminState.approver_role,
+                    on_change=AdminState.set_approver_role,
+                ),
+                rx.text("Monthly token budget", size="2"),
+                rx.input(
+                    value=AdminState.token_budget,
+                    on_change=AdminState.set_token_budget,
+                    type="number",
+                    min="0",
+                ),
+                columns="2",
+                spacing="2",
+                align="center",
+                width="100%",
+            ),
+            rx.button("Save settings", on_click=AdminState.save_settings),
+            spacing="3",
+        ),
+        width="100%",
+        max_width="36em",
+    )
+
+
 def admin_page() -> rx.Component:
     return rx.container(
         rx.vstack(
@@ -126,6 +176,10 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Approvals", value="approvals"),
                     rx.tabs.trigger("Audit", value="audit"),
                     rx.tabs.trigger("Usage", value="usage"),
+                    rx.tabs.trigger("Settings", value="settings"),
+                ),
+                rx.tabs.content(
+                    rx.box(settings_form(), padding_top="1em"), value="settings"
                 ),
                 rx.tabs.content(
                     rx.vstack(

@@ -15,6 +15,7 @@ from state.format import parse_id, when
 from state.session import SessionState, guarded
 
 ROLES = ("employee", "manager", "admin", "resident")
+APPROVABLE = ("cancel_service", "create_task", "schedule", "notify", "log_service")
 
 
 async def user_rows(actor: Actor) -> list[dict[str, str]]:
@@ -37,6 +38,73 @@ class AdminState(SessionState):
     audit: list[dict[str, str]] = []
     usage: list[dict[str, str]] = []
     create_error: str = ""
+    # The organisation's settings form (controlled inputs, saved together).
+    approval_flags: dict[str, bool] = {}
+    purchase_threshold: str = ""
+    approver_role: str = "manager"
+    token_budget: str = ""
+    settings_error: str = ""
+
+    # Form state only (nothing is read or saved until save_settings), guarded all
+    # the same: every handler of the console is for admins.
+    @rx.event
+    @guarded("admin")
+    async def set_approval_flag(
+        self, actor: Actor, action_type: str, value: bool
+    ) -> None:
+        if action_type in APPROVABLE:
+            self.approval_flags = {**self.approval_flags, action_type: bool(value)}
+
+    @rx.event
+    @guarded("admin")
+    async def set_purchase_threshold(self, actor: Actor, value: str) -> None:
+        self.purchase_threshold = value[:20]
+
+    @rx.event
+    @guarded("admin")
+    async def set_approver_role(self, actor: Actor, value: str) -> None:
+        self.approver_role = value[:20]
+
+    @rx.event
+    @guarded("admin")
+    async def set_token_budget(self, actor: Actor, value: str) -> None:
+        self.token_budget = value[:20]
+
+    @rx.event
+    @guarded("admin")
+    async def save_settings(self, actor: Actor) -> Any:
+        from app.services.tenant_settings import update_settings
+
+        try:
+            view = await update_settings(
+                actor,
+                {
+                    "approval_required": [
+                        t for t in APPROVABLE if self.approval_flags.get(t)
+                    ],
+                    "purchase_approval_over": float(self.purchase_threshold or 0),
+                    "approver_role": self.approver_role,
+                    "monthly_token_budget": int(
+                        self.token_budget.replace(",", "") or 0
+                    ),
+                },
+            )
+        except ValueError:
+            self.settings_error = "Threshold and budget must be numbers."
+            return None
+        except DomainError as exc:
+            self.settings_error = exc.message
+            return None
+        self.settings_error = ""
+        self._show_settings(view)
+        await self._load_all(actor)
+        return rx.toast.success("Settings saved.")
+
+    def _show_settings(self, view: Any) -> None:
+        self.approval_flags = {t: t in view.approval_required for t in APPROVABLE}
+        self.purchase_threshold = f"{view.purchase_approval_over:g}"
+        self.approver_role = view.approver_role
+        self.token_budget = str(view.monthly_token_budget)
 
     @rx.event
     @guarded("admin")
@@ -75,6 +143,9 @@ class AdminState(SessionState):
         await self._load_all(actor)
 
     async def _load_all(self, actor: Actor) -> None:
+        from app.services.tenant_settings import get_settings_for
+
+        self._show_settings(await get_settings_for(actor))
         self.users = await user_rows(actor)
         self.teams = [
             {"name": t.name, "members": t.members}

@@ -39,6 +39,18 @@ def test_admin_creates_and_disables_a_user(
         page.get_by_text("user.disabled").first.wait_for()
         page.get_by_role("tab", name="Usage").click()
         page.get_by_role("columnheader", name="Tokens").wait_for()
+
+        page.get_by_role("tab", name="Settings").click()
+        cancel = page.get_by_role("checkbox", name="cancel service")
+        cancel.wait_for()
+        assert cancel.get_attribute("aria-checked") == "true"
+        page.get_by_role("checkbox", name="schedule").click()
+        page.get_by_role("button", name="Save settings").click()
+        page.get_by_text("Settings saved.").wait_for()
+        page.get_by_role("checkbox", name="schedule").click()
+        page.get_by_role("button", name="Save settings").click()
+        page.get_by_role("tab", name="Audit").click()
+        page.get_by_text("tenant.settings_updated").first.wait_for()
     finally:
         context.close()
 

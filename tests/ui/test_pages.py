@@ -337,3 +337,33 @@ async def test_chat_applies_the_message_rate_limit(
     finally:
         get_settings.cache_clear()
         await clear_rate_limits()
+
+
+async def test_admin_saves_the_assistant_policy(demo: Demo, clean_db: None) -> None:
+    from state.admin import AdminState
+
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "admin")
+    admin = await tab.get_state(AdminState)
+    await call(admin, "load_admin")
+    assert admin.approval_flags["cancel_service"] is True
+    before = (admin.purchase_threshold, admin.token_budget)
+    try:
+        await call(admin, "set_approval_flag", "create_task", True)
+        await call(admin, "set_purchase_threshold", "350")
+        result = await call(admin, "save_settings")
+        assert "Settings saved" in toast(result)
+        from app.services.tenant_settings import get_settings_for
+        from tests.api.objects import actor
+
+        view = await get_settings_for(actor(demo.user("harbor-bistro", "admin")))
+        assert view.approval_required == ["cancel_service", "create_task"]
+        assert view.purchase_approval_over == 350
+        await call(admin, "set_token_budget", "lots")
+        await call(admin, "save_settings")
+        assert admin.settings_error == "Threshold and budget must be numbers."
+    finally:
+        await call(admin, "set_approval_flag", "create_task", False)
+        await call(admin, "set_purchase_threshold", before[0])
+        await call(admin, "set_token_budget", before[1])
+        await call(admin, "save_settings")
