@@ -33,6 +33,26 @@ def log_context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+def _install_record_factory() -> None:
+    """Copy the context onto each record when it is created, so every handler
+    (JSON lines, pytest's caplog, a shipper) sees the ids, not just ours."""
+    base = logging.getLogRecordFactory()
+    if getattr(base, "sb_context", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        for key, value in (_context.get() or {}).items():
+            record.__dict__.setdefault(key, value)
+        return record
+
+    factory.sb_context = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_record_factory()
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -40,7 +60,6 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
-            **(_context.get() or {}),
         }
         for key, value in record.__dict__.items():
             if key not in _STD_ATTRS and not key.startswith("_"):

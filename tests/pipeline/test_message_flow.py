@@ -367,3 +367,22 @@ async def test_tool_call_mode_forces_the_respond_tool(
     assert call["tool_choice"]["function"]["name"] == "respond"
     assert "reply" in call["tools"][0]["function"]["parameters"]["properties"]
     assert "response_format" not in call
+
+
+async def test_logs_never_carry_message_bodies(
+    demo: Any,
+    worker: Any,
+    scripted_model: ScriptedModel,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    maya = demo.user("harbor-bistro", "maya")
+    secret = "zebra-7731-confidential"
+    scripted_model.say("not json at all " + secret, {"reply": "ok", "actions": []})
+    await send(maya, f"Tell Sam the safe code is {secret}")
+    assert caplog.records, "the turn logged nothing at all"
+    assert secret not in caplog.text
+    # Records carry the ids that tie a log line to its message.
+    assert any(getattr(r, "message_id", None) for r in caplog.records)
