@@ -77,8 +77,12 @@ def _usage(c: Completion, purpose: str) -> Usage:
 
 
 def compose_reply(model_reply: str, proposals: list[Proposal]) -> str:
-    """The model's words plus what did not run and why (the model cannot know)."""
-    lines = [model_reply.strip()] if model_reply.strip() else []
+    """The model's words plus what did not run and why (the model cannot know).
+
+    When nothing it proposed ran, its words ("I'll let them know") would be false,
+    so the sender reads only what happened instead."""
+    nothing_ran = bool(proposals) and all(p.decision != "allow" for p in proposals)
+    lines = [model_reply.strip()] if model_reply.strip() and not nothing_ran else []
     lines += [refusal_line(p) for p in proposals if p.decision != "allow"]
     return "\n".join(line for line in lines if line) or "Done."
 

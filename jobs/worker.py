@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import time
@@ -39,14 +40,29 @@ async def _heartbeat(worker_id: str) -> None:
 async def on_startup(ctx: dict[str, Any]) -> None:
     ctx["worker_id"] = f"{socket.gethostname()}-{os.getpid()}"
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["worker_id"]))
+    ctx["warm_up"] = asyncio.create_task(_warm_up())
+
+
+async def _warm_up() -> None:
+    """Load the local embedding model now, not during the first user's turn (it
+    takes seconds). Jobs are served meanwhile; a failure only costs the warm-up."""
+    if not get_settings().embedding_model.startswith("switchboard/"):
+        return
+    from agents.embeddings import encode_local
+
+    try:
+        await asyncio.to_thread(encode_local, ["warm up"])
+    except Exception:
+        logging.getLogger(__name__).warning("embedding warm-up failed", exc_info=True)
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
-    task = ctx.get("heartbeat")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("heartbeat", "warm_up"):
+        task = ctx.get(name)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
     with contextlib.suppress(Exception):
         await get_redis().zrem(workers_key(), ctx["worker_id"])
     from app.db import dispose_engines

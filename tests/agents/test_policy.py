@@ -236,3 +236,17 @@ def test_unknown_service_is_refused() -> None:
         {"type": "log_service", "property": "maple-court-12", "service": "Pool"},
     )
     assert p.reason == "Maple Court has no service called 'Pool'"
+
+
+def test_reply_does_not_claim_what_did_not_run() -> None:
+    from agents.runner import compose_reply
+
+    denied = Proposal("notify", {}, "deny", reason="residents cannot message others")
+    allowed = Proposal("create_task", {"title": "x"}, "allow")
+    only_denied = compose_reply("I'll let everyone know.", [denied])
+    assert only_denied == (
+        "I could not send that message: residents cannot message others."
+    )
+    mixed = compose_reply("Logged the task.", [allowed, denied])
+    assert mixed.startswith("Logged the task.\nI could not send that message")
+    assert compose_reply("Hello!", []) == "Hello!"
