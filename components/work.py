@@ -26,7 +26,14 @@ def task_card(t: rx.Var) -> rx.Component:
                 rx.badge(t["status"], variant="soft"),
                 width="100%",
             ),
+            rx.cond(
+                t["where"] != "", rx.text(t["where"], size="1", color_scheme="gray")
+            ),
             rx.cond(t["details"] != "", rx.text(t["details"], size="2")),
+            rx.cond(
+                t["priority"] == "urgent",
+                rx.badge("urgent", color_scheme="red", variant="solid", size="1"),
+            ),
             rx.cond(t["due"] != "", rx.text("Due ", t["due"], size="1")),
             rx.select.root(
                 rx.select.trigger(placeholder="Set status"),

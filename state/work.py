@@ -18,17 +18,39 @@ async def task_rows(actor: Actor) -> list[dict[str, str]]:
     from app.services.tasks import list_tasks
 
     zone = await console.tenant_zone(actor)
+    tasks = await list_tasks(actor)
+    names = await _place_and_team_names(actor)
     return [
         {
             "id": str(t.id),
             "title": t.title,
-            "details": t.details or "",
+            "details": t.details if t.details and t.details != t.title + "." else "",
             "status": text(t.status),
             "priority": text(t.priority),
             "due": local(t.due_at, zone),
+            # "Maple Court · 4B · Maintenance": where and for whom, at a glance.
+            "where": " · ".join(
+                names[i]
+                for i in (t.property_id, t.unit_id, t.assignee_team_id)
+                if i is not None and i in names
+            ),
         }
-        for t in await list_tasks(actor)
+        for t in tasks
     ]
+
+
+async def _place_and_team_names(actor: Actor) -> dict[Any, str]:
+    """Names of the caller's tenant's properties, units and teams, by id."""
+    from sqlmodel import select
+
+    from app.db import tenant_session
+    from app.models import Property, Team, Unit
+
+    async with tenant_session(actor.tenant_id) as s:
+        props = (await s.exec(select(Property.id, Property.name))).all()
+        units = (await s.exec(select(Unit.id, Unit.label))).all()
+        teams = (await s.exec(select(Team.id, Team.name))).all()
+    return {i: str(n) for i, n in (*props, *units, *teams)}
 
 
 async def alert_rows(actor: Actor) -> list[dict[str, str]]:

@@ -7,7 +7,15 @@ import uuid
 from sqlmodel import select
 
 from app.db import tenant_session
-from app.models import AssistantRun, AuditEvent, Message, Notification, User, utcnow
+from app.models import (
+    AssistantRun,
+    AuditEvent,
+    Message,
+    Notification,
+    Unit,
+    User,
+    utcnow,
+)
 from app.services.delivery import notify_users
 from state.admin import AdminState
 from state.approvals import ApprovalsState
@@ -367,3 +375,36 @@ async def test_admin_saves_the_assistant_policy(demo: Demo, clean_db: None) -> N
         await call(admin, "set_purchase_threshold", before[0])
         await call(admin, "set_token_budget", before[1])
         await call(admin, "save_settings")
+
+
+async def test_task_rows_say_where_and_for_which_team(
+    demo: Demo, clean_db: None
+) -> None:
+    from app.models import Task
+    from state.work import task_rows
+    from tests.api.objects import actor
+
+    omar = demo.user("maple-court", "omar")
+    prop = demo.property("maple-court", "maple-court-12")
+    team = demo.team("maple-court", "maintenance")
+    async with tenant_session(omar.tenant_id) as s:
+        unit_id = (
+            await s.exec(
+                select(Unit.id).where(Unit.property_id == prop.id, Unit.label == "4B")
+            )
+        ).one()
+        s.add(
+            Task(
+                tenant_id=omar.tenant_id,
+                title="Sink leaking",
+                details="Sink leaking.",
+                assignee_team_id=team.id,
+                property_id=prop.id,
+                unit_id=unit_id,
+                priority="urgent",
+            )
+        )
+    (row,) = await task_rows(actor(omar))
+    assert row["where"] == "Maple Court · 4B · Maintenance"
+    assert row["details"] == ""  # the same words as the title are not repeated
+    assert row["priority"] == "urgent"
