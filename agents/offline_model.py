@@ -56,7 +56,7 @@ _SMALL_TALK = re.compile(
     re.IGNORECASE,
 )
 _EMERGENCY = re.compile(
-    r"\b(flood\w*|fire|smoke|gas leak|smell of gas|no heat|burst|pouring|sparks?|"
+    r"\b(flood\w*|fire|smoke|gas|no heat(ing)?|burst|pouring|sparks?|"
     r"carbon monoxide|emergency|electrocut\w*)\b",
     re.IGNORECASE,
 )
