@@ -50,6 +50,12 @@ _QUESTION_START = re.compile(
     r"can|could|will|would|should|which|any|anything|have|has)\b",
     re.IGNORECASE,
 )
+_WH_START = re.compile(r"^\s*(what|when|where|who|whom|whose|why|which)\b", re.I)
+_REQUEST_START = re.compile(
+    r"^\s*(please\s+)?(can|could|would|will)\s+(you|someone|somebody|anyone|we)\b"
+    r"(?!.*\b(know|tell me|remember)\b)",
+    re.IGNORECASE,
+)
 _SMALL_TALK = re.compile(
     r"^\s*(hi|hello|hey|thanks|thank you|ok|okay|great|cool|good morning|"
     r"good evening|bye)\b[\s!.]*$",
@@ -114,7 +120,7 @@ class OfflineAssistant:
         text = text.strip()[:2000]
         if not text or _SMALL_TALK.match(text):
             return {"reply": "Hello! How can I help?", "actions": []}
-        question = text.endswith("?") or bool(_QUESTION_START.match(text))
+        question = self._is_question(text)
         when = find_time(text, self.now)
         for handler in (
             self._cancel,
@@ -131,6 +137,18 @@ class OfflineAssistant:
         if actions:
             return {"reply": self._describe(actions), "actions": actions}
         return {"reply": "Thanks, noted.", "actions": []}
+
+    @staticmethod
+    def _is_question(text: str) -> bool:
+        """A question wants an answer; "can someone fix the dishwasher?" or "the
+        dishwasher broke, can you send someone?" want something done."""
+        if _REQUEST_START.match(text):
+            return False
+        if _WH_START.match(text):
+            return True
+        if text.endswith("?") and any(p.search(text) for _, p in _CATEGORIES):
+            return False
+        return text.endswith("?") or bool(_QUESTION_START.match(text))
 
     # ------------------------------------------------------------------ frames
 

@@ -158,3 +158,19 @@ def test_when_question_prefers_the_standing_fact_over_chatter() -> None:
         ],
     )
     assert out["reply"].startswith("Here is what I know: GreenFarm delivers produce")
+
+
+@pytest.mark.parametrize(
+    ("handle", "text", "kinds"),
+    [
+        ("priya", "The dishwasher broke, can someone fix it?", ["notify"]),
+        ("priya", "Can someone fix the bar tap?", ["notify"]),
+        ("maya", "Could you ask Sam to close up tonight?", ["notify"]),
+        ("sam", "When is the produce delivery?", []),
+        ("sam", "Can you tell me when the produce comes?", []),
+    ],
+)
+def test_requests_phrased_as_questions_still_act(
+    handle: str, text: str, kinds: list[str]
+) -> None:
+    assert types(ask("harbor-bistro", handle, text)) == kinds
