@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.context import STAFF_ROLES, Actor
 from app.models import (
+    WEEKDAYS,
     Property,
     PropertyService,
     Team,
@@ -29,15 +30,6 @@ from app.models import (
 )
 from app.services.errors import NotFound
 
-WEEKDAY_NAMES = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
 REF_KINDS = ("user", "team", "role", "property")
 
 
@@ -78,7 +70,7 @@ class ServiceEntry:
     @property
     def when(self) -> str:
         if self.weekday is not None:
-            return f"every {WEEKDAY_NAMES[self.weekday].title()} at {self.time}"
+            return f"every {WEEKDAYS[self.weekday].title()} at {self.time}"
         if self.month_day is not None:
             return f"every month on day {self.month_day} at {self.time}"
         return f"at {self.time}"

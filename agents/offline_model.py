@@ -157,37 +157,34 @@ class OfflineAssistant:
     ) -> list[dict[str, Any]]:
         if not _CANCEL.search(text):
             return []
-        found = self.ctx.match_service(text)
-        if found is None:
-            return []
-        prop, service = found
-        return [
-            {
-                "type": "cancel_service",
-                "property": prop["ref"].split(":", 1)[1],
-                "service": service["name"],
-                "when": when.at.strftime("%Y-%m-%dT%H:%M")
-                if when and when.has_date
-                else None,
-                "reason": text[:500],
-            }
-        ]
+        when_iso = (
+            when.at.strftime("%Y-%m-%dT%H:%M") if when and when.has_date else None
+        )
+        return self._service_action(
+            text, "cancel_service", {"when": when_iso, "reason": text[:500]}
+        )
 
     def _completed(
         self, text: str, when: FoundTime | None, question: bool
     ) -> list[dict[str, Any]]:
         if question or not _COMPLETED.search(text):
             return []
+        return self._service_action(text, "log_service", {"note": text[:500]})
+
+    def _service_action(
+        self, text: str, kind: str, fields: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """An action on the property service the text names, if it names one."""
         found = self.ctx.match_service(text)
         if found is None:
             return []
         prop, service = found
         return [
             {
-                "type": "log_service",
-                "property": prop["ref"].split(":", 1)[1],
+                "type": kind,
+                "property": tm.ref_key(prop["ref"]),
                 "service": service["name"],
-                "note": text[:500],
+                **fields,
             }
         ]
 
@@ -226,7 +223,7 @@ class OfflineAssistant:
                 "kind": "reminder" if verb == "remind" else "event",
             }
             if prop is not None:
-                action["property"] = prop["ref"].split(":", 1)[1]
+                action["property"] = tm.ref_key(prop["ref"])
             return [action]
         return [{"type": "notify", "recipients": refs, "message": content[:1000]}]
 

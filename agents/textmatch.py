@@ -139,6 +139,11 @@ def content_stems(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
+def ref_key(ref: str) -> str:
+    """ "property:maple-court-12" → "maple-court-12"."""
+    return ref.split(":", 1)[1]
+
+
 def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63] or "unknown"
 
@@ -195,7 +200,7 @@ class Context:
         for p in self.people:
             if p["ref"] == self.sender.get("ref"):
                 continue
-            handle = p["ref"].split(":", 1)[1]
+            handle = ref_key(p["ref"])
             name = p.get("name", "")
             first = name.split()[0] if name else ""
             # A first name alone counts unless a capitalised word follows it that
@@ -214,7 +219,7 @@ class Context:
     def named_teams(self, text: str) -> list[str]:
         refs = []
         for t in self.teams:
-            slug = t["ref"].split(":", 1)[1]
+            slug = ref_key(t["ref"])
             names = {t.get("name", ""), slug, slug.replace("-", " ")}
             if any(_has_phrase(text, n) for n in names if n):
                 refs.append(t["ref"])
@@ -232,14 +237,14 @@ class Context:
     def sender_place(self) -> dict[str, str]:
         out: dict[str, str] = {}
         if self.sender.get("property"):
-            out["property"] = self.sender["property"].split(":", 1)[1]
+            out["property"] = ref_key(self.sender["property"])
         if self.sender.get("unit"):
             out["unit"] = self.sender["unit"]
         return out
 
     def mentioned_property(self, text: str) -> dict[str, Any] | None:
         for p in self.properties:
-            slug = p["ref"].split(":", 1)[1]
+            slug = ref_key(p["ref"])
             street = (p.get("address") or "").split(",")[0]
             if any(
                 _has_phrase(text, n) for n in (p.get("name", ""), slug, street) if n
@@ -287,7 +292,7 @@ class Context:
                     if ref.startswith("property:"):
                         label = f"the residents of {label}"
             if ref.startswith("role:"):
-                label = ref.split(":", 1)[1] + "s"
+                label = ref_key(ref) + "s"
             labels.append(label)
         if len(labels) <= 1:
             return "".join(labels) or "nobody"

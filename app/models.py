@@ -30,6 +30,18 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+# Weekday numbers in services and recurrences follow Python's date.weekday().
+WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
 class Role(enum.StrEnum):
     admin = "admin"
     manager = "manager"
@@ -233,7 +245,7 @@ class PropertyService(SQLModel, table=True):
     property_id: uuid.UUID
     name: str = Field(max_length=200)
     team_id: uuid.UUID | None = None
-    weekday: int | None = None  # 0 = Monday
+    weekday: int | None = None  # index into WEEKDAYS: 0 = Monday
     month_day: int | None = None
     time_of_day: str = Field(default="09:00", max_length=5)
     active: bool = True

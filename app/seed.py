@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import platform_session, tenant_session
 from app.models import (
+    WEEKDAYS,
     Memory,
     Property,
     PropertyService,
@@ -37,15 +38,6 @@ from app.settings import PROJECT_ROOT, get_settings
 log = logging.getLogger(__name__)
 
 DEMO_FILE = PROJECT_ROOT / "demo" / "org.yaml"
-WEEKDAYS = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-]
 # The demo's reference clock (org.yaml): Monday 2026-03-02 09:00, tenant-local.
 DEMO_NOW = datetime(2026, 3, 2, 9, 0)
 

@@ -232,13 +232,16 @@ async def refresh(refresh_token: str) -> TokenPair:
     return pair
 
 
-async def _revoke_family(s: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+async def _revoke_family(
+    s: AsyncSession,
+    family_id: uuid.UUID,
+    now: datetime,
+    table: type[RefreshToken] | type[OperatorRefreshToken] = RefreshToken,
+) -> None:
+    """Revoke every live token of one login (users' or operators' table)."""
     await s.exec(
-        update(RefreshToken)
-        .where(
-            col(RefreshToken.family_id) == family_id,
-            col(RefreshToken.revoked_at).is_(None),
-        )
+        update(table)
+        .where(col(table.family_id) == family_id, col(table.revoked_at).is_(None))
         .values(revoked_at=now)
     )
 
@@ -313,19 +316,6 @@ async def operator_login(
     return pair
 
 
-async def _revoke_operator_family(
-    s: AsyncSession, family_id: uuid.UUID, now: datetime
-) -> None:
-    await s.exec(
-        update(OperatorRefreshToken)
-        .where(
-            col(OperatorRefreshToken.family_id) == family_id,
-            col(OperatorRefreshToken.revoked_at).is_(None),
-        )
-        .values(revoked_at=now)
-    )
-
-
 async def operator_refresh(refresh_token: str) -> OperatorTokenPair:
     head, _ = _parse_refresh(refresh_token)
     if head != OPERATOR_PREFIX:
@@ -344,13 +334,13 @@ async def operator_refresh(refresh_token: str) -> OperatorTokenPair:
         now = utcnow()
         if row.used_at is not None or row.revoked_at is not None:
             log.warning("operator refresh token reuse: family revoked")
-            await _revoke_operator_family(ps, row.family_id, now)
+            await _revoke_family(ps, row.family_id, now, OperatorRefreshToken)
         elif row.expires_at > now:
             op = (
                 await ps.exec(select(Operator).where(Operator.id == row.operator_id))
             ).first()
             if op is None or op.disabled:
-                await _revoke_operator_family(ps, row.family_id, now)
+                await _revoke_family(ps, row.family_id, now, OperatorRefreshToken)
             else:
                 row.used_at = now
                 ps.add(row)
@@ -376,4 +366,4 @@ async def operator_logout(refresh_token: str) -> None:
             )
         ).first()
         if row is not None:
-            await _revoke_operator_family(ps, row.family_id, utcnow())
+            await _revoke_family(ps, row.family_id, utcnow(), OperatorRefreshToken)

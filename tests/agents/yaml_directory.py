@@ -14,17 +14,8 @@ from agents.directory import (
     TeamEntry,
     TenantInfo,
 )
+from app.models import WEEKDAYS
 from app.seed import load_demo
-
-WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
 
 
 def _id(*parts: str) -> uuid.UUID:
