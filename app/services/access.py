@@ -76,22 +76,24 @@ async def access_task(session: AsyncSession, actor: Actor, task_id: Any) -> Task
     return task
 
 
+async def _get_own(session: AsyncSession, model: type[T], actor: Actor, id_: Any) -> T:
+    """A row that belongs to the caller (a user_id column); anyone else's: 404."""
+    row = await _get(session, model, actor, id_)
+    if getattr(row, "user_id", None) != actor.user_id:
+        raise NotFound("Not found.")
+    return row
+
+
 async def access_notification(
     session: AsyncSession, actor: Actor, notification_id: Any
 ) -> Notification:
-    row = await _get(session, Notification, actor, notification_id)
-    if row.user_id != actor.user_id:
-        raise NotFound("Not found.")
-    return row
+    return await _get_own(session, Notification, actor, notification_id)
 
 
 async def access_push_subscription(
     session: AsyncSession, actor: Actor, subscription_id: Any
 ) -> PushSubscription:
-    row = await _get(session, PushSubscription, actor, subscription_id)
-    if row.user_id != actor.user_id:
-        raise NotFound("Not found.")
-    return row
+    return await _get_own(session, PushSubscription, actor, subscription_id)
 
 
 async def access_message(
