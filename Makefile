@@ -14,6 +14,10 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# Bytecode caches: litellm, torch and Reflex are thousands of modules; compiling
+# them again in every process (the worker, the app, each test subprocess) costs
+# minutes on a small machine.
+unexport PYTHONDONTWRITEBYTECODE
 NPM_REGISTRY := $(shell npm config get registry 2>/dev/null)
 export NPM_CONFIG_REGISTRY ?= $(NPM_REGISTRY)
 
@@ -22,7 +26,7 @@ export NPM_CONFIG_REGISTRY ?= $(NPM_REGISTRY)
 help:
 	@echo "make run        start PostgreSQL, Redis, worker and app (demo data loaded)"
 	@echo "make test       run every test (lint first)"
-	@echo "make lint       ruff format --check, ruff check, mypy agents/ jobs/"
+	@echo "make lint       ruff format --check, ruff check, import layers, mypy"
 	@echo "make scenarios  run assistant scenarios (FILE=path.yaml for one file)"
 	@echo "make bench      latency, throughput and cost benchmarks"
 
@@ -49,7 +53,8 @@ run-prod: install
 lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
-	$(PY) -m mypy agents jobs
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 format: install
 	$(PY) -m ruff format .
@@ -60,7 +65,7 @@ test: install lint
 	$(PY) -m coverage report --include='agents/*,jobs/*' --fail-under=80
 
 scenarios: install
-	$(PY) -m agents.scenarios $(FILE)
+	$(PY) -m devtools.scenarios $(FILE)
 
 bench: install
 	$(PY) -m bench

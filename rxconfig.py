@@ -2,7 +2,7 @@ import os
 
 import reflex as rx
 
-from app.settings import get_settings
+from app.core.settings import get_settings
 
 _settings = get_settings()
 

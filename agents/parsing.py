@@ -72,7 +72,7 @@ def repair_messages(
     messages: list[dict[str, str]], bad_text: str | None, reason: str
 ) -> list[dict[str, str]]:
     """The conversation plus the bad answer and a request to fix it (one retry)."""
-    shown = (bad_text or "")[:4000]
+    shown = (bad_text or "")[:MAX_REPLY]
     return [
         *messages,
         {"role": "assistant", "content": shown},

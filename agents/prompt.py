@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agents.directory import Directory, Person
-from agents.schemas import ACTION_TYPES, output_json_schema
+from agents.schemas import output_json_schema
+from app.domain.actions import ACTION_TYPES
+from app.domain.directory import Directory, Person
 
 CONTEXT_OPEN = "<context>"
 CONTEXT_CLOSE = "</context>"

@@ -18,7 +18,7 @@ from litellm.exceptions import BadRequestError
 from litellm.llms.custom_llm import CustomLLM
 from litellm.types.utils import Usage
 
-from agents.embeddings import encode_local
+from agents.local_embedding import encode_local
 from agents.offline_model import OFFLINE_MODEL_NAME, answer
 
 PROVIDER = "switchboard"
@@ -73,7 +73,11 @@ class SwitchboardProvider(CustomLLM):
     async def acompletion(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
     ) -> Any:
-        return self._complete(model, messages, kwargs["model_response"])
+        # The offline model is CPU work: a thread keeps the event loop (other
+        # turns, heartbeats) running meanwhile.
+        return await asyncio.to_thread(
+            self._complete, model, messages, kwargs["model_response"]
+        )
 
     def _embed(self, model: str, texts: list[Any], model_response: Any) -> Any:
         name = model.split("/", 1)[-1]

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from sqlalchemy import text as sql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import EMBEDDING_DIM, MemoryScope
+from app.domain.models import EMBEDDING_DIM
 
 # Above this many embedded memories in a scope, use the iterative HNSW scan. An
 # exact scan of 20k 384-d vectors costs ~10-20 ms; beyond that HNSW wins.
@@ -247,60 +247,3 @@ async def retrieve(
         for mid, score in fused
         if mid in by_id
     ]
-
-
-async def remember(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    scope: MemoryScope | str,
-    text: str,
-    source_type: str,
-    source_id: str,
-    team_id: uuid.UUID | None = None,
-    user_id: uuid.UUID | None = None,
-    embedding: list[float] | None = None,
-) -> uuid.UUID:
-    """Store a memory once per (tenant, source_type, source_id); returns its id."""
-    scope_s = MemoryScope(scope).value
-    if scope_s == "team" and team_id is None:
-        raise ValueError("a team memory needs team_id")
-    if scope_s == "user" and user_id is None:
-        raise ValueError("a user memory needs user_id")
-    if not text.strip():
-        raise ValueError("a memory needs text")
-    params = {
-        "id": uuid.uuid4(),
-        "tenant_id": tenant_id,
-        "scope": scope_s,
-        "team_id": team_id if scope_s == "team" else None,
-        "user_id": user_id if scope_s == "user" else None,
-        "text": text.strip(),
-        "source_type": source_type,
-        "source_id": source_id,
-        "embedding": vector_literal(embedding) if embedding is not None else None,
-    }
-    inserted = (
-        await session.execute(
-            sql("""
-                INSERT INTO memories (tenant_id, id, scope, team_id, user_id, text,
-                                      source_type, source_id, embedding, created_at)
-                VALUES (:tenant_id, :id, :scope, :team_id, :user_id, :text,
-                        :source_type, :source_id, CAST(:embedding AS vector), now())
-                ON CONFLICT (tenant_id, source_type, source_id) DO NOTHING
-                RETURNING id
-            """),
-            params,
-        )
-    ).scalar_one_or_none()
-    if inserted is not None:
-        return uuid.UUID(str(inserted))
-    existing = (
-        await session.execute(
-            sql(
-                "SELECT id FROM memories WHERE tenant_id = :t "
-                "AND source_type = :st AND source_id = :si"
-            ),
-            {"t": tenant_id, "st": source_type, "si": source_id},
-        )
-    ).scalar_one()
-    return uuid.UUID(str(existing))

@@ -1,7 +1,7 @@
 """The loop for one message: directory → retrieval → prompt (`prepare`, inside the
-tenant session) → model → parse (one repair retry) → policy (`decide`, outside any
-transaction) → a TurnPlan. Writes nothing: app/services/turns.py persists the plan
-in one transaction.
+tenant session, with the query embedding computed before it opened) → model →
+parse (one repair retry) → policy (`decide`, outside any transaction) → a TurnPlan.
+Writes nothing: app/services/turns.py persists the plan in one transaction.
 """
 
 from __future__ import annotations
@@ -10,23 +10,29 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agents.directory import Directory, load_directory
+from agents.directory import load_directory
 from agents.embeddings import embed_texts
 from agents.model import Completion, complete
 from agents.parsing import OutputInvalid, parse_output, repair_messages
 from agents.plan import Proposal, TurnPlan, Usage
-from agents.policy import TenantPolicy, refusal_line, validate
+from agents.policy import refusal_line, validate
 from agents.prompt import PromptMemory, build_messages
 from agents.retrieval import RetrievalScope, retrieve
 from agents.schemas import output_json_schema
-from app.context import Actor
-from app.models import Message
-from app.settings import get_settings
+from app.core.settings import get_settings
+from app.domain.actions import SPECS
+from app.domain.actions.base import MemoryNote
+from app.domain.actor import Actor
+from app.domain.directory import Directory
+from app.domain.models import Message
+from app.domain.roles import INTEGRATION_ROLE, Role
+from app.domain.tenant_policy import TenantPolicy
+from app.domain.timezones import zone_or_utc
 
 log = logging.getLogger(__name__)
 RETRIEVE_K = 6
@@ -54,15 +60,6 @@ async def _history(session: AsyncSession, msg: Message) -> list[tuple[str, str]]
         ("assistant" if m.author == "assistant" else "user", m.body)
         for m in reversed(rows)
     ]
-
-
-async def _embed_one(text: str) -> list[float] | None:
-    try:
-        return (await embed_texts([text]))[0]
-    except Exception:
-        # Retrieval still works on full text; the answer is worse, not lost.
-        log.warning("query embedding failed; full-text retrieval only", exc_info=True)
-        return None
 
 
 def _usage(c: Completion, purpose: str) -> Usage:
@@ -100,10 +97,16 @@ class Prepared:
     messages: list[dict[str, str]]
 
 
-async def prepare(session: AsyncSession, actor: Actor, msg: Message) -> Prepared:
-    """Directory, retrieval and the prompt, read through the tenant session."""
+async def prepare(
+    session: AsyncSession,
+    actor: Actor,
+    msg: Message,
+    query_embedding: list[float] | None,
+) -> Prepared:
+    """Directory, retrieval and the prompt, read through the tenant session (the
+    message's embedding was computed before it opened: agents.embeddings)."""
     directory = await load_directory(session, actor)
-    tz = ZoneInfo(directory.tenant.timezone)
+    tz = zone_or_utc(directory.tenant.timezone)
     now_utc = msg.clock or datetime.now(UTC)
     now_local = now_utc.astimezone(tz).replace(tzinfo=None)
     scope = RetrievalScope(
@@ -112,9 +115,7 @@ async def prepare(session: AsyncSession, actor: Actor, msg: Message) -> Prepared
         actor.role,
         tuple(t.id for t in directory.teams if directory.sender.id in t.member_ids),
     )
-    found = await retrieve(
-        session, scope, msg.body, await _embed_one(msg.body), k=RETRIEVE_K
-    )
+    found = await retrieve(session, scope, msg.body, query_embedding, k=RETRIEVE_K)
     shown = [PromptMemory(f"m{i + 1}", m.text) for i, m in enumerate(found)]
     messages = build_messages(
         directory, shown, await _history(session, msg), msg.body, now_local
@@ -163,12 +164,13 @@ async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
 
 def _memories(
     directory: Directory, actor: Actor, msg: Message, proposals: list[Proposal]
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """What this turn teaches the assistant: the sender's statement (their own
-    scope) and what was created (tenant scope, or the resident's own scope)."""
-    out: list[dict[str, object]] = []
-    private = actor.role == "resident"
-    integration = actor.role == "integration"
+    scope) and what ran (tenant scope, or the resident's own scope), in the words
+    of each action type's registry entry."""
+    out: list[dict[str, Any]] = []
+    private = actor.role == Role.resident.value
+    integration = actor.role == INTEGRATION_ROLE
     sender = directory.sender
     if not _QUESTION.search(msg.body) and len(msg.body.split()) >= 3:
         out.append(
@@ -180,20 +182,14 @@ def _memories(
                 "source_id": str(msg.id),
             }
         )
+    note = MemoryNote(sender.name, _day(msg))
     for position, p in enumerate(proposals):
-        if p.decision != "allow" or p.type not in (
-            "create_task",
-            "schedule",
-            "log_service",
-        ):
+        spec = SPECS.get(p.type)
+        if p.decision != "allow" or spec is None or spec.memory is None:
             continue
-        text = {
-            "create_task": "Task created for "
-            f"{p.payload.get('assignee_ref') or 'staff'}: {p.payload.get('title')}",
-            "schedule": f"Scheduled: {p.payload.get('message')}",
-            "log_service": f"{p.payload.get('service_name')} was done "
-            f"({sender.name}, {_day(msg)}). {p.payload.get('note') or ''}",
-        }[p.type]
+        text = spec.memory(spec.payload.model_validate(p.payload), note)
+        if not text:
+            continue
         out.append(
             {
                 "scope": "user" if private else "tenant",
@@ -210,7 +206,7 @@ def _day(msg: Message) -> str:
     return (msg.clock or msg.created_at).strftime("%Y-%m-%d")
 
 
-async def embed_memories(memories: list[dict[str, object]]) -> None:
+async def embed_memories(memories: list[dict[str, Any]]) -> None:
     """One batch for all of a turn's new memories; on failure they are stored
     without embeddings and the sweeper embeds them later."""
     if not memories:

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from app.api import create_api
-from app.logs import configure_logging
-from app.settings import get_settings
+from app.core.logs import configure_logging
+from app.core.settings import get_settings
 from components.pages import register
 from components.pwa import head_components
 

@@ -21,51 +21,25 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from app.logs import configure_logging
-from app.settings import PROJECT_ROOT, get_settings
+from app.core.db import dispose_engines
+from app.core.embedded import stack_services
+from app.core.logs import configure_logging
+from app.core.migrate import upgrade
+from app.core.settings import PROJECT_ROOT, get_settings
+from app.domain.errors import DomainError
+from app.services.operators import ensure_operator
+from app.services.seed import DEMO_OPERATOR_EMAIL, load_demo, seed_demo
 
 log = logging.getLogger("switchboard")
 
 
-@contextmanager
-def stack_services() -> Iterator[None]:
-    """Make DATABASE_URL and REDIS_URL point at running servers for this process
-    and its children, starting the embedded ones when they are unset."""
-    from app.embedded import start_embedded
-
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    services = start_embedded(
-        settings.data_dir,
-        need_postgres=not settings.database_url,
-        need_redis=not settings.redis_url,
-    )
-    if services.database_url:
-        os.environ["DATABASE_URL"] = services.database_url
-    if services.redis_url:
-        os.environ["REDIS_URL"] = services.redis_url
-    os.environ["DATA_DIR"] = str(settings.data_dir)
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        services.stop()
-
-
 def migrate() -> None:
-    from app.migrate import upgrade
-
     upgrade()
 
 
 def seed() -> None:
-    from app.db import dispose_engines
-    from app.seed import seed_demo
-
     async def _run() -> None:
         try:
             report = await seed_demo()
@@ -80,42 +54,21 @@ def seed() -> None:
 
 
 def create_operator(email: str, name: str, password: str | None) -> None:
-    from sqlmodel import select
-
-    from app.db import dispose_engines, platform_session
-    from app.models import Operator
-    from app.passwords import hash_password
-
     pw = (
         password or os.environ.get("OPERATOR_PASSWORD") or getpass.getpass("Password: ")
     )
-    if len(pw) < 10:
-        raise SystemExit("error: the password must have at least 10 characters")
 
     async def _run() -> None:
         try:
-            async with platform_session() as s:
-                existing = (
-                    await s.exec(
-                        select(Operator).where(Operator.email == email.lower())
-                    )
-                ).first()
-                if existing:
-                    existing.password_hash = hash_password(pw)
-                    print(f"operator {email}: password updated")
-                else:
-                    s.add(
-                        Operator(
-                            email=email.lower(),
-                            name=name,
-                            password_hash=hash_password(pw),
-                        )
-                    )
-                    print(f"operator {email}: created")
+            created = await ensure_operator(email, name, pw)
+            print(f"operator {email}: {'created' if created else 'password updated'}")
         finally:
             await dispose_engines()
 
-    asyncio.run(_run())
+    try:
+        asyncio.run(_run())
+    except DomainError as exc:
+        raise SystemExit(f"error: {exc.message}") from exc
 
 
 def _spawn(args: list[str], name: str) -> subprocess.Popen[bytes]:
@@ -139,8 +92,6 @@ def _stop(proc: subprocess.Popen[bytes], name: str, timeout: float = 15.0) -> No
 
 
 def print_banner() -> None:
-    from app.seed import DEMO_OPERATOR_EMAIL, load_demo
-
     s = get_settings()
     lines = [
         "",

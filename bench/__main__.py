@@ -16,14 +16,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app.core.db import platform_session, tenant_session
+from app.core.queue import get_pool
+from app.core.settings import get_settings
+from app.domain.actor import Actor
+from app.domain.models import LlmUsage, Message, Tenant, User
+from app.services.messages import submit_message
+from devtools.stack import run_async, seed_and_embed, throwaway_stack
 
 PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT / "bench" / "results" / "latest.md"
@@ -71,10 +80,6 @@ class Bench:
         self.lines.append(line)
 
     async def load(self) -> None:
-        from sqlmodel import select
-
-        from app.db import platform_session, tenant_session
-        from app.models import Tenant, User
 
         async with platform_session() as ps:
             self.tenants = {t.slug: t for t in (await ps.exec(select(Tenant))).all()}
@@ -84,9 +89,6 @@ class Bench:
                     self.users[(slug, u.handle)] = u
 
     async def send(self, slug: str, handle: str, text: str) -> tuple[Any, uuid.UUID]:
-        from app.context import Actor
-        from app.services.messages import submit_message
-
         u = self.users[(slug, handle)]
         sent = await submit_message(
             Actor(u.tenant_id, u.id, u.role), text, uuid.uuid4().hex
@@ -97,10 +99,6 @@ class Bench:
         self, pending: dict[uuid.UUID, tuple[Any, float]]
     ) -> dict[uuid.UUID, float]:
         """Poll until every message is done; returns completion latency in ms."""
-        from sqlmodel import col, select
-
-        from app.db import tenant_session
-        from app.models import Message
 
         done: dict[uuid.UUID, float] = {}
         by_tenant: dict[Any, list[uuid.UUID]] = {}
@@ -130,8 +128,6 @@ class Bench:
     # ------------------------------------------------------------------ runs
 
     async def pickup(self, n: int) -> None:
-        from jobs.queue import get_pool
-
         pool = await get_pool()
         samples = []
         for _ in range(n):
@@ -192,11 +188,6 @@ class Bench:
 
     async def costs(self, price_model: str) -> None:
         import litellm
-        from sqlalchemy import func
-        from sqlmodel import select
-
-        from app.db import tenant_session
-        from app.models import LlmUsage
 
         prices = litellm.model_cost.get(price_model.split("/", 1)[-1]) or {}
         p_in = float(prices.get("input_cost_per_token", 0.0))
@@ -240,14 +231,9 @@ def _rss_mb(pid: int) -> float:
 async def run(
     args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]
 ) -> Bench:
-    from agents.embeddings import embed_pending_memories
-    from app.seed import seed_demo
-
     b = Bench()
-    await seed_demo()
+    await seed_and_embed()
     await b.load()
-    for t in b.tenants.values():
-        await embed_pending_memories(t.id)
     b.out(f"# Switchboard benchmark ({time.strftime('%Y-%m-%d %H:%M')})")
     b.out("")
     b.out(
@@ -283,48 +269,23 @@ def main() -> int:
         default=os.environ.get("BENCH_PRICE_MODEL", "openai/gpt-4o-mini"),
     )
     args = parser.parse_args()
-    data_dir = None
-    if not os.environ.get("DATABASE_URL"):
-        data_dir = Path(tempfile.mkdtemp(prefix="sb-bench-"))
-        data_dir.chmod(0o755)
-        os.environ["DATA_DIR"] = str(data_dir)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-    from app.cli import stack_services
-    from app.db import dispose_engines
-    from app.migrate import upgrade
-    from app.settings import get_settings
-    from jobs.queue import close_pools
-
     get_settings.cache_clear()
-    try:
-        with stack_services():
-            upgrade()
-            workers = [
-                subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT)
-                for _ in range(args.workers)
-            ]
-            try:
-
-                async def _go() -> Bench:
-                    try:
-                        return await run(args, workers)
-                    finally:
-                        await close_pools()
-                        await dispose_engines()
-
-                bench = asyncio.run(_go())
-            finally:
-                for w in workers:
-                    w.terminate()
-                for w in workers:
-                    w.wait(timeout=30)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text("\n".join(bench.lines) + "\n", encoding="utf-8")
-        print(f"\nwritten to {RESULTS.relative_to(PROJECT)}")
-    finally:
-        if data_dir is not None:
-            shutil.rmtree(data_dir, ignore_errors=True)
+    with throwaway_stack("sb-bench-"):
+        workers = [
+            subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT)
+            for _ in range(args.workers)
+        ]
+        try:
+            bench = run_async(lambda: run(args, workers))
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.wait(timeout=30)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(bench.lines) + "\n", encoding="utf-8")
+    print(f"\nwritten to {RESULTS.relative_to(PROJECT)}")
     return 0
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.domain.roles import APPROVER_ROLES, ROLES
 from components.auth import error_callout
 from components.work import approvals_list
 from state import routes
-from state.admin import APPROVABLE, ROLES, AdminState
+from state.admin import APPROVABLE, AdminState
 from state.session import SessionState
 
 
@@ -133,7 +134,7 @@ def settings_form() -> rx.Component:
                 ),
                 rx.text("Approved by", size="2"),
                 rx.select(
-                    ["manager", "admin"],
+                    [r for r in ROLES if r in APPROVER_ROLES],
                     value=AdminState.approver_role,
                     on_change=AdminState.set_approver_role,
                 ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.domain.limits import MAX_MESSAGE_CHARS
 from components.layout import empty, shell
 from state.chat import ChatState
 
@@ -57,7 +58,7 @@ def composer() -> rx.Component:
                 placeholder="Message the assistant…",
                 enter_key_submit=True,
                 rows="2",
-                max_length=4000,
+                max_length=MAX_MESSAGE_CHARS,
                 flex="1",
                 aria_label="Message",
             ),

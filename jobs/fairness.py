@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from app.redis_client import get_redis, tenant_key
+from app.core.redis_client import get_redis, tenant_key
 
 # KEYS[1] in-flight zset; ARGV: job id, now, expiry, cap. Returns 1 when acquired.
 _ACQUIRE = """

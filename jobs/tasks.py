@@ -2,8 +2,10 @@
 
 - process_message: one assistant turn, under the tenant's concurrency cap.
 - send_reminder: a schedule's start, as a deferred job backed by the schedules table.
+- send_push: Web Push for notifications not pushed yet.
 - sweep (cron): re-queues messages a crash or a Redis restart left behind, expires
-  approvals, and re-creates reminder jobs from the schedules table.
+  approvals, re-creates reminder jobs from the schedules table and embeds memories
+  stored while the embedding model was unavailable.
 """
 
 from __future__ import annotations
@@ -11,26 +13,18 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import or_
-from sqlmodel import col, select
 
-from app.db import platform_session, tenant_session
-from app.logs import log_context
-from app.models import Message, MessageStatus, Notification, Schedule, Tenant, utcnow
-from app.services.approvals import expire_due
-from app.services.delivery import LiveEvent, notify_users, publish
-from app.services.recipients import resolve_refs
+from app.core.logs import log_context
+from app.core.settings import get_settings
+from app.services import push_sender, reminders, sweeper
 from app.services.turns import handle_message
-from app.settings import get_settings
 from jobs.fairness import acquire_slot, release_slot
-from jobs.queue import REMINDER_GRACE, enqueue_message, enqueue_reminder
 
 log = logging.getLogger(__name__)
-REMINDER_HORIZON = timedelta(hours=48)
 
 
 async def process_message(ctx: dict[str, Any], tenant_id: str, message_id: str) -> str:
@@ -60,121 +54,14 @@ def retry_delay(tries: int) -> float:
 async def send_reminder(
     ctx: dict[str, Any], tenant_id: str, schedule_id: str, at_iso: str
 ) -> str:
-    tid, at = uuid.UUID(tenant_id), datetime.fromisoformat(at_iso)
     with log_context(tenant_id=tenant_id, job_id=ctx.get("job_id")):
-        async with tenant_session(tid) as s:
-            sch = (
-                await s.exec(
-                    select(Schedule)
-                    .where(Schedule.id == uuid.UUID(schedule_id))
-                    .with_for_update()
-                )
-            ).first()
-            if sch is None or sch.status != "active" or sch.starts_at != at:
-                return "stale"  # cancelled or moved: the new time has its own job
-            if sch.reminder_sent_at is not None and sch.reminder_sent_at >= at:
-                return "already sent"
-            if at < utcnow() - REMINDER_GRACE:
-                return "missed"  # long past (worker down for hours): not noise now
-            users = await resolve_refs(s, sch.audience)
-            tz = await _tenant_timezone(tid)
-            events = await notify_users(
-                s,
-                tid,
-                users,
-                kind="reminder",
-                title=f"Reminder: {sch.title}",
-                body=sch.title,
-                dedupe_key=f"reminder:{sch.id}:{int(at.timestamp())}",
-                data={"schedule_id": str(sch.id), "starts_at": at.isoformat()},
-            )
-            sch.reminder_sent_at = utcnow()
-            next_at = _advance(sch, at, tz)
-            s.add(sch)
-        await publish(tid, events)
-        if next_at is not None:
-            await enqueue_reminder(tid, sch.id, next_at)
-        return f"sent to {len(events)}"
-
-
-async def _tenant_timezone(tenant_id: uuid.UUID) -> str:
-    async with platform_session() as ps:
-        tenant = await ps.get(Tenant, tenant_id)
-    return tenant.timezone if tenant else "UTC"
-
-
-def _advance(sch: Schedule, at: datetime, tz: str) -> datetime | None:
-    """Recurring schedules move to their next occurrence after a reminder."""
-    if not sch.recurrence:
-        return None
-    from app.seed import next_occurrence
-
-    sch.starts_at = next_occurrence(sch.recurrence, tz, at)
-    return sch.starts_at
+        return await reminders.send_reminder(
+            uuid.UUID(tenant_id), uuid.UUID(schedule_id), datetime.fromisoformat(at_iso)
+        )
 
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
-    settings = get_settings()
-    counts = {"requeued": 0, "expired": 0, "reminders": 0, "embedded": 0}
-    stuck_before = utcnow() - timedelta(seconds=settings.sweeper_stuck_after_s)
-    async with platform_session() as ps:
-        tenants = (
-            await ps.exec(select(Tenant.id).where(Tenant.status == "active"))
-        ).all()
-    for tid in tenants:
-        async with tenant_session(tid) as s:
-            stuck = (
-                await s.exec(
-                    select(Message.id).where(
-                        col(Message.status).in_(
-                            [
-                                MessageStatus.received.value,
-                                MessageStatus.queued.value,
-                                MessageStatus.processing.value,
-                            ]
-                        ),
-                        col(Message.updated_at) < stuck_before,
-                    )
-                )
-            ).all()
-            due = (
-                await s.exec(
-                    select(Schedule.id, Schedule.starts_at).where(
-                        Schedule.status == "active",
-                        col(Schedule.starts_at) <= utcnow() + REMINDER_HORIZON,
-                        col(Schedule.starts_at) >= utcnow() - timedelta(minutes=10),
-                        or_(
-                            col(Schedule.reminder_sent_at).is_(None),
-                            col(Schedule.reminder_sent_at) < col(Schedule.starts_at),
-                        ),
-                    )
-                )
-            ).all()
-        for message_id in stuck:
-            # Same job id: a message whose job is still waiting or running is not
-            # queued twice.
-            await enqueue_message(tid, message_id)
-            counts["requeued"] += 1
-        for schedule_id, starts_at in due:
-            if starts_at is not None:
-                await enqueue_reminder(tid, schedule_id, starts_at)
-                counts["reminders"] += 1
-        counts["expired"] += await expire_due(tid)
-        counts["embedded"] += await _embed_pending(tid)
-    if counts["requeued"] or counts["expired"] or counts["embedded"]:
-        log.info("sweep", extra=counts)
-    return counts
-
-
-async def _embed_pending(tenant_id: uuid.UUID) -> int:
-    """Memories stored while the embedding model was unavailable."""
-    from agents.embeddings import embed_pending_memories
-
-    try:
-        return await embed_pending_memories(tenant_id)
-    except Exception:
-        log.warning("embedding pending memories failed", exc_info=True)
-        return 0
+    return await sweeper.sweep()
 
 
 async def send_push(
@@ -182,24 +69,8 @@ async def send_push(
 ) -> str:
     """Web Push for notifications not pushed yet (a re-delivered job skips those
     already sent: push_sender marks pushed_at)."""
-    from app.services.push_sender import send_push as push
-
-    tid = uuid.UUID(tenant_id)
     with log_context(tenant_id=tenant_id, job_id=ctx.get("job_id")):
-        async with tenant_session(tid) as s:
-            rows = (
-                await s.exec(
-                    select(Notification).where(
-                        col(Notification.id).in_(
-                            [uuid.UUID(i) for i in notification_ids]
-                        ),
-                        col(Notification.pushed_at).is_(None),
-                    )
-                )
-            ).all()
-        events = [
-            LiveEvent(n.user_id, n.kind, n.id, n.title, dict(n.data or {}))
-            for n in rows
-        ]
-        report = await push(tid, events)
+        report = await push_sender.push_notifications(
+            uuid.UUID(tenant_id), [uuid.UUID(i) for i in notification_ids]
+        )
         return f"sent {report.sent}, removed {report.removed}, failed {report.failed}"

@@ -11,29 +11,27 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from arq import cron
 from arq.worker import Worker, func, run_worker
 
-from app.api.health import workers_key
-from app.logs import configure_logging
-from app.redis_client import get_redis
-from app.settings import get_settings
-from jobs.queue import close_pools, queue_name, redis_settings
+from agents.local_embedding import encode_local
+from app.core import health
+from app.core.db import dispose_engines
+from app.core.logs import configure_logging
+from app.core.queue import close_pools, queue_name, redis_settings
+from app.core.settings import get_settings
 from jobs.tasks import process_message, send_push, send_reminder, sweep
 
 HEARTBEAT_S = 5.0
 
 
 async def _heartbeat(worker_id: str) -> None:
-    redis = get_redis()
     while True:
-        now = time.time()
-        await redis.zadd(workers_key(), {worker_id: now})
-        await redis.zremrangebyscore(workers_key(), "-inf", now - 3600)
+        with contextlib.suppress(Exception):  # Redis down: beat again later
+            await health.beat(worker_id)
         await asyncio.sleep(HEARTBEAT_S)
 
 
@@ -48,8 +46,6 @@ async def _warm_up() -> None:
     takes seconds). Jobs are served meanwhile; a failure only costs the warm-up."""
     if not get_settings().embedding_model.startswith("switchboard/"):
         return
-    from agents.embeddings import encode_local
-
     try:
         await asyncio.to_thread(encode_local, ["warm up"])
     except Exception:
@@ -64,9 +60,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
     with contextlib.suppress(Exception):
-        await get_redis().zrem(workers_key(), ctx["worker_id"])
-    from app.db import dispose_engines
-
+        await health.forget(ctx["worker_id"])
     await dispose_engines()
     await close_pools()
 

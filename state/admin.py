@@ -8,14 +8,16 @@ from typing import Any
 
 import reflex as rx
 
-from app.context import Actor
-from app.services import console
-from app.services.errors import DomainError
+from app.domain.actions import ACTION_TYPES
+from app.domain.actor import Actor
+from app.domain.errors import DomainError
+from app.domain.roles import ADMIN_ROLES
+from app.services import accounts, console, tenant_settings
 from state.format import parse_id, when
 from state.session import SessionState, guarded
 
-ROLES = ("employee", "manager", "admin", "resident")
-APPROVABLE = ("cancel_service", "create_task", "schedule", "notify", "log_service")
+# The settings form offers every action type of the registry.
+APPROVABLE = ACTION_TYPES
 
 
 async def user_rows(actor: Actor) -> list[dict[str, str]]:
@@ -48,7 +50,7 @@ class AdminState(SessionState):
     # Form state only (nothing is read or saved until save_settings), guarded all
     # the same: every handler of the console is for admins.
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def set_approval_flag(
         self, actor: Actor, action_type: str, value: bool
     ) -> None:
@@ -56,27 +58,25 @@ class AdminState(SessionState):
             self.approval_flags = {**self.approval_flags, action_type: bool(value)}
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def set_purchase_threshold(self, actor: Actor, value: str) -> None:
         self.purchase_threshold = value[:20]
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def set_approver_role(self, actor: Actor, value: str) -> None:
         self.approver_role = value[:20]
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def set_token_budget(self, actor: Actor, value: str) -> None:
         self.token_budget = value[:20]
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def save_settings(self, actor: Actor) -> Any:
-        from app.services.tenant_settings import update_settings
-
         try:
-            view = await update_settings(
+            view = await tenant_settings.update_settings(
                 actor,
                 {
                     "approval_required": [
@@ -107,12 +107,10 @@ class AdminState(SessionState):
         self.token_budget = str(view.monthly_token_budget)
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def create_user(self, actor: Actor, form: dict[str, Any]) -> Any:
-        from app.services.accounts import create_user
-
         try:
-            user = await create_user(
+            user = await accounts.create_user(
                 actor,
                 email=str(form.get("email", "")),
                 name=str(form.get("name", "")),
@@ -128,24 +126,20 @@ class AdminState(SessionState):
         return rx.toast.success(f"Created {user.email}.")
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def set_disabled(self, actor: Actor, user_id: str, disabled: bool) -> Any:
-        from app.services.accounts import set_disabled
-
-        user = await set_disabled(actor, parse_id(user_id), bool(disabled))
+        user = await accounts.set_disabled(actor, parse_id(user_id), bool(disabled))
         await self._load_all(actor)
         verb = "Disabled" if user.disabled else "Enabled"
         return rx.toast.success(f"{verb} {user.email}.")
 
     @rx.event
-    @guarded("admin")
+    @guarded(*ADMIN_ROLES)
     async def load_admin(self, actor: Actor) -> None:
         await self._load_all(actor)
 
     async def _load_all(self, actor: Actor) -> None:
-        from app.services.tenant_settings import get_settings_for
-
-        self._show_settings(await get_settings_for(actor))
+        self._show_settings(await tenant_settings.get_settings_for(actor))
         self.users = await user_rows(actor)
         self.teams = [
             {"name": t.name, "members": t.members}

@@ -7,15 +7,14 @@ from typing import Any
 
 import reflex as rx
 
-from app.context import APPROVER_ROLES, Actor
-from app.services import console
+from app.domain.actor import Actor
+from app.domain.roles import APPROVER_ROLES
+from app.services import approvals, console
 from state.format import local, parse_id, text
 from state.session import SessionState, guarded
 
 
 async def approval_rows(actor: Actor) -> list[dict[str, str]]:
-    from app.services.approvals import list_pending
-
     zone = await console.tenant_zone(actor)
     return [
         {
@@ -25,7 +24,7 @@ async def approval_rows(actor: Actor) -> list[dict[str, str]]:
             "status": text(a.status),
             "expires": local(a.expires_at, zone),
         }
-        for a in await list_pending(actor)
+        for a in await approvals.list_pending(actor)
     ]
 
 
@@ -40,8 +39,6 @@ class ApprovalsState(SessionState):
     @rx.event
     @guarded(*APPROVER_ROLES)
     async def decide(self, actor: Actor, approval_id: str, approve: bool) -> Any:
-        from app.services.approvals import decide
-
-        await decide(actor, parse_id(approval_id), bool(approve))
+        await approvals.decide(actor, parse_id(approval_id), bool(approve))
         self.approvals = await approval_rows(actor)
         return rx.toast.success("Approved." if approve else "Rejected.")

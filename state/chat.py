@@ -8,8 +8,12 @@ from typing import Any
 
 import reflex as rx
 
-from app.context import Actor
+from app.core import rate_limit
+from app.core.settings import get_settings
+from app.domain.actor import Actor
+from app.domain.limits import MAX_MESSAGE_CHARS
 from app.services import console
+from app.services.messages import list_conversation, submit_message
 from state.format import local, text
 from state.session import SessionExpired, SessionState, guarded
 
@@ -31,23 +35,19 @@ def scroll_to_end() -> Any:
 
 def offline_model_configured() -> bool:
     """Whether this deployment answers with the small built-in offline model."""
-    from app.settings import get_settings
-
     return get_settings().llm_model.startswith(OFFLINE_MODEL_PREFIX)
 
 
 async def conversation_rows(actor: Actor) -> list[dict[str, str]]:
     """The caller's conversation as rows for the message list."""
-    from app.services.messages import list_conversation
-
     messages = await list_conversation(actor, limit=50)
     zone = await console.tenant_zone(actor)
     models = await console.reply_models(
-        actor, [m.reply_to_id for m in messages if getattr(m, "reply_to_id", None)]
+        actor, [m.reply_to_id for m in messages if m.reply_to_id is not None]
     )
     rows = []
     for m in messages:
-        model = models.get(getattr(m, "reply_to_id", None), "")
+        model = models.get(m.reply_to_id, "") if m.reply_to_id else ""
         rows.append(
             {
                 "id": str(m.id),
@@ -85,7 +85,7 @@ class ChatState(SessionState):
 
     @rx.event
     def set_draft(self, value: str) -> None:
-        self.draft = str(value)[:4000]
+        self.draft = str(value)[:MAX_MESSAGE_CHARS]
         if self.draft.strip() != self._pending_body:
             self._pending_client_id = ""
 
@@ -102,17 +102,14 @@ class ChatState(SessionState):
         self.messages = await conversation_rows(actor)
         if self.waiting_for_reply:
             self._poll_gen += 1
-            return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]
+            return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]
         return scroll_to_end()
 
     @rx.event
     @guarded()
     async def send(self, actor: Actor, form: dict[str, Any]) -> Any:
-        from app.auth import rate_limit
-        from app.services.messages import submit_message
-
         # The form's field is what is on screen (the draft var may trail typing).
-        body = str(form.get("body") or self.draft).strip()[:4000]
+        body = str(form.get("body") or self.draft).strip()[:MAX_MESSAGE_CHARS]
         if not body:
             return None
         self.draft = body
@@ -123,7 +120,7 @@ class ChatState(SessionState):
         self.draft = ""
         self.messages = await conversation_rows(actor)
         self._poll_gen += 1
-        return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]
+        return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]
 
     @rx.event(background=True)
     async def poll_replies(self, gen: int) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from app.services.errors import NotFound
+from app.domain.errors import NotFound
 
 
 def when(ts: datetime | None) -> str:

@@ -2,7 +2,7 @@
 
 Every signed-in page's on_load runs `LiveState.start_live`, which chains one
 background event, `listen`, for this tab. `listen` follows the tenant's event stream
-(app/realtime.py: XREAD BLOCK on `sb:t:<tenant_id>:events`, entries for this user
+(app/core/live.py: XREAD BLOCK on `sb:t:<tenant_id>:events`, entries for this user
 only) and, for each event, reloads the affected lists from PostgreSQL under the
 state lock; Reflex then sends the delta over the tab's socket.
 
@@ -26,9 +26,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
+from reflex.utils.prerequisites import get_and_validate_app
 
-from app.context import Actor
-from app.realtime import UserEvent, read_user_events, stream_tail
+from app.core.live import UserEvent, read_user_events, stream_tail
+from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
 from state.chat import ChatState, conversation_rows, scroll_to_end
@@ -47,8 +48,6 @@ OK, STOP, EXPIRED = "ok", "stop", "expired"
 def _tab_connected(token: str) -> bool:
     """Whether the tab's socket is still open on this backend (True if unknown)."""
     try:
-        from reflex.utils.prerequisites import get_and_validate_app
-
         namespace = get_and_validate_app().app.event_namespace
     except Exception:
         return True
@@ -68,7 +67,7 @@ class LiveState(SessionState):
     async def start_live(self, actor: Actor) -> Any:
         self._live_gen += 1
         await self._refresh_unread(actor)
-        return LiveState.listen(self._live_gen)
+        return LiveState.listen(self._live_gen)  # type: ignore[misc]
 
     async def _claim(self, gen: int) -> Actor | None:
         """Under the lock: the caller if this listener may run now, else None."""

@@ -12,11 +12,11 @@ from typing import Any
 
 import reflex as rx
 
+from app.domain.errors import DomainError, Unauthorized
+from app.services import auth as auth_service
 from app.services import console
-from app.services.errors import DomainError, Unauthorized
 from state import routes
 from state.format import when
-from state.session import _auth
 
 
 class OperatorExpired(Exception):
@@ -32,7 +32,7 @@ class OperatorState(rx.State):
     create_error: str = ""
 
     async def _operator(self) -> Any:
-        auth = _auth()
+        auth = auth_service
         if self._access_token:
             try:
                 return auth.operator_from_access_token(self._access_token)
@@ -56,7 +56,7 @@ class OperatorState(rx.State):
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
         try:
-            pair = await _auth().operator_login(
+            pair = await auth_service.operator_login(
                 email, password, self.router.session.client_ip or "reflex"
             )
         except DomainError as exc:
@@ -72,7 +72,7 @@ class OperatorState(rx.State):
     async def operator_logout(self) -> Any:
         if self._refresh_token:
             with contextlib.suppress(DomainError):
-                await _auth().operator_logout(self._refresh_token)
+                await auth_service.operator_logout(self._refresh_token)
         self.reset()
         return rx.redirect(routes.OPERATOR_LOGIN)
 

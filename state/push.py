@@ -1,8 +1,8 @@
 """Web Push subscription of this browser: asked for on a click, refreshed on load.
 
-The browser subscribes with the server's VAPID public key (app/secrets.py) and hands
-the subscription (endpoint + keys) to `save_subscription`, which stores it for the
-signed-in user (app/services/push_subscriptions.py). The push itself is sent by
+The browser subscribes with the server's VAPID public key (app/core/secrets.py) and
+hands the subscription (endpoint + keys) to `save_subscription`, which stores it for
+the signed-in user (app/services/push_subscriptions.py). The push itself is sent by
 app/services/push_sender.py and shown by the service worker (assets/sw.js).
 """
 
@@ -13,7 +13,9 @@ from typing import Any
 
 import reflex as rx
 
-from app.context import Actor
+from app.core.secrets import vapid_public_key_b64
+from app.domain.actor import Actor
+from app.services.push_subscriptions import add_subscription
 from state.session import SessionState, guarded
 
 # Filled in with the VAPID key and whether to ask for permission. Resolves to the
@@ -84,8 +86,6 @@ class PushState(SessionState):
     push_error: str = ""
 
     def _script(self, ask: bool) -> Any:
-        from app.secrets import vapid_public_key_b64
-
         return rx.call_script(
             subscribe_script(vapid_public_key_b64(), ask),
             callback=PushState.save_subscription,
@@ -108,8 +108,6 @@ class PushState(SessionState):
     @rx.event
     @guarded()
     async def save_subscription(self, actor: Actor, result: Any) -> Any:
-        from app.services.push_subscriptions import add_subscription
-
         if result is None:
             return None
         if isinstance(result, dict) and result.get("error"):

@@ -24,9 +24,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import reflex as rx
+from reflex.event import EventSpec
+from reflex.state import BaseState
 
-from app.context import Actor
-from app.services.errors import DomainError, Unauthorized
+from app.domain.actor import Actor
+from app.domain.errors import DomainError, Unauthorized
+from app.domain.roles import ADMIN_ROLES, APPROVER_ROLES, STAFF_ROLES
+from app.services import auth as auth_service
+from app.services.notifications import list_notifications
 from state import routes
 
 log = logging.getLogger(__name__)
@@ -40,13 +45,6 @@ FORBIDDEN = "You are not allowed to do that."
 
 class SessionExpired(Exception):
     """No valid access token and no refresh token that still works."""
-
-
-def _auth() -> Any:
-    # Imported on first use: the auth service loads keys and settings.
-    from app.auth import service
-
-    return service
 
 
 class SessionState(rx.State):
@@ -73,15 +71,15 @@ class SessionState(rx.State):
 
     @rx.var
     def is_staff(self) -> bool:
-        return self.role in ("admin", "manager", "employee")
+        return self.role in STAFF_ROLES
 
     @rx.var
     def can_approve(self) -> bool:
-        return self.role in ("admin", "manager")
+        return self.role in APPROVER_ROLES
 
     @rx.var
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role in ADMIN_ROLES
 
     # ------------------------------------------------------------------ tokens
 
@@ -106,7 +104,7 @@ class SessionState(rx.State):
     async def _actor(self) -> Actor:
         """The caller, checked now: from the access token, else by refreshing."""
         session = await self._session()
-        auth = _auth()
+        auth = auth_service
         if session._access_token:
             try:
                 actor: Actor = auth.actor_from_access_token(session._access_token)
@@ -133,7 +131,7 @@ class SessionState(rx.State):
         except AttributeError:
             return routes.CHAT
 
-    async def _to_login(self) -> rx.event.EventSpec:
+    async def _to_login(self) -> EventSpec:
         """Send the user to the login page, remembering where they were."""
         session = await self._session()
         session.next_path = routes.safe_next(self._current_path())
@@ -150,7 +148,7 @@ class SessionState(rx.State):
             self.login_error = "Enter your organisation, email and password."
             return None
         try:
-            pair = await _auth().login(
+            pair = await auth_service.login(
                 slug, email, password, self.router.session.client_ip or "reflex"
             )
         except DomainError as exc:
@@ -164,8 +162,6 @@ class SessionState(rx.State):
         return rx.redirect(routes.safe_next(self.next_path))
 
     async def _refresh_unread(self, actor: Actor) -> None:
-        from app.services.notifications import list_notifications
-
         session = await self._session()
         session.unread = len(await list_notifications(actor, unread_only=True))
 
@@ -184,15 +180,15 @@ class SessionState(rx.State):
         token = session.refresh_token
         if token:
             with contextlib.suppress(DomainError):
-                await _auth().logout(token)
+                await auth_service.logout(token)
         # Also ends this tab's live listener: it finds no session on its next turn.
         await self._reset_all()
         return rx.redirect(routes.LOGIN)
 
 
-def _page_states() -> list[type[rx.State]]:
+def _page_states() -> list[type[BaseState]]:
     """Every state class below SessionState (the page states)."""
-    found: list[type[rx.State]] = []
+    found: list[type[BaseState]] = []
     pending = list(SessionState.get_substates())
     while pending:
         cls = pending.pop()

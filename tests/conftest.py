@@ -37,7 +37,7 @@ _DATA_DIR = Path(tempfile.mkdtemp(prefix="sb-test-"))
 os.chmod(_DATA_DIR, 0o755)
 os.environ["DATA_DIR"] = str(_DATA_DIR)
 
-from app.settings import get_settings  # noqa: E402
+from app.core.settings import get_settings  # noqa: E402
 
 get_settings.cache_clear()
 
@@ -61,8 +61,8 @@ MUTABLE_TABLES = (
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[None]:
-    from app.cli import stack_services
-    from app.migrate import upgrade
+    from app.core.embedded import stack_services
+    from app.core.migrate import upgrade
 
     with stack_services():
         upgrade()
@@ -72,7 +72,7 @@ def stack() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def owner_engine(stack: None) -> Iterator[Any]:
-    from app.db import owner_url
+    from app.core.db import owner_url
 
     engine = create_engine(owner_url(), poolclass=pool.NullPool)
     yield engine
@@ -103,9 +103,9 @@ class Demo:
 
 @pytest.fixture(scope="session")
 async def demo(stack: None) -> AsyncIterator[Demo]:
-    from app.db import dispose_engines, platform_session, tenant_session
-    from app.models import Property, Team, Tenant, User
-    from app.seed import seed_demo
+    from app.core.db import dispose_engines, platform_session, tenant_session
+    from app.domain.models import Property, Team, Tenant, User
+    from app.services.seed import seed_demo
 
     await seed_demo()
     tenants: dict[str, Any] = {}

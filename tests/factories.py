@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import models as m
+from app.domain import models as m
 
 
 async def one_of_everything(

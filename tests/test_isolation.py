@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import platform_session, tenant_session
-from app.models import TENANT_TABLES
+from app.core.db import platform_session, tenant_session
+from app.domain.models import TENANT_TABLES
 from tests.conftest import Demo
 from tests.factories import one_of_everything
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.logs import JsonFormatter, log_context
+from app.core.logs import JsonFormatter, log_context
 
 
 def test_json_line_carries_context_ids_and_extras() -> None:

@@ -10,8 +10,8 @@ from alembic import command
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from app.migrate import alembic_config
-from app.models import TENANT_TABLES
+from app.core.migrate import alembic_config
+from app.domain.models import TENANT_TABLES
 
 
 def _tables(engine: Any) -> set[str]:
@@ -58,7 +58,7 @@ def test_upgrade_from_empty_downgrade_and_upgrade_again(owner_engine: Any) -> No
 
 
 async def test_seed_is_idempotent(demo: Any, owner_engine: Any) -> None:
-    from app.seed import seed_demo
+    from app.services.seed import seed_demo
 
     def counts() -> dict[str, int]:
         with owner_engine.connect() as conn:

@@ -11,7 +11,7 @@ from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
 from app.api.limits import BodySizeLimit
 from app.api.v1 import router as v1_router
-from app.settings import get_settings
+from app.core.settings import get_settings
 
 
 def create_api() -> FastAPI:

@@ -9,14 +9,15 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import api_keys
-from app.auth.tokens import (
+from app.core.tokens import (
     OperatorActor,
     actor_from_access_token,
     operator_from_access_token,
 )
-from app.context import Actor
-from app.services.errors import Forbidden, Unauthorized
+from app.domain.actor import Actor
+from app.domain.errors import Forbidden, Unauthorized
+from app.domain.roles import ADMIN_ROLES, APPROVER_ROLES
+from app.services import api_keys
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -75,8 +76,8 @@ def client_addr(request: Request) -> str:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-ApproverActor = Annotated[Actor, Depends(require_roles("admin", "manager"))]
-AdminActor = Annotated[Actor, Depends(require_roles("admin"))]
+ApproverActor = Annotated[Actor, Depends(require_roles(*APPROVER_ROLES))]
+AdminActor = Annotated[Actor, Depends(require_roles(*ADMIN_ROLES))]
 CurrentOperator = Annotated[OperatorActor, Depends(current_operator)]
 ApiKeyPrincipal = Annotated[api_keys.KeyPrincipal, Depends(api_key_principal)]
 ClientAddr = Annotated[str, Depends(client_addr)]

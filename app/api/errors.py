@@ -1,6 +1,6 @@
 """One error shape for every API failure: {"error": code, "message": text}.
 
-Domain errors (app/services/errors.py) become their 4xx; request validation errors
+Domain errors (app/domain/errors.py) become their 4xx; request validation errors
 become 422 in the same shape; anything unexpected is logged with its trace and
 answered with a bare 500 that reveals nothing.
 """
@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.services.errors import DomainError, RateLimited
+from app.domain.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
 

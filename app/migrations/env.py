@@ -4,8 +4,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.db import owner_url
+import app.domain.models  # noqa: F401  (registers the tables)
+from app.core.db import owner_url
 
 target_metadata = SQLModel.metadata
 

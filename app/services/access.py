@@ -14,8 +14,9 @@ from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.context import Actor
-from app.models import (
+from app.domain.actor import Actor
+from app.domain.errors import NotFound
+from app.domain.models import (
     ApiKey,
     Conversation,
     Message,
@@ -25,7 +26,7 @@ from app.models import (
     TeamMember,
     User,
 )
-from app.services.errors import NotFound
+from app.domain.roles import Role
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -49,14 +50,14 @@ async def task_scope(session: AsyncSession, actor: Actor) -> ColumnElement[bool]
     """
     uid = actor.user_id
     mine = or_(col(Task.assignee_user_id) == uid, col(Task.created_by) == uid)
-    if actor.role in ("admin", "manager"):
+    if actor.can_approve:
         return col(Task.tenant_id) == actor.tenant_id
-    if actor.role == "employee":
+    if actor.role == Role.employee.value:
         teams = select(TeamMember.team_id).where(
             TeamMember.tenant_id == actor.tenant_id, TeamMember.user_id == uid
         )
         return or_(mine, col(Task.assignee_team_id).in_(teams))
-    if actor.role == "resident":
+    if actor.role == Role.resident.value:
         user = await session.get(User, (actor.tenant_id, uid))
         if user is not None and user.unit_id is not None:
             return or_(mine, col(Task.unit_id) == user.unit_id)

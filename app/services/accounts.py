@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from app.context import Actor
-from app.db import tenant_session
-from app.models import RefreshToken, Role, User, utcnow
-from app.passwords import hash_password
+from app.core.db import tenant_session
+from app.core.passwords import hash_password
+from app.domain.accounts import (
+    check_email,
+    check_handle,
+    check_name,
+    check_password,
+    check_role,
+)
+from app.domain.actor import Actor, require_admin
+from app.domain.errors import Conflict, Invalid
+from app.domain.models import RefreshToken, User, utcnow
 from app.services import audit
 from app.services.access import access_user
-from app.services.errors import Conflict, Forbidden, Invalid
-
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
-MIN_PASSWORD = 10
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only the organisation's administrators can do this.")
 
 
 async def list_users(actor: Actor) -> list[User]:
-    _require_admin(actor)
+    require_admin(actor)
     async with tenant_session(actor.tenant_id) as s:
         rows = await s.exec(
             select(User)
@@ -46,20 +43,12 @@ async def create_user(
     password: str,
     handle: str | None = None,
 ) -> User:
-    _require_admin(actor)
-    email = email.strip().lower()
-    name = name.strip()
-    if not EMAIL_RE.match(email) or len(email) > 254:
-        raise Invalid("The email address is not valid.")
-    if not name or len(name) > 200:
-        raise Invalid("The name must have 1-200 characters.")
-    if role not in {r.value for r in Role}:
-        raise Invalid("role must be admin, manager, employee or resident.")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"The password must have at least {MIN_PASSWORD} characters.")
-    handle = (handle or email.split("@")[0]).strip().lower()
-    if not HANDLE_RE.match(handle):
-        raise Invalid("The handle must be lowercase letters, digits, . _ or -.")
+    require_admin(actor)
+    email = check_email(email)
+    name = check_name(name)
+    check_role(role)
+    check_password(password)
+    handle = check_handle(handle or email.split("@")[0])
     async with tenant_session(actor.tenant_id) as s:
         taken = (
             await s.exec(
@@ -95,7 +84,7 @@ async def create_user(
 async def set_disabled(actor: Actor, user_id: uuid.UUID, disabled: bool) -> User:
     """Disable (or re-enable) an account; disabling revokes its refresh tokens, so
     its sessions end at their next refresh."""
-    _require_admin(actor)
+    require_admin(actor)
     if disabled and user_id == actor.user_id:
         raise Invalid("You cannot disable your own account.")
     async with tenant_session(actor.tenant_id) as s:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.context import Actor
-from app.db import tenant_session
-from app.models import (
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.domain.actor import Actor
+from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.models import (
     ActionStatus,
     Approval,
     ApprovalStatus,
@@ -22,27 +23,19 @@ from app.models import (
     User,
     utcnow,
 )
+from app.domain.roles import Role
 from app.services import audit
-from app.services.delivery import LiveEvent, notify_users, publish
-from app.services.errors import Conflict, Forbidden, NotFound
-from app.services.execution import ExecutionResult, execute_action, payload_hash
-from app.settings import get_settings
-from jobs.queue import enqueue_reminders
+from app.services.execution import execute_action, payload_hash
+from app.services.notifications import notify_users
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Requested:
-    approval: Approval
-    events: list[LiveEvent] = field(default_factory=list)
 
 
 async def approvers(
     session: AsyncSession, required_role: str, requester: uuid.UUID | None
 ) -> list[uuid.UUID]:
     """Active members of the role, never the requester; admins if there are none."""
-    for role in (required_role, "admin"):
+    for role in (required_role, Role.admin.value):
         rows = (
             await session.exec(
                 select(User.id).where(User.role == role, col(User.disabled).is_(False))
@@ -60,12 +53,12 @@ async def request_approval(
     required_role: str,
     summary: str,
     message_id: uuid.UUID,
-) -> Requested:
+) -> Approval:
     existing = (
         await session.exec(select(Approval).where(Approval.action_id == action.id))
     ).first()
     if existing is not None:
-        return Requested(existing)
+        return existing
     ttl = timedelta(hours=get_settings().approval_ttl_hours)
     approval = Approval(
         tenant_id=action.tenant_id,
@@ -78,7 +71,7 @@ async def request_approval(
     )
     session.add(approval)
     await session.flush()
-    events = await notify_users(
+    await notify_users(
         session,
         action.tenant_id,
         await approvers(session, required_role, action.requested_by),
@@ -88,7 +81,7 @@ async def request_approval(
         dedupe_key=f"msg:{message_id}",
         data={"message_id": str(message_id), "approval_id": str(approval.id)},
     )
-    return Requested(approval, events)
+    return approval
 
 
 async def list_pending(actor: Actor) -> list[Approval]:
@@ -105,8 +98,6 @@ async def list_pending(actor: Actor) -> list[Approval]:
 async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approval:
     if not actor.can_approve:
         raise Forbidden("Only managers and admins can approve.")
-    events: list[LiveEvent] = []
-    result = ExecutionResult()
     refusal: Conflict | None = None  # raised after commit: the refusal is recorded
     async with tenant_session(actor.tenant_id) as s:
         approval = (
@@ -125,7 +116,7 @@ async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approva
         action = await s.get(ProposedAction, (actor.tenant_id, approval.action_id))
         assert action is not None  # composite FK
         if approval.expires_at <= utcnow():
-            events += await _close(s, approval, action, ApprovalStatus.expired, None)
+            await _close(s, approval, action, ApprovalStatus.expired, None)
             refusal = Conflict("This approval has expired.")
         elif approve and payload_hash(action.payload) != approval.payload_hash:
             # The stored payload changed after the request: run nothing.
@@ -136,7 +127,7 @@ async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approva
                 "approval.payload_mismatch",
                 f"approval:{approval.id}",
             )
-            events += await _close(s, approval, action, ApprovalStatus.rejected, actor)
+            await _close(s, approval, action, ApprovalStatus.rejected, actor)
             action.status = ActionStatus.failed.value
             action.verdict = {
                 **action.verdict,
@@ -146,22 +137,19 @@ async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approva
                 "The request changed after it was submitted; nothing ran."
             )
         elif approve:
-            result = await execute_action(
+            await execute_action(
                 s,
                 action,
                 sender_id=action.requested_by,
                 dedupe_key=f"approval:{approval.id}",
                 message_id=action.message_id,
             )
-            events += result.events
-            events += await _close(s, approval, action, ApprovalStatus.approved, actor)
+            await _close(s, approval, action, ApprovalStatus.approved, actor)
         else:
             action.status = ActionStatus.discarded.value
-            events += await _close(s, approval, action, ApprovalStatus.rejected, actor)
-    await publish(actor.tenant_id, events)
+            await _close(s, approval, action, ApprovalStatus.rejected, actor)
     if refusal is not None:
         raise refusal
-    await enqueue_reminders(actor.tenant_id, result.schedules)
     return approval
 
 
@@ -171,7 +159,7 @@ async def _close(
     action: ProposedAction,
     status: ApprovalStatus,
     actor: Actor | None,
-) -> list[LiveEvent]:
+) -> None:
     approval.status = status.value
     approval.decided_at = utcnow()
     approval.decided_by = actor.user_id if actor else None
@@ -187,13 +175,13 @@ async def _close(
         {"action_id": str(action.id), "type": action.type},
     )
     if approval.requested_by is None:
-        return []
+        return
     words = {
         "approved": "was approved",
         "rejected": "was declined",
         "expired": "expired without a decision",
     }
-    return await notify_users(
+    await notify_users(
         session,
         approval.tenant_id,
         [approval.requested_by],
@@ -207,7 +195,6 @@ async def _close(
 
 async def expire_due(tenant_id: uuid.UUID) -> int:
     """Expire pending approvals past their deadline and tell the requesters."""
-    events: list[LiveEvent] = []
     async with tenant_session(tenant_id) as s:
         due = (
             await s.exec(
@@ -222,6 +209,5 @@ async def expire_due(tenant_id: uuid.UUID) -> int:
         for approval in due:
             action = await s.get(ProposedAction, (tenant_id, approval.action_id))
             assert action is not None
-            events += await _close(s, approval, action, ApprovalStatus.expired, None)
-    await publish(tenant_id, events)
+            await _close(s, approval, action, ApprovalStatus.expired, None)
     return len(due)

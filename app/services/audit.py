@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import AuditEvent
+from app.domain.models import AuditEvent
 
 
 def record(

@@ -8,30 +8,22 @@ admin account and nothing else.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from app.context import Actor
-from app.db import platform_session, tenant_session
-from app.models import AssistantRun, AuditEvent, Team, TeamMember, Tenant, User
-from app.passwords import hash_password
-from app.services.errors import Conflict, Forbidden, Invalid
-
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
-
-
-def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only the organisation's administrators can see this.")
+from app.core.db import platform_session, tenant_session
+from app.core.passwords import hash_password
+from app.domain.accounts import check_email, check_name, check_password, check_slug
+from app.domain.actor import Actor, require_admin
+from app.domain.errors import Conflict, Forbidden
+from app.domain.models import AssistantRun, AuditEvent, Team, TeamMember, Tenant, User
+from app.domain.timezones import parse_timezone, zone_or_utc
 
 
 def require_operator(operator: Any) -> None:
@@ -56,10 +48,7 @@ async def tenant_zone(actor: Actor) -> ZoneInfo:
                     select(Tenant.timezone).where(Tenant.id == actor.tenant_id)
                 )
             ).first()
-        try:
-            zone = ZoneInfo(name or "UTC")
-        except (ValueError, ZoneInfoNotFoundError):
-            zone = ZoneInfo("UTC")
+        zone = zone_or_utc(name)
         _ZONES[actor.tenant_id] = zone
     return zone
 
@@ -103,7 +92,7 @@ class TeamRow:
 
 
 async def list_users(actor: Actor) -> list[UserRow]:
-    require_admin(actor)
+    require_admin(actor, "see this")
     async with tenant_session(actor.tenant_id) as s:
         users = (
             await s.exec(
@@ -140,7 +129,7 @@ async def list_users(actor: Actor) -> list[UserRow]:
 
 
 async def list_teams(actor: Actor) -> list[TeamRow]:
-    require_admin(actor)
+    require_admin(actor, "see this")
     async with tenant_session(actor.tenant_id) as s:
         teams = (
             await s.exec(
@@ -178,7 +167,7 @@ class AuditRow:
 
 async def list_audit(actor: Actor, limit: int = 100) -> list[AuditRow]:
     """The newest audit events; `user:<id>` actors shown by name."""
-    require_admin(actor)
+    require_admin(actor, "see this")
     async with tenant_session(actor.tenant_id) as s:
         events = (
             await s.exec(
@@ -233,7 +222,7 @@ USAGE_SQL = text(
 
 async def usage_by_month(actor: Actor, months: int = 12) -> list[UsageRow]:
     """Model usage of the caller's tenant per calendar month (UTC), newest first."""
-    require_admin(actor)
+    require_admin(actor, "see this")
     async with tenant_session(actor.tenant_id) as s:
         rows = (
             await s.execute(
@@ -289,17 +278,11 @@ async def create_tenant(
 ) -> TenantRow:
     """A new organisation with its first administrator (who manages the rest)."""
     require_operator(operator)
-    slug = slug.strip().lower()
-    name = name.strip()
-    admin_email = admin_email.strip().lower()
-    if not SLUG_RE.match(slug):
-        raise Invalid("The slug must be lowercase letters, digits and dashes.")
-    if not name or len(name) > 200:
-        raise Invalid("The name must have 1-200 characters.")
-    if not EMAIL_RE.match(admin_email) or len(admin_email) > 254:
-        raise Invalid("The administrator's email is not valid.")
-    if len(admin_password) < MIN_PASSWORD:
-        raise Invalid(f"The password must have at least {MIN_PASSWORD} characters.")
+    slug = check_slug(slug)
+    name = check_name(name)
+    admin_email = check_email(admin_email, "The administrator's email")
+    check_password(admin_password)
+    zone = parse_timezone(timezone.strip() or "UTC")
     async with platform_session() as s:
         taken = (await s.exec(select(Tenant.id).where(Tenant.slug == slug))).first()
         if taken is not None:
@@ -308,7 +291,7 @@ async def create_tenant(
             slug=slug,
             name=name,
             kind=(kind.strip() or "other")[:40],
-            timezone=timezone.strip()[:64] or "UTC",
+            timezone=zone.key,
         )
         s.add(tenant)
     async with tenant_session(tenant.id) as s:

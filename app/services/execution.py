@@ -1,9 +1,12 @@
-"""Running a validated action: tasks, schedules, service logs and notifications.
+"""Running a validated action, inside the caller's transaction.
 
-Input is the *resolved* payload the policy produced (ids inside the tenant, times in
-UTC) and stored with the action; approval executes exactly that payload, checked
-against its hash. Every write carries source_action_id (unique per tenant), so
-running an action twice writes it once.
+Input is the *resolved* payload the validator produced (ids inside the tenant,
+times in UTC) and stored with the action; approval runs exactly that payload,
+checked against its hash. What each type writes is its registry module's
+`execute` (app/domain/actions); this module gives it the Effects it writes through:
+rows carrying `source_action_id` (unique per tenant, so running an action twice
+writes it once), notifications once per cause and recipient, reminders queued
+after commit.
 """
 
 from __future__ import annotations
@@ -11,24 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import (
-    ActionStatus,
-    ProposedAction,
-    Schedule,
-    ServiceLog,
-    Task,
-    utcnow,
-)
-from app.services.delivery import LiveEvent, notify_users
-
-ACTION_TYPES = ("notify", "create_task", "schedule", "log_service", "cancel_service")
+from app.core.db import after_commit
+from app.core.queue import enqueue_reminders
+from app.domain.actions import load_payload, spec_for
+from app.domain.models import ActionStatus, ProposedAction, utcnow
+from app.services.notifications import notify_users
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -36,35 +34,78 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass
-class ExecutionResult:
-    events: list[LiveEvent] = field(default_factory=list)
-    created: dict[str, str] = field(default_factory=dict)  # kind → row id
-    schedules: list[tuple[uuid.UUID, datetime]] = field(default_factory=list)
+class _SessionEffects:
+    """Effects (app/domain/actions/base.py) on one session, for one action."""
 
+    def __init__(
+        self,
+        session: AsyncSession,
+        action: ProposedAction,
+        sender_id: uuid.UUID | None,
+        dedupe_key: str,
+        message_id: uuid.UUID | None,
+    ) -> None:
+        self.session = session
+        self.action = action
+        self._sender_id = sender_id
+        self.dedupe_key = dedupe_key
+        self.data = {
+            "message_id": str(message_id) if message_id else None,
+            "action": action.type,
+        }
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    return uuid.UUID(str(value)) if value else None
+    @property
+    def sender_id(self) -> uuid.UUID | None:
+        return self._sender_id
 
+    async def insert_once(
+        self, table: type[SQLModel], values: dict[str, Any]
+    ) -> uuid.UUID:
+        tid, action_id = self.action.tenant_id, self.action.id
+        stmt = (
+            insert(table)
+            .values(
+                tenant_id=tid, id=uuid.uuid4(), source_action_id=action_id, **values
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "source_action_id"])
+            .returning(table.id)  # type: ignore[attr-defined]
+        )
+        row_id = (await self.session.execute(stmt)).scalar()
+        if row_id is None:  # an earlier run of this action wrote it
+            row_id = (
+                await self.session.exec(
+                    select(table.id).where(  # type: ignore[attr-defined]
+                        table.tenant_id == tid,  # type: ignore[attr-defined]
+                        table.source_action_id == action_id,  # type: ignore[attr-defined]
+                    )
+                )
+            ).one()
+        return uuid.UUID(str(row_id))
 
-def _dt(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
+    async def notify(
+        self,
+        user_ids: Iterable[uuid.UUID],
+        *,
+        kind: str,
+        title: str,
+        body: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        await notify_users(
+            self.session,
+            self.action.tenant_id,
+            # Nobody is told of their own news.
+            [u for u in user_ids if u != self._sender_id],
+            kind=kind,
+            title=title,
+            body=body,
+            dedupe_key=self.dedupe_key,
+            data={**self.data, **(data or {})},
+        )
 
-
-def _uuids(values: Any) -> list[uuid.UUID]:
-    return [uuid.UUID(str(v)) for v in values or []]
-
-
-async def _insert_once(
-    session: AsyncSession, model: Any, values: dict[str, Any]
-) -> Any:
-    stmt = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "source_action_id"])
-        .returning(model.id)
-    )
-    return (await session.execute(stmt)).scalar()
+    def remind(self, schedule_id: uuid.UUID, at: datetime) -> None:
+        tid = self.action.tenant_id
+        after_commit(self.session, lambda: enqueue_reminders(tid, [(schedule_id, at)]))
 
 
 async def execute_action(
@@ -74,129 +115,15 @@ async def execute_action(
     sender_id: uuid.UUID | None,
     dedupe_key: str,
     message_id: uuid.UUID | None,
-) -> ExecutionResult:
-    """Perform `action` inside the caller's transaction and mark it executed."""
-    p = action.payload
-    tid = action.tenant_id
-    result = ExecutionResult()
-    data = {
-        "message_id": str(message_id) if message_id else None,
-        "action": action.type,
-    }
-
-    def recipients(ids: list[uuid.UUID]) -> list[uuid.UUID]:
-        return [u for u in ids if u != sender_id]  # nobody is told of their own news
-
-    if action.type == "notify":
-        result.events += await notify_users(
-            session,
-            tid,
-            recipients(_uuids(p.get("recipient_user_ids"))),
-            kind="notify",
-            title=p.get("title") or "New message",
-            body=p.get("message", ""),
-            dedupe_key=dedupe_key,
-            data=data,
-        )
-    elif action.type == "create_task":
-        row_id = await _insert_once(
-            session,
-            Task,
-            {
-                "tenant_id": tid,
-                "id": uuid.uuid4(),
-                "title": p["title"],
-                "details": p.get("details", ""),
-                "assignee_user_id": _uuid(p.get("assignee_user_id")),
-                "assignee_team_id": _uuid(p.get("assignee_team_id")),
-                "property_id": _uuid(p.get("property_id")),
-                "unit_id": _uuid(p.get("unit_id")),
-                "due_at": _dt(p.get("due_at")),
-                "priority": p.get("priority", "normal"),
-                "status": "open",
-                "created_by": sender_id,
-                "source_action_id": action.id,
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
-            },
-        )
-        result.created["task"] = str(row_id)
-    elif action.type == "schedule":
-        starts_at = _dt(p.get("starts_at"))
-        row_id = await _insert_once(
-            session,
-            Schedule,
-            {
-                "tenant_id": tid,
-                "id": uuid.uuid4(),
-                "title": p["title"],
-                "kind": p.get("kind", "event"),
-                "starts_at": starts_at,
-                "audience": list(p.get("audience") or []),
-                "team_id": _uuid(p.get("team_id")),
-                "property_id": _uuid(p.get("property_id")),
-                "unit_id": _uuid(p.get("unit_id")),
-                "created_by": sender_id,
-                "source_action_id": action.id,
-                "status": "active",
-                "created_at": utcnow(),
-            },
-        )
-        result.created["schedule"] = str(row_id)
-        if row_id is not None and starts_at is not None:
-            result.schedules.append((row_id, starts_at))
-        result.events += await notify_users(
-            session,
-            tid,
-            recipients(_uuids(p.get("audience_user_ids"))),
-            kind="schedule",
-            title=p["title"],
-            body=p.get("message") or p["title"],
-            dedupe_key=dedupe_key,
-            data={**data, "starts_at": p.get("starts_at")},
-        )
-    elif action.type == "log_service":
-        row_id = await _insert_once(
-            session,
-            ServiceLog,
-            {
-                "tenant_id": tid,
-                "id": uuid.uuid4(),
-                "property_id": _uuid(p.get("property_id")),
-                "service_id": _uuid(p.get("service_id")),
-                "service_name": p.get("service_name", ""),
-                "note": p.get("note", ""),
-                "performed_by": sender_id,
-                "performed_at": utcnow(),
-                "source_action_id": action.id,
-            },
-        )
-        result.created["service_log"] = str(row_id)
-    elif action.type == "cancel_service":
-        # A cancellation is recorded as a cancelled schedule entry for that period.
-        row_id = await _insert_once(
-            session,
-            Schedule,
-            {
-                "tenant_id": tid,
-                "id": uuid.uuid4(),
-                "title": f"Cancelled: {p.get('service_name', 'service')}"[:200],
-                "kind": "cancellation",
-                "starts_at": _dt(p.get("starts_at")),
-                "audience": [],
-                "property_id": _uuid(p.get("property_id")),
-                "created_by": sender_id,
-                "source_action_id": action.id,
-                "status": "cancelled",
-                "created_at": utcnow(),
-            },
-        )
-        result.created["cancellation"] = str(row_id)
-    else:  # validation never lets one through; refuse rather than guess
-        raise ValueError(f"unknown action type {action.type!r}")
-
+) -> dict[str, str]:
+    """Perform `action` inside the caller's transaction and mark it executed.
+    Returns what it created (kind → row id)."""
+    spec = spec_for(action.type)  # KeyError: validation never lets one through
+    payload = load_payload(action.type, action.payload)
+    effects = _SessionEffects(session, action, sender_id, dedupe_key, message_id)
+    created = await spec.execute(payload, effects)
     action.status = ActionStatus.executed.value
     action.executed_at = utcnow()
-    action.result = result.created
+    action.result = created
     session.add(action)
-    return result
+    return created

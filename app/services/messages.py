@@ -1,8 +1,8 @@
 """Submitting and reading messages.
 
 A message is committed to PostgreSQL first (idempotent on the client's message id),
-then its job is queued. If queueing fails, the message stays `received` and the
-sweeper queues it later: nothing is lost.
+then its job is queued (after commit). If queueing fails, the message stays
+`received` and the sweeper queues it later: nothing is lost.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.context import Actor
-from app.db import tenant_session
-from app.logs import log_context
-from app.models import Conversation, Message, MessageStatus, utcnow
-from app.services.errors import Invalid
+from app.core.db import after_commit, tenant_session
+from app.core.logs import log_context
+from app.core.queue import enqueue_message
+from app.domain.actor import Actor
+from app.domain.errors import Invalid
+from app.domain.limits import MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS
+from app.domain.models import Conversation, Message, MessageStatus, utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_CHARS = 4000
-MAX_CLIENT_ID_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,8 @@ def _check(body: str, client_message_id: str) -> str:
     text = (body or "").strip()
     if not text:
         raise Invalid("The message is empty.")
-    if len(text) > MAX_BODY_CHARS:
-        raise Invalid(f"The message is longer than {MAX_BODY_CHARS} characters.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise Invalid(f"The message is longer than {MAX_MESSAGE_CHARS} characters.")
     if not client_message_id or len(client_message_id) > MAX_CLIENT_ID_CHARS:
         raise Invalid(f"client_message_id must be 1-{MAX_CLIENT_ID_CHARS} characters.")
     return text
@@ -98,7 +97,7 @@ async def _store(
             .on_conflict_do_nothing(
                 index_elements=["tenant_id", "sender_key", "client_message_id"]
             )
-            .returning(Message.id)  # type: ignore[arg-type]
+            .returning(col(Message.id))
         )
         new_id = (await s.execute(stmt)).scalar()
         if new_id is None:
@@ -111,15 +110,12 @@ async def _store(
                 )
             ).one()
             return SubmitResult(existing.id, existing.conversation_id, False)
-    result = SubmitResult(new_id, conv.id, True)
-    await queue_message(tenant_id, new_id)
-    return result
+        after_commit(s, lambda: queue_message(tenant_id, new_id))
+    return SubmitResult(new_id, conv.id, True)
 
 
 async def queue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
     """Queue the job for a committed message; the sweeper retries if this fails."""
-    from jobs.queue import enqueue_message
-
     with log_context(tenant_id=tenant_id, message_id=message_id):
         try:
             queued = await enqueue_message(tenant_id, message_id)

@@ -1,18 +1,66 @@
-"""A user's notifications: list and mark read (only ever their own)."""
+"""Notifications: writing them for recipients (with live delivery after commit),
+and a user's own inbox (list, mark read)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.context import Actor
-from app.db import tenant_session
-from app.models import Notification, utcnow
+from app.core.db import tenant_session
+from app.core.live import LiveEvent, emit
+from app.domain.actor import Actor
+from app.domain.limits import MAX_TEXT_CHARS, MAX_TITLE_CHARS
+from app.domain.models import Notification, utcnow
 from app.services.access import access_notification
 
 MAX_LIMIT = 200
+
+
+async def notify_users(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID],
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    dedupe_key: str,
+    data: dict[str, Any] | None = None,
+) -> list[uuid.UUID]:
+    """Insert one notification per user, inside the caller's transaction (once per
+    dedupe_key: a re-run adds none); each new one goes out live after commit.
+    Returns the ids of the new ones."""
+    events: list[LiveEvent] = []
+    for user_id in dict.fromkeys(user_ids):
+        stmt = (
+            insert(Notification)
+            .values(
+                tenant_id=tenant_id,
+                id=uuid.uuid4(),
+                user_id=user_id,
+                kind=kind,
+                title=title[:MAX_TITLE_CHARS],
+                body=body[:MAX_TEXT_CHARS],
+                dedupe_key=dedupe_key[:120],
+                data=data or {},
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "dedupe_key", "user_id"]
+            )
+            .returning(col(Notification.id))
+        )
+        new_id = (await session.execute(stmt)).scalar()
+        if new_id is not None:
+            events.append(LiveEvent(user_id, kind, new_id, title, data))
+    emit(session, tenant_id, events)
+    return [ev.notification_id for ev in events if ev.notification_id]
 
 
 async def list_notifications(

@@ -1,9 +1,10 @@
 """Web Push for live events: reach people whose app is closed.
 
-`send_push(tenant_id, events)` is called after the events' transaction has committed
-(the same moment `delivery.publish` runs). It loads the recipients' subscriptions in
-the tenant's own session, encrypts and POSTs one message per (event, subscription)
-with pywebpush in a worker thread (pywebpush is blocking), and keeps the table tidy:
+`push_notifications(tenant_id, ids)` runs in the `send_push` job that
+`app/core/live.py` queues once the notifications' transaction has committed. It
+loads the recipients' subscriptions in the tenant's own session, encrypts and POSTs
+one message per (event, subscription) with pywebpush in a worker thread (pywebpush
+is blocking), and keeps the table tidy:
 
 - 201/202: delivered to the push service; `last_success_at` set, failures reset,
   the notification marked `pushed_at`;
@@ -32,11 +33,11 @@ from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from app.db import tenant_session
-from app.models import Notification, PushSubscription, utcnow
-from app.secrets import vapid_private_key_pem
-from app.services.delivery import LiveEvent
-from app.settings import get_settings
+from app.core.db import tenant_session
+from app.core.live import LiveEvent
+from app.core.secrets import vapid_private_key_pem
+from app.core.settings import get_settings
+from app.domain.models import Notification, PushSubscription, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ PUSH_TTL_S = 12 * 3600
 HTTP_TIMEOUT_S = 10.0
 MAX_FAILURES = 5
 GONE = frozenset({404, 410})
+_NONE = uuid.UUID(int=0)  # an id no notification has
 # What the service worker opens when the notification is clicked.
 OPEN_URL = {"reply": "/", "approval": "/approvals", "task": "/tasks"}
 
@@ -157,7 +159,7 @@ async def send_push(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> PushRe
             )
         )
     jobs = [
-        _Job(ev, target, payload_for(ev, bodies.get(ev.notification_id, "")))
+        _Job(ev, target, payload_for(ev, bodies.get(ev.notification_id or _NONE, "")))
         for ev in events
         for target in targets.get(ev.user_id, [])
     ]
@@ -241,3 +243,23 @@ async def _record(
                 )
                 .values(pushed_at=now)
             )
+
+
+async def push_notifications(
+    tenant_id: uuid.UUID, notification_ids: list[uuid.UUID]
+) -> PushReport:
+    """Push the given notifications that have not been pushed yet (a job delivered
+    twice sends nothing the second time: pushed_at is set on success)."""
+    async with tenant_session(tenant_id) as s:
+        rows = (
+            await s.exec(
+                select(Notification).where(
+                    col(Notification.id).in_(notification_ids),
+                    col(Notification.pushed_at).is_(None),
+                )
+            )
+        ).all()
+    events = [
+        LiveEvent(n.user_id, n.kind, n.id, n.title, dict(n.data or {})) for n in rows
+    ]
+    return await send_push(tenant_id, events)

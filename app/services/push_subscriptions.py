@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 
-from app.context import Actor
-from app.db import tenant_session
-from app.models import PushSubscription
+from app.core.db import tenant_session
+from app.domain.actor import Actor
+from app.domain.errors import Invalid
+from app.domain.models import PushSubscription
 from app.services.access import access_push_subscription
-from app.services.errors import Invalid
 
 B64URL = re.compile(r"^[A-Za-z0-9_\-=]+$")
 MAX_PER_USER = 20

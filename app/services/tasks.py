@@ -6,12 +6,12 @@ import uuid
 
 from sqlmodel import col, select
 
-from app.context import Actor
-from app.db import tenant_session
-from app.models import Task, utcnow
+from app.core.db import tenant_session
+from app.domain.actor import Actor
+from app.domain.errors import Forbidden, Invalid
+from app.domain.models import Property, Task, Team, Unit, utcnow
 from app.services import audit
 from app.services.access import access_task, task_scope
-from app.services.errors import Forbidden, Invalid
 
 STATUSES = ("open", "in_progress", "done", "cancelled")
 MAX_LIMIT = 200
@@ -66,4 +66,10 @@ async def update_task_status(actor: Actor, task_id: uuid.UUID, status: str) -> T
     return task
 
 
-update_status = update_task_status  # the older name
+async def place_and_team_names(actor: Actor) -> dict[uuid.UUID, str]:
+    """Names of the caller's tenant's properties, units and teams, by id."""
+    async with tenant_session(actor.tenant_id) as s:
+        props = (await s.exec(select(Property.id, Property.name))).all()
+        units = (await s.exec(select(Unit.id, Unit.label))).all()
+        teams = (await s.exec(select(Team.id, Team.name))).all()
+    return {i: str(n) for i, n in (*props, *units, *teams)}

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.policy import TenantPolicy
-from agents.schemas import ACTION_TYPES
-from app.context import APPROVER_ROLES, Actor
-from app.db import platform_session, tenant_session
-from app.models import Tenant
+from app.core.db import platform_session, tenant_session
+from app.domain.actions import ACTION_TYPES
+from app.domain.actor import Actor
+from app.domain.errors import Forbidden, Invalid, NotFound
+from app.domain.models import Tenant
+from app.domain.roles import APPROVER_ROLES
+from app.domain.tenant_policy import TenantPolicy
 from app.services import audit
-from app.services.errors import Forbidden, Invalid, NotFound
 
 MAX_BUDGET = 10_000_000_000
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func
@@ -22,12 +21,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agents.embeddings import embed_query
 from agents.plan import Proposal, TurnPlan
 from agents.runner import decide, prepare
-from app.context import Actor
-from app.db import platform_session, tenant_session
-from app.logs import log_context
-from app.models import (
+from app.core.db import platform_session, tenant_session
+from app.core.live import LiveEvent, emit
+from app.core.logs import log_context
+from app.domain.actor import Actor
+from app.domain.limits import MAX_MESSAGE_CHARS
+from app.domain.models import (
     ActionStatus,
     AssistantRun,
     LlmUsage,
@@ -38,21 +40,15 @@ from app.models import (
     User,
     utcnow,
 )
+from app.domain.roles import INTEGRATION_ROLE, Role
 from app.services import audit
 from app.services.approvals import request_approval
-from app.services.delivery import LiveEvent, notify_users, publish
-from app.services.execution import ExecutionResult, execute_action, payload_hash
-from jobs.queue import enqueue_reminders
+from app.services.execution import execute_action, payload_hash
+from app.services.memories import remember
+from app.services.notifications import notify_users
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
-
-
-@dataclass
-class TurnOutcome:
-    status: str
-    events: list[LiveEvent] = field(default_factory=list)
-    schedules: list[tuple[uuid.UUID, datetime]] = field(default_factory=list)
 
 
 def month_start(now: datetime) -> datetime:
@@ -108,7 +104,7 @@ async def _write_reply(session: AsyncSession, msg: Message, text: str) -> None:
             sender_key="assistant",
             author="assistant",
             client_message_id=f"reply:{msg.id}",
-            body=text[:4000] or "…",
+            body=text[:MAX_MESSAGE_CHARS] or "…",
             source="assistant",
             status=MessageStatus.done.value,
             reply_to_id=msg.id,
@@ -132,7 +128,7 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
             tenant = await ps.get(Tenant, tenant_id)
         assert tenant is not None
         try:
-            outcome = await _run(tenant, msg)
+            status = await _run(tenant, msg)
         except Exception:
             log.exception("assistant turn failed; will retry")
             async with tenant_session(tenant_id) as s:
@@ -141,13 +137,13 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
                     row.status = MessageStatus.queued.value
                     row.updated_at = utcnow()
             raise
-        await publish(tenant_id, outcome.events)
-        await enqueue_reminders(tenant_id, outcome.schedules)
-        log.info("turn done", extra={"outcome": outcome.status})
-        return outcome.status
+        log.info("turn done", extra={"outcome": status})
+        return status
 
 
-async def _run(tenant: Tenant, msg: Message) -> TurnOutcome:
+async def _run(tenant: Tenant, msg: Message) -> str:
+    # Embedding the question may call a hosted model: before any connection is taken.
+    query_embedding = await embed_query(msg.body)
     async with tenant_session(tenant.id) as s:
         sender = (
             await s.get(User, (tenant.id, msg.sender_user_id))
@@ -157,7 +153,7 @@ async def _run(tenant: Tenant, msg: Message) -> TurnOutcome:
         if await tokens_used_this_month(s) >= tenant.monthly_token_budget:
             return await _budget_stop(s, tenant, msg)
         actor = _actor_for(tenant.id, sender)
-        prepared = await prepare(s, actor, msg)
+        prepared = await prepare(s, actor, msg, query_embedding)
     # The model call runs with no transaction open: a slow provider holds no
     # database connection.
     plan = await decide(prepared, dict(tenant.policy or {}))
@@ -167,15 +163,15 @@ async def _run(tenant: Tenant, msg: Message) -> TurnOutcome:
 def _actor_for(tenant_id: uuid.UUID, sender: User | None) -> Actor:
     if sender is None or sender.disabled:
         # Integrations (and disabled users) act with the least staff power.
-        return Actor(tenant_id, uuid.UUID(int=0), "integration")
+        return Actor(tenant_id, uuid.UUID(int=0), INTEGRATION_ROLE)
     return Actor(tenant_id, sender.id, sender.role)
 
 
-async def _budget_stop(s: AsyncSession, tenant: Tenant, msg: Message) -> TurnOutcome:
+async def _budget_stop(s: AsyncSession, tenant: Tenant, msg: Message) -> str:
     """Past the monthly budget: tell the user and the admins, spend nothing."""
     month = month_start(utcnow()).strftime("%Y-%m")
-    admins = (await s.exec(select(User.id).where(User.role == "admin"))).all()
-    events = await notify_users(
+    admins = (await s.exec(select(User.id).where(User.role == Role.admin.value))).all()
+    await notify_users(
         s,
         tenant.id,
         admins,
@@ -195,20 +191,17 @@ async def _budget_stop(s: AsyncSession, tenant: Tenant, msg: Message) -> TurnOut
     msg.updated_at = utcnow()
     s.add(msg)
     audit.record(s, tenant.id, "system", "budget.exceeded", f"message:{msg.id}")
-    return TurnOutcome("budget_exceeded", events)
+    return "budget_exceeded"
 
 
-async def _persist(
-    tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan
-) -> TurnOutcome:
-    outcome = TurnOutcome("done")
+async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -> str:
     sender_id = msg.sender_user_id
     async with tenant_session(tenant.id) as s:
         row = (
             await s.exec(select(Message).where(Message.id == msg.id).with_for_update())
         ).one()
         if row.status == MessageStatus.done.value:
-            return TurnOutcome("skipped")  # another run finished first
+            return "skipped"  # another run finished first
         run_stmt = (
             insert(AssistantRun)
             .values(
@@ -221,7 +214,7 @@ async def _persist(
                 completion_tokens=sum(u.completion_tokens for u in plan.usage),
                 cost_usd=sum(u.cost_usd for u in plan.usage),
                 latency_ms=sum(u.latency_ms for u in plan.usage),
-                reply=plan.reply[:4000],
+                reply=plan.reply[:MAX_MESSAGE_CHARS],
                 status="error" if plan.error else "ok",
                 error=(plan.error or None) and plan.error[:2000],
                 created_at=utcnow(),
@@ -254,24 +247,21 @@ async def _persist(
             elif proposal.decision == "needs_approval":
                 action.status = ActionStatus.pending_approval.value
                 await s.flush()
-                requested = await request_approval(
+                await request_approval(
                     s,
                     action,
-                    proposal.required_role or "manager",
+                    proposal.required_role or Role.manager.value,
                     proposal.summary or proposal.type,
                     msg.id,
                 )
-                outcome.events += requested.events
             else:
-                result: ExecutionResult = await execute_action(
+                await execute_action(
                     s,
                     action,
                     sender_id=sender_id,
                     dedupe_key=dedupe,
                     message_id=msg.id,
                 )
-                outcome.events += result.events
-                outcome.schedules += result.schedules
             s.add(action)
             audit.record(
                 s,
@@ -281,23 +271,23 @@ async def _persist(
                 f"action:{action.id}",
                 {"type": action.type, **verdict},
             )
-        await _remember(s, tenant.id, plan)
+        for memory in plan.memories:
+            await remember(s, tenant_id=tenant.id, **memory)
         await _write_reply(s, row, plan.reply)
         if sender_id is not None:
-            outcome.events.append(
-                LiveEvent(
-                    sender_id,
-                    "reply",
-                    None,
-                    "Assistant replied",
-                    {"message_id": str(msg.id)},
-                )
+            reply = LiveEvent(
+                sender_id,
+                "reply",
+                None,
+                "Assistant replied",
+                {"message_id": str(msg.id)},
             )
+            emit(s, tenant.id, [reply])
         row.status = MessageStatus.done.value
         row.error = plan.error
         row.updated_at = utcnow()
         s.add(row)
-    return outcome
+    return "done"
 
 
 async def _proposed_action(
@@ -332,10 +322,3 @@ async def _proposed_action(
     s.add(action)
     await s.flush()
     return action
-
-
-async def _remember(s: AsyncSession, tenant_id: uuid.UUID, plan: TurnPlan) -> None:
-    from agents.retrieval import remember
-
-    for m in plan.memories:
-        await remember(s, tenant_id=tenant_id, **m)

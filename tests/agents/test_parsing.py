@@ -12,7 +12,8 @@ from agents.parsing import (
     parse_output,
     repair_messages,
 )
-from agents.schemas import InvalidAction, NotifyAction
+from agents.schemas import InvalidAction
+from app.domain.actions.notify import NotifyAction
 
 
 def test_plain_json_object() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from agents.directory import (
+from app.domain.directory import (
     Directory,
     Person,
     PropertyEntry,
@@ -14,8 +14,8 @@ from agents.directory import (
     TeamEntry,
     TenantInfo,
 )
-from app.models import WEEKDAYS
-from app.seed import load_demo
+from app.domain.recurrence import WEEKDAYS
+from app.services.seed import load_demo
 
 
 def _id(*parts: str) -> uuid.UUID:

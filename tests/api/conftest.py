@@ -44,9 +44,9 @@ async def operator(demo: Any) -> tuple[Any, str, str]:
     """A platform operator: (id, email, password)."""
     import uuid
 
-    from app.db import platform_session
-    from app.models import Operator
-    from app.passwords import hash_password
+    from app.core.db import platform_session
+    from app.core.passwords import hash_password
+    from app.domain.models import Operator
 
     email = f"ops-{uuid.uuid4().hex[:8]}@platform.example"
     password = "operator-password-1"

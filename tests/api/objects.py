@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from app.auth.tokens import issue_access_token, issue_operator_token
-from app.context import Actor
-from app.db import tenant_session
-from app.models import (
+from app.core.db import tenant_session
+from app.core.tokens import issue_access_token, issue_operator_token
+from app.domain.actor import Actor
+from app.domain.models import (
     Approval,
     Conversation,
     Message,

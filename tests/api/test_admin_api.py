@@ -7,8 +7,8 @@ import uuid
 import httpx
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import ApiKey, AuditEvent, Message
+from app.core.db import tenant_session
+from app.domain.models import ApiKey, AuditEvent, Message
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo

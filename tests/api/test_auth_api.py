@@ -16,11 +16,11 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlmodel import select
 
-from app.auth import tokens
-from app.auth.tokens import issue_access_token, issue_operator_token
-from app.db import tenant_session
-from app.models import AuditEvent, RefreshToken
-from app.settings import get_settings
+from app.core import tokens
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.core.tokens import issue_access_token, issue_operator_token
+from app.domain.models import AuditEvent, RefreshToken
 from tests.api.objects import PASSWORD, auth
 from tests.conftest import Demo
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.api import create_api
-from app.settings import get_settings
+from app.core.settings import get_settings
 from tests.api.objects import auth
 from tests.conftest import Demo
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app.auth import api_keys
-from app.db import tenant_session
-from app.models import Task
+from app.core.db import tenant_session
+from app.domain.models import Task
+from app.services import api_keys
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo

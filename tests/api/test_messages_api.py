@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import Message
-from app.settings import get_settings
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.domain.models import Message
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo

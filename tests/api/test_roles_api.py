@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import Task
+from app.core.db import tenant_session
+from app.domain.models import Task
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo

@@ -22,10 +22,10 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from app.auth import api_keys
-from app.auth.tokens import issue_access_token
-from app.context import Actor
-from app.settings import PROJECT_ROOT
+from app.core.settings import PROJECT_ROOT
+from app.core.tokens import issue_access_token
+from app.domain.actor import Actor
+from app.services import api_keys
 from tests.conftest import Demo
 
 MAX_EXAMPLES = 12

@@ -32,8 +32,8 @@ async def test_admin_reads_and_changes_policy(
         )
         # The policy the assistant applies is the stored one.
         from agents.policy import TenantPolicy
-        from app.db import platform_session
-        from app.models import Tenant
+        from app.core.db import platform_session
+        from app.domain.models import Tenant
 
         async with platform_session() as s:
             tenant = await s.get(Tenant, admin.tenant_id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import AuditEvent, PushSubscription
-from app.secrets import vapid_public_key_b64
+from app.core.db import tenant_session
+from app.core.secrets import vapid_public_key_b64
+from app.domain.models import AuditEvent, PushSubscription
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.redis_client import get_redis, key
+from app.core.redis_client import get_redis, key
 
 
 async def clear_rate_limits() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.auth import service
-from app.auth.tokens import actor_from_access_token
-from app.db import tenant_session
-from app.models import AuditEvent, RefreshToken, User
-from app.services.errors import RateLimited, Unauthorized
-from app.settings import get_settings
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.core.tokens import actor_from_access_token
+from app.domain.errors import RateLimited, Unauthorized
+from app.domain.models import AuditEvent, RefreshToken, User
+from app.services import auth as service
 from tests.conftest import Demo
 
 PASSWORD = "switchboard-demo"

@@ -15,15 +15,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from app.auth import tokens
-from app.auth.tokens import (
+from app.core import tokens
+from app.core.settings import get_settings
+from app.core.tokens import (
     actor_from_access_token,
     issue_access_token,
     issue_operator_token,
     operator_from_access_token,
 )
-from app.services.errors import Unauthorized
-from app.settings import get_settings
+from app.domain.errors import Unauthorized
 
 TENANT = uuid.uuid4()
 USER = uuid.uuid4()

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import PROJECT_ROOT
+from app.core.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

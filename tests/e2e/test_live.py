@@ -20,21 +20,20 @@ REMINDER = "Remind the kitchen team to deep clean the walk-in fridge on Friday a
 NOTIFY_LUIS = """
 import asyncio
 from sqlmodel import select
-from app.cli import stack_services
-from app.db import dispose_engines, platform_session, tenant_session
-from app.models import Tenant, User
-from app.services.delivery import notify_users, publish
+from app.core.embedded import stack_services
+from app.core.db import dispose_engines, platform_session, tenant_session
+from app.domain.models import Tenant, User
+from app.services.notifications import notify_users
 
 async def main():
     async with platform_session() as ps:
         t = (await ps.exec(select(Tenant).where(Tenant.slug == "harbor-bistro"))).one()
     async with tenant_session(t.id) as s:
         luis = (await s.exec(select(User).where(User.handle == "luis"))).one()
-        events = await notify_users(
+        await notify_users(
             s, t.id, [luis.id], kind="notify", title=%(title)r,
             body="From the e2e test", dedupe_key=%(key)r,
         )
-    await publish(t.id, events)
     await dispose_engines()
 
 with stack_services():

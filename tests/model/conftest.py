@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import get_settings
+from app.core.settings import get_settings
 
 
 @dataclass

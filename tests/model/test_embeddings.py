@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agents.embeddings import BATCH_SIZE, embed_texts
-from app.settings import get_settings
+from app.core.settings import get_settings
 from tests.model.conftest import LoopbackLLM, Reply, embedding_body
 
 EMBEDDINGS = "/v1/embeddings"

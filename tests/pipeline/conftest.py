@@ -13,10 +13,10 @@ import litellm
 import pytest
 from arq.worker import Worker
 
-from app.context import Actor
-from app.db import tenant_session
-from app.models import Message, MessageStatus
-from app.settings import get_settings
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.domain.actor import Actor
+from app.domain.models import Message, MessageStatus
 
 
 class ScriptedModel:

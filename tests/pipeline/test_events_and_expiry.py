@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.models import Approval, Notification, ProposedAction, Task, utcnow
+from app.domain.models import Approval, Notification, ProposedAction, Task, utcnow
 from app.services.messages import submit_event
 from tests.pipeline.conftest import ScriptedModel, wait_done
 from tests.pipeline.test_message_flow import rows, send

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.db import tenant_session
-from app.models import Message
-from app.redis_client import get_redis
+from app.core.db import tenant_session
+from app.core.redis_client import get_redis
+from app.domain.models import Message
 from jobs.fairness import acquire_slot, inflight_key, release_slot
 from tests.pipeline.conftest import actor_of, wait_done
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.models import Message, Notification, ProposedAction, Schedule, utcnow
-from app.redis_client import get_redis
+from app.core.queue import get_pool, message_job_id, queue_name
+from app.core.redis_client import get_redis
+from app.domain.models import Message, Notification, ProposedAction, Schedule, utcnow
 from app.services.messages import submit_message
 from app.services.turns import handle_message
-from jobs.queue import get_pool, message_job_id, queue_name
 from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done
 from tests.pipeline.test_message_flow import rows
 
@@ -96,8 +96,8 @@ async def test_sweeper_requeues_a_message_whose_job_was_lost(
 async def test_reminder_is_a_deferred_job_backed_by_the_schedule(
     demo: Any, worker: Any
 ) -> None:
-    from app.db import tenant_session
-    from jobs.queue import enqueue_reminder
+    from app.core.db import tenant_session
+    from app.core.queue import enqueue_reminder
 
     kitchen = demo.team("harbor-bistro", "kitchen")
     tid = kitchen.tenant_id

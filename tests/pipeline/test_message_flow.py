@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from app.db import tenant_session
-from app.models import (
+from app.core.db import tenant_session
+from app.core.live import events_stream
+from app.core.redis_client import get_redis
+from app.domain.models import (
     AssistantRun,
     LlmUsage,
     Message,
@@ -20,8 +22,6 @@ from app.models import (
     Schedule,
     Task,
 )
-from app.redis_client import get_redis
-from app.services.delivery import events_stream
 from app.services.messages import submit_message
 from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done
 
@@ -190,8 +190,8 @@ async def test_repair_retry_recovers(
 async def test_payload_swapped_after_approval_request_runs_nothing(
     demo: Any, worker: Any, scripted_model: ScriptedModel, owner_engine: Any
 ) -> None:
+    from app.domain.errors import Conflict
     from app.services.approvals import decide, list_pending
-    from app.services.errors import Conflict
 
     omar = demo.user("maple-court", "omar")
     dana = demo.user("maple-court", "dana")
@@ -231,8 +231,8 @@ async def test_payload_swapped_after_approval_request_runs_nothing(
 async def test_approval_executes_exactly_the_stored_payload(
     demo: Any, worker: Any, scripted_model: ScriptedModel
 ) -> None:
+    from app.domain.errors import Forbidden
     from app.services.approvals import decide, list_pending
-    from app.services.errors import Forbidden
 
     omar = demo.user("maple-court", "omar")
     dana = demo.user("maple-court", "dana")
@@ -265,8 +265,8 @@ async def test_approval_executes_exactly_the_stored_payload(
 async def test_budget_hard_stop_spends_nothing(
     demo: Any, worker: Any, scripted_model: ScriptedModel
 ) -> None:
-    from app.db import platform_session
-    from app.models import Tenant
+    from app.core.db import platform_session
+    from app.domain.models import Tenant
 
     luis = demo.user("harbor-bistro", "luis")
     tid = luis.tenant_id
@@ -337,7 +337,7 @@ def _ids(items: list[Any]) -> list[Any]:
 async def test_new_memories_are_embedded_and_retrievable(
     demo: Any, worker: Any, scripted_model: ScriptedModel
 ) -> None:
-    from app.models import Memory
+    from app.domain.models import Memory
 
     grace = demo.user("maple-court", "grace")
     scripted_model.say({"reply": "noted"})
@@ -356,7 +356,7 @@ async def test_tool_call_mode_forces_the_respond_tool(
     scripted_model: ScriptedModel,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app.settings import get_settings
+    from app.core.settings import get_settings
 
     monkeypatch.setenv("LLM_OUTPUT_MODE", "tools")
     get_settings.cache_clear()

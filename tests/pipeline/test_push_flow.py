@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.models import Notification
+from app.domain.models import Notification
 from tests.pipeline.conftest import ScriptedModel
 from tests.pipeline.test_message_flow import rows, send
 from tests.ui.test_push_sender import Browser, PushService, _subscribe, push_service

@@ -51,7 +51,8 @@ class Row:
 
 def unit_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / norms).astype(np.float32)
+    unit: NDArray[np.float32] = (vectors / norms).astype(np.float32)
+    return unit
 
 
 def copy_memories(owner_engine: Any, rows: Iterable[Row], source: str) -> None:

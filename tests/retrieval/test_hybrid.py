@@ -14,17 +14,18 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from agents.embeddings import embed_texts
 from agents.retrieval import (
     MAX_QUERY_WORDS,
     RetrievalScope,
-    remember,
     retrieve,
     rrf,
     text_candidates,
     text_query,
     vector_candidates,
 )
-from app.db import tenant_session
+from app.core.db import tenant_session
+from app.services.memories import remember
 from tests.retrieval.conftest import create_tenants
 
 SOURCE = "hybrid-test"
@@ -51,16 +52,7 @@ QUERY = f"Who is our contact at {RARE} for broken heaters?"
 
 
 async def _embed(texts: list[str]) -> list[list[float]]:
-    """Through litellm and our provider, as production does; the provider module
-    is another engineer's and may not import yet, so fall back to the model."""
-    try:
-        import agents.provider  # noqa: F401
-    except ImportError:
-        from agents.embeddings import encode_local
-
-        return encode_local(texts)
-    from agents.embeddings import embed_texts
-
+    """Through litellm and our provider, as production does."""
     return await embed_texts(texts)
 
 

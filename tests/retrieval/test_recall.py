@@ -30,12 +30,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import agents.retrieval as retrieval
 from agents.retrieval import (
+    Mode,
     RetrievalScope,
     retrieve,
     vector_candidates,
     vector_literal,
 )
-from app.db import SET_TENANT_SQL, app_url, tenant_session
+from app.core.db import SET_TENANT_SQL, app_url, tenant_session
 from tests.retrieval.conftest import (
     DIM,
     Row,
@@ -173,7 +174,7 @@ async def test_naive_filtered_hnsw_returns_too_few_rows(corpus: Corpus) -> None:
 
 
 @pytest.mark.parametrize("mode", ["exact", "hnsw", "auto"])
-async def test_vector_candidates_recall(corpus: Corpus, mode: str) -> None:
+async def test_vector_candidates_recall(corpus: Corpus, mode: Mode) -> None:
     recalls: list[float] = []
     latencies: list[float] = []
     for tenant, q in corpus.queries:

@@ -20,12 +20,12 @@ from agents.retrieval import (
     RetrievalScope,
     RetrievedMemory,
     ScopeError,
-    remember,
     retrieve,
     text_candidates,
     vector_candidates,
 )
-from app.db import owner_url, tenant_session
+from app.core.db import owner_url, tenant_session
+from app.services.memories import remember
 from tests.conftest import Demo
 from tests.retrieval.conftest import DIM, unit_rows
 
@@ -89,7 +89,8 @@ def _near(base: np.ndarray, rng: np.random.Generator) -> list[float]:
 @pytest.fixture(scope="module")
 def query_vector() -> np.ndarray:
     rng = np.random.default_rng(7)
-    return unit_rows(rng.standard_normal((1, DIM)).astype(np.float32))[0]
+    vector: np.ndarray = unit_rows(rng.standard_normal((1, DIM)).astype(np.float32))[0]
+    return vector
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agents.scenarios import default_paths, run_files
+from devtools.scenarios import default_paths, run_files
 
 
 @pytest.mark.usefixtures("clean_db")

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.settings import PROJECT_ROOT
+from app.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from reflex.state import State
 
-from app.db import tenant_session
-from app.models import (
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.domain.models import (
     Approval,
     Conversation,
     Message,
@@ -27,7 +28,6 @@ from app.models import (
     Task,
     utcnow,
 )
-from app.settings import get_settings
 from tests.auth.conftest import clear_rate_limits
 from tests.conftest import Demo
 
@@ -57,7 +57,7 @@ def new_tab() -> State:
     """A fresh root state: what one browser tab holds on the server."""
     import app.app  # noqa: F401  (registers every page state)
 
-    return State(_reflex_internal_init=True)
+    return State(_reflex_internal_init=True)  # type: ignore[call-arg]
 
 
 async def call(state: Any, name: str, *args: Any) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import Approval, Notification, PushSubscription, Task, User
+from app.core.db import tenant_session
+from app.domain.models import Approval, Notification, PushSubscription, Task, User
 from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.push import PushState

@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from app.db import tenant_session
-from app.realtime import read_user_events, stream_tail
-from app.services.delivery import LiveEvent, notify_users, publish
+from app.core.db import tenant_session
+from app.core.live import LiveEvent, publish, read_user_events, stream_tail
+from app.services.notifications import notify_users
 from state.chat import ChatState
 from state.live import LiveState
 from state.session import SessionState
@@ -87,7 +87,7 @@ async def test_listener_stops_after_logout(demo: Demo) -> None:
 
 
 async def test_listener_reports_a_session_revoked_elsewhere(demo: Demo) -> None:
-    from app.auth import service
+    from app.services import auth as service
 
     tab = new_tab()
     await sign_in(tab, "harbor-bistro", "luis")
@@ -120,7 +120,8 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
     actor = await live._claim(live._live_gen)
     assert actor is not None
     async with tenant_session(tid) as s:
-        events = await notify_users(
+        # Published once this transaction has committed.
+        await notify_users(
             s,
             tid,
             [luis.id],
@@ -129,7 +130,6 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
             body="Friday 10pm",
             dedupe_key=f"t:{uuid.uuid4().hex}",
         )
-    await publish(tid, events)
     after, got = await read_user_events(tid, luis.id, live._live_after, block_ms=100)
     assert [e.title for e in got] == ["Deep clean the walk-in fridge"]
 

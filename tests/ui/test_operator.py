@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import select
 
-from app.auth import service
-from app.db import platform_session, tenant_session
-from app.models import Operator, Tenant, User
-from app.passwords import hash_password
+from app.core.db import platform_session, tenant_session
+from app.core.passwords import hash_password
+from app.domain.models import Operator, Tenant, User
+from app.services import auth as service
 from state.operator import OperatorState
 from state.session import SessionState
 from tests.conftest import Demo
@@ -66,7 +66,7 @@ async def test_operator_lists_and_creates_tenants(operator: str) -> None:
     async with platform_session() as s:
         tenant = (await s.exec(select(Tenant).where(Tenant.slug == slug))).one()
     async with tenant_session(tenant.id) as s:
-        await s.exec(delete(User))  # type: ignore[call-overload]
+        await s.exec(delete(User))
 
 
 async def test_operator_handlers_refuse_without_operator_session(demo: Demo) -> None:

@@ -6,8 +6,8 @@ import uuid
 
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import (
+from app.core.db import tenant_session
+from app.domain.models import (
     AssistantRun,
     AuditEvent,
     Message,
@@ -16,7 +16,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services.delivery import notify_users
+from app.services.notifications import notify_users
 from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.chat import ChatState, conversation_rows
@@ -132,7 +132,7 @@ async def test_conversation_is_the_callers_own(demo: Demo, clean_db: None) -> No
     luis_chat = await luis_tab.get_state(ChatState)
     await call(luis_chat, "load")
     assert luis_chat.messages == []
-    from app.context import Actor
+    from app.domain.actor import Actor
 
     luis = demo.user("harbor-bistro", "luis")
     rows = await conversation_rows(Actor(luis.tenant_id, luis.id, "employee"))
@@ -143,7 +143,7 @@ async def test_alerts_mark_read_and_unread_count(demo: Demo, clean_db: None) -> 
     tid = demo.tenant("harbor-bistro").id
     luis = demo.user("harbor-bistro", "luis")
     async with tenant_session(tid) as s:
-        events = await notify_users(
+        fridge = await notify_users(
             s,
             tid,
             [luis.id],
@@ -167,7 +167,7 @@ async def test_alerts_mark_read_and_unread_count(demo: Demo, clean_db: None) -> 
     session = await tab.get_state(SessionState)
     await call(alerts, "load_alerts")
     assert alerts.unread_count == 2 and session.unread == 2
-    await call(alerts, "mark_read", str(events[0].notification_id))
+    await call(alerts, "mark_read", str(fridge[0]))
     assert alerts.unread_count == 1 and session.unread == 1
     await call(alerts, "mark_all_read")
     assert alerts.unread_count == 0 and session.unread == 0
@@ -243,7 +243,7 @@ async def test_admin_creates_and_disables_a_user(demo: Demo, clean_db: None) -> 
 
 
 async def test_admin_usage_per_month(demo: Demo, clean_db: None) -> None:
-    from app.models import LlmUsage
+    from app.domain.models import LlmUsage
 
     tid = demo.tenant("harbor-bistro").id
     async with tenant_session(tid) as s:
@@ -301,7 +301,7 @@ async def test_times_are_shown_in_the_organisations_zone(
 ) -> None:
     from datetime import UTC, datetime
 
-    from app.models import Task
+    from app.domain.models import Task
 
     tid = demo.tenant("harbor-bistro").id  # America/New_York
     luis = demo.user("harbor-bistro", "luis")
@@ -320,7 +320,7 @@ async def test_chat_applies_the_message_rate_limit(
 ) -> None:
     import pytest
 
-    from app.settings import get_settings
+    from app.core.settings import get_settings
     from tests.auth.conftest import clear_rate_limits
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
@@ -380,7 +380,7 @@ async def test_admin_saves_the_assistant_policy(demo: Demo, clean_db: None) -> N
 async def test_task_rows_say_where_and_for_which_team(
     demo: Demo, clean_db: None
 ) -> None:
-    from app.models import Task
+    from app.domain.models import Task
     from state.work import task_rows
     from tests.api.objects import actor
 

@@ -22,11 +22,12 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlmodel import select
 
-from app.db import tenant_session
-from app.models import Notification, PushSubscription
-from app.secrets import vapid_public_key_b64
-from app.services.delivery import LiveEvent, notify_users
-from app.services.push_sender import MAX_FAILURES, send_push
+from app.core.db import tenant_session
+from app.core.live import LiveEvent
+from app.core.secrets import vapid_public_key_b64
+from app.domain.models import Notification, PushSubscription
+from app.services.notifications import notify_users
+from app.services.push_sender import MAX_FAILURES, push_notifications, send_push
 from tests.conftest import Demo
 
 
@@ -133,7 +134,7 @@ async def test_push_is_encrypted_signed_and_marks_the_notification(
     path = f"/201/{uuid.uuid4().hex}"
     sub_id = await _subscribe(tid, luis.id, push_service.base + path, browser)
     async with tenant_session(tid) as s:
-        events = await notify_users(
+        ids = await notify_users(
             s,
             tid,
             [luis.id],
@@ -143,7 +144,7 @@ async def test_push_is_encrypted_signed_and_marks_the_notification(
             dedupe_key=f"test:{uuid.uuid4().hex}",
         )
 
-    report = await send_push(tid, events)
+    report = await push_notifications(tid, ids)
 
     assert (report.sent, report.removed, report.failed) == (1, 0, 0)
     [got] = [r for r in push_service.received if r.path == path]
@@ -152,7 +153,7 @@ async def test_push_is_encrypted_signed_and_marks_the_notification(
     payload = browser.decrypt(got.body)
     assert payload["title"] == "Deep clean the walk-in fridge"
     assert payload["body"] == "Friday 10pm, kitchen team."
-    assert payload["tag"] == str(events[0].notification_id)
+    assert payload["tag"] == str(ids[0])
     # VAPID (RFC 8292): ES256 JWT for this push service, signed by our key.
     scheme, _, rest = got.headers["authorization"].partition(" ")
     assert scheme == "vapid"
@@ -168,9 +169,7 @@ async def test_push_is_encrypted_signed_and_marks_the_notification(
             await s.exec(select(PushSubscription).where(PushSubscription.id == sub_id))
         ).one()
         note = (
-            await s.exec(
-                select(Notification).where(Notification.id == events[0].notification_id)
-            )
+            await s.exec(select(Notification).where(Notification.id == ids[0]))
         ).one()
     assert sub.last_success_at is not None and sub.failures == 0
     assert note.pushed_at is not None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from app.auth import service
-from app.db import tenant_session
-from app.models import Message
-from app.services.errors import Unauthorized
+from app.core.db import tenant_session
+from app.domain.errors import Unauthorized
+from app.domain.models import Message
+from app.services import auth as service
 from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.chat import ChatState
@@ -35,7 +36,7 @@ UNGUARDED = {
 
 def test_every_data_handler_is_guarded() -> None:
     new_tab()  # imports and registers every page state
-    classes = {SessionState, *_page_states()}
+    classes: set[Any] = {SessionState, *_page_states()}
     assert {ChatState, AlertsState, TasksState, ApprovalsState, AdminState} <= classes
     assert {LiveState, PushState} <= classes
     unguarded = {

@@ -17,8 +17,7 @@ from app.api.v1.schemas import (
     UserIn,
     UserOut,
 )
-from app.auth import api_keys
-from app.services import accounts, tenant_settings
+from app.services import accounts, api_keys, tenant_settings
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 ADMIN_ERRORS = {**AUTH_ERRORS, **errors(403)}

@@ -15,7 +15,7 @@ from app.api.v1.schemas import (
     RefreshIn,
     TokenOut,
 )
-from app.auth import service
+from app.services import auth as service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

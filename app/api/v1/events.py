@@ -12,7 +12,7 @@ from app.api.deps import ApiKeyPrincipal
 from app.api.errors import AUTH_ERRORS, errors
 from app.api.v1.messages import submit_out
 from app.api.v1.schemas import EventIn, SubmitOut
-from app.auth import rate_limit
+from app.core import rate_limit
 from app.services import messages
 
 router = APIRouter(prefix="/events", tags=["integrations"])

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, status
 from app.api.deps import CurrentActor
 from app.api.errors import AUTH_ERRORS, errors
 from app.api.v1.schemas import MessageIn, MessageOut, SubmitOut
-from app.auth import rate_limit
-from app.db import tenant_session
-from app.models import Message, MessageStatus
+from app.core import rate_limit
+from app.core.db import tenant_session
+from app.domain.models import Message, MessageStatus
 from app.services import messages
 from app.services.access import access_message
 from app.services.messages import SubmitResult

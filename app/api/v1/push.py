@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from app.api.deps import CurrentActor
 from app.api.errors import AUTH_ERRORS, COMMON_ERRORS, errors
 from app.api.v1.schemas import PushSubscriptionIn, PushSubscriptionOut, VapidKeyOut
-from app.secrets import vapid_public_key_b64
+from app.core.secrets import vapid_public_key_b64
 from app.services import push_subscriptions
 
 router = APIRouter(prefix="/push", tags=["push"])

@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.domain.limits import MAX_MESSAGE_CHARS
+from app.domain.roles import Role
+
 NO_NUL = "^[^\\x00]*$"
 
 
@@ -99,7 +102,7 @@ class MeOut(Out):
 
 
 class MessageIn(Body):
-    body: str = Field(min_length=1, max_length=4000)
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     client_message_id: str = Field(
         min_length=1,
         max_length=100,
@@ -108,7 +111,7 @@ class MessageIn(Body):
 
 
 class EventIn(Body):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     client_event_id: str = Field(
         min_length=1,
         max_length=100,
@@ -253,7 +256,7 @@ class TenantSettingsIn(Body):
         default=None, max_length=5, description="Action types that need approval."
     )
     purchase_approval_over: float | None = Field(default=None, ge=0, le=10_000_000)
-    approver_role: Literal["manager", "admin"] | None = None
+    approver_role: Role | None = None  # admin or manager (checked by the service)
     monthly_token_budget: int | None = Field(default=None, ge=0, le=10_000_000_000)
 
 
@@ -267,7 +270,7 @@ class TenantSettingsOut(Out):
 class UserIn(Body):
     email: str = Field(min_length=3, max_length=254)
     name: str = Field(min_length=1, max_length=200)
-    role: Literal["admin", "manager", "employee", "resident"]
+    role: Role
     password: str = Field(min_length=10, max_length=256)
     handle: str | None = Field(default=None, min_length=1, max_length=63)
 

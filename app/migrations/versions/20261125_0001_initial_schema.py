@@ -10,10 +10,11 @@ from collections.abc import Sequence
 import pgvector.sqlalchemy
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from app.db import app_role_name
+from app.core.db import app_role_name
 
 revision: str = "0001"
 down_revision: str | None = None

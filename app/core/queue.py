@@ -1,0 +1,112 @@
+"""Queueing jobs: the one place that knows job names, ids and the queue.
+
+Jobs are keyed by what they are about (`msg:<message_id>`), so a second enqueue of
+the same message while its job is waiting or running is a no-op, and enqueue only
+passes ids (arq pickles arguments).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+from app.core.redis_client import key
+from app.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+_pools: dict[int, ArqRedis] = {}
+REMINDER_GRACE = timedelta(minutes=10)
+
+
+def queue_name() -> str:
+    return key("queue")
+
+
+def redis_settings() -> RedisSettings:
+    url = get_settings().redis_url
+    if not url:
+        raise RuntimeError("REDIS_URL is not set (start through `make run`)")
+    return RedisSettings.from_dsn(url)
+
+
+async def get_pool() -> ArqRedis:
+    """One arq pool per event loop (tests and the app run different loops)."""
+    loop_id = id(asyncio.get_running_loop())
+    pool = _pools.get(loop_id)
+    if pool is None:
+        pool = await create_pool(redis_settings(), default_queue_name=queue_name())
+        _pools[loop_id] = pool
+    return pool
+
+
+async def close_pools() -> None:
+    for pool in list(_pools.values()):
+        await pool.aclose()
+    _pools.clear()
+
+
+def message_job_id(message_id: uuid.UUID) -> str:
+    return f"msg:{message_id}"
+
+
+async def enqueue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
+    """Queue the assistant turn for a committed message. True when it is queued
+    (now or already)."""
+    pool = await get_pool()
+    await pool.enqueue_job(
+        "process_message",
+        str(tenant_id),
+        str(message_id),
+        _job_id=message_job_id(message_id),
+    )
+    return True
+
+
+async def enqueue_reminder(
+    tenant_id: uuid.UUID, schedule_id: uuid.UUID, at: datetime
+) -> None:
+    """A deferred job at the schedule's start; the schedules table backs it, so the
+    sweeper re-creates it after a Redis restart (same id: no duplicate)."""
+    now = datetime.now(UTC)
+    if at < now - REMINDER_GRACE:
+        # Long past (a schedule entered for an earlier date, a worker down for
+        # hours): a reminder now would be noise. The schedule row still stands.
+        log.info("reminder skipped: start is in the past", extra={"at": str(at)})
+        return
+    pool = await get_pool()
+    await pool.enqueue_job(
+        "send_reminder",
+        str(tenant_id),
+        str(schedule_id),
+        at.isoformat(),
+        _job_id=f"reminder:{schedule_id}:{int(at.timestamp())}",
+        _defer_until=max(at, now),
+    )
+
+
+async def enqueue_reminders(
+    tenant_id: uuid.UUID, schedules: list[tuple[uuid.UUID, datetime]]
+) -> None:
+    """Best effort after commit: the sweeper re-creates missing reminders."""
+    for schedule_id, starts_at in schedules:
+        try:
+            await enqueue_reminder(tenant_id, schedule_id, starts_at)
+        except Exception:
+            log.warning("queueing a reminder failed", exc_info=True)
+
+
+async def enqueue_push(tenant_id: uuid.UUID, notification_ids: list[uuid.UUID]) -> None:
+    """Web Push for new notification rows, off the request/turn path."""
+    if not notification_ids:
+        return
+    pool = await get_pool()
+    await pool.enqueue_job(
+        "send_push",
+        str(tenant_id),
+        [str(i) for i in notification_ids],
+        _job_id=f"push:{notification_ids[0]}",
+    )

@@ -1,0 +1,95 @@
+"""All configuration in one typed place, read from the environment or a .env file.
+
+Secrets (JWT signing key, VAPID keys, the app role's database password) are not
+settings with defaults: when the environment does not supply them they are generated
+once into the data directory (see app/core/secrets.py).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    app_env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = PROJECT_ROOT / ".data"
+    log_level: str = "INFO"
+
+    # Owner connection: migrations and role setup. Unset = embedded PostgreSQL.
+    database_url: str | None = None
+    # The application's own role (non-owner, RLS-restricted). Unset = derived from
+    # database_url with user APP_DB_ROLE and a generated password.
+    app_database_url: str | None = None
+    app_db_role: str = "switchboard_app"
+    db_pool_size: int = 10
+
+    # Unset = embedded Redis on a unix socket in the data dir.
+    redis_url: str | None = None
+    redis_prefix: str = "sb"
+
+    frontend_port: int = 3000
+    backend_port: int = 8000
+    public_url: str = "http://localhost:3000"
+    api_url: str = "http://localhost:8000"
+
+    # Model: any litellm model string; "switchboard/offline" is the built-in model.
+    llm_model: str = "switchboard/offline"
+    llm_api_base: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 2
+    # "json": JSON mode where the provider has it; "tools": a forced tool call.
+    llm_output_mode: Literal["json", "tools"] = "json"
+    embedding_model: str = "switchboard/minilm"
+    embedding_dim: int = 384
+
+    # Auth
+    jwt_issuer: str = "switchboard"
+    jwt_audience: str = "switchboard-api"
+    jwt_private_key: str | None = None
+    jwt_key_id: str | None = None
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    login_rate_per_minute: int = 10
+    message_rate_per_minute: int = 30
+    max_body_bytes: int = 64 * 1024
+
+    # Web Push
+    vapid_private_key: str | None = None
+    vapid_public_key: str | None = None
+    vapid_subject: str = "mailto:ops@switchboard.example"
+
+    # Assistant loop
+    worker_poll_delay_s: float = 0.02
+    worker_max_jobs: int = 10
+    job_timeout_s: int = 60
+    tenant_max_concurrency: int = 2
+    sweeper_stuck_after_s: int = 30
+    approval_ttl_hours: int = 48
+    default_monthly_token_budget: int = 2_000_000
+
+    demo_password: str = Field(default="switchboard-demo")
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,88 @@
+"""The sweeper: PostgreSQL is the truth, so whatever a crash or a Redis restart left
+behind is found there and put back on the queue (same job ids: nothing runs twice).
+
+Per active tenant: messages stuck before `done` are re-queued, due reminders are
+re-created from the schedules table, expired approvals are closed, and memories
+stored while the embedding model was unavailable are embedded.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from app.core.db import platform_session, tenant_session
+from app.core.queue import REMINDER_GRACE, enqueue_message, enqueue_reminder
+from app.core.settings import get_settings
+from app.domain.models import Message, MessageStatus, Schedule, Tenant, utcnow
+from app.services.approvals import expire_due
+from app.services.memories import embed_pending_memories
+
+log = logging.getLogger(__name__)
+# Reminders due within this window are (re-)queued as deferred jobs.
+REMINDER_HORIZON = timedelta(hours=48)
+UNFINISHED = (
+    MessageStatus.received.value,
+    MessageStatus.queued.value,
+    MessageStatus.processing.value,
+)
+
+
+async def sweep() -> dict[str, int]:
+    settings = get_settings()
+    counts = {"requeued": 0, "expired": 0, "reminders": 0, "embedded": 0}
+    stuck_before = utcnow() - timedelta(seconds=settings.sweeper_stuck_after_s)
+    async with platform_session() as ps:
+        tenants = (
+            await ps.exec(select(Tenant.id).where(Tenant.status == "active"))
+        ).all()
+    for tid in tenants:
+        async with tenant_session(tid) as s:
+            stuck = (
+                await s.exec(
+                    select(Message.id).where(
+                        col(Message.status).in_(UNFINISHED),
+                        col(Message.updated_at) < stuck_before,
+                    )
+                )
+            ).all()
+            now = utcnow()
+            due = (
+                await s.exec(
+                    select(Schedule.id, Schedule.starts_at).where(
+                        Schedule.status == "active",
+                        col(Schedule.starts_at) <= now + REMINDER_HORIZON,
+                        col(Schedule.starts_at) >= now - REMINDER_GRACE,
+                        or_(
+                            col(Schedule.reminder_sent_at).is_(None),
+                            col(Schedule.reminder_sent_at) < col(Schedule.starts_at),
+                        ),
+                    )
+                )
+            ).all()
+        for message_id in stuck:
+            # Same job id: a message whose job is still waiting or running is not
+            # queued twice.
+            await enqueue_message(tid, message_id)
+            counts["requeued"] += 1
+        for schedule_id, starts_at in due:
+            if starts_at is not None:
+                await enqueue_reminder(tid, schedule_id, starts_at)
+                counts["reminders"] += 1
+        counts["expired"] += await expire_due(tid)
+        counts["embedded"] += await _embed_pending(tid)
+    if counts["requeued"] or counts["expired"] or counts["embedded"]:
+        log.info("sweep", extra=counts)
+    return counts
+
+
+async def _embed_pending(tenant_id: uuid.UUID) -> int:
+    try:
+        return await embed_pending_memories(tenant_id)
+    except Exception:
+        log.warning("embedding pending memories failed", exc_info=True)
+        return 0
