@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -57,6 +58,40 @@ MUTABLE_TABLES = (
     "messages",
     "conversations",
 )
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _ensure_chromium() -> str | None:
+    """None when Debian's Chromium is there (installed now if we are root, as
+    .ci/run does); otherwise what to tell the user."""
+    if CHROMIUM.exists():
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in (
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        ):
+            subprocess.run(cmd, env=env, check=False, capture_output=True)
+        if CHROMIUM.exists():
+            return None
+    return (
+        "The browser tests need Debian's Chromium at /usr/bin/chromium.\n"
+        "  Install it:  sudo apt-get install chromium\n"
+        "  Or skip them:  make test PYTEST_ARGS='-m \"not e2e\"'"
+    )
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    # Stop before the first test rather than erroring halfway through the run.
+    if any(item.get_closest_marker("e2e") for item in items):
+        problem = _ensure_chromium()
+        if problem:
+            pytest.exit(problem, returncode=4)
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +160,15 @@ async def demo(stack: None) -> AsyncIterator[Demo]:
                 props[(slug, p.slug)] = p
     yield Demo(tenants, users, teams, props)
     await dispose_engines()
+
+
+@pytest.fixture
+def long_rate_window(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A rate-limit window of an hour: a loaded machine can take more than a minute
+    for the dozens of argon2 logins a limit test counts up to, and a window that
+    resets midway makes the test flaky. The buckets are cleared before each test."""
+    monkeypatch.setattr(get_settings(), "rate_limit_window_s", 3600)
+    return 3600
 
 
 @pytest.fixture

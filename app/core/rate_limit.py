@@ -22,7 +22,6 @@ from app.domain.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-WINDOW_S = 60
 # Many people can share one address (an office, a building's Wi-Fi).
 ADDRESS_FACTOR = 5
 
@@ -31,10 +30,11 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-async def hit(bucket: str, limit: int, window_s: int = WINDOW_S) -> None:
+async def hit(bucket: str, limit: int) -> None:
     """Count one attempt in `bucket`; RateLimited when it is over `limit`."""
     if limit <= 0:
         return
+    window_s = get_settings().rate_limit_window_s
     redis = get_redis()
     try:
         pipe = redis.pipeline(transaction=True)

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 30 * 24 * 3600
     login_rate_per_minute: int = 10
+    # Length of one rate-limit window; the *_per_minute limits count within it.
+    rate_limit_window_s: int = 60
     message_rate_per_minute: int = 30
     max_body_bytes: int = 64 * 1024
 

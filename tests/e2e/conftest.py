@@ -27,8 +27,8 @@ import httpx
 import pytest
 
 from app.core.settings import PROJECT_ROOT
+from tests.conftest import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -184,7 +184,7 @@ def playwright() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def browser(playwright: Any) -> Iterator[Any]:
     chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
     yield chromium
     chromium.close()
