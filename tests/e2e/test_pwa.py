@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, RunningApp
+from tests.conftest import CHROMIUM
+from tests.e2e.conftest import CHROMIUM_ARGS, RunningApp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,7 +41,7 @@ def test_worker_registers_and_app_is_installable(
     # A persistent profile: default contexts are incognito, never installable.
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "profile"),
-        executable_path=CHROMIUM,
+        executable_path=str(CHROMIUM),
         headless=True,
         args=CHROMIUM_ARGS,
     )
