@@ -1,10 +1,11 @@
 """Live delivery into an open tab: replies and notifications appear without a reload.
 
 Every signed-in page's on_load runs `LiveState.start_live`, which chains one
-background event, `listen`, for this tab. `listen` follows the tenant's event stream
-(app/core/live.py: XREAD BLOCK on `sb:t:<tenant_id>:events`, entries for this user
-only) and, for each event, reloads the affected lists from PostgreSQL under the
-state lock; Reflex then sends the delta over the tab's socket.
+background event, `listen`, for this tab. `listen` subscribes to this process's
+reader of the tenant's event stream (app/core/live.py `subscribe`: one XREAD BLOCK
+on `sb:t:<tenant_id>:events` per process and tenant, fanned out in memory; entries
+for this user only) and, for each batch, reloads the affected lists from PostgreSQL
+under the state lock; Reflex then sends the delta over the tab's socket.
 
 One listener per tab, and it stops by itself:
 - each start bumps `_live_gen`; a listener whose generation is no longer current,
@@ -20,15 +21,13 @@ tab can only ever read its own tenant's stream.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
 from reflex.utils.prerequisites import get_and_validate_app
 
-from app.core.live import UserEvent, read_user_events, stream_tail
+from app.core.live import UserEvent, stream_tail, subscribe
 from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
@@ -36,12 +35,9 @@ from state.chat import ChatState, conversation_rows, scroll_to_end
 from state.session import SessionExpired, SessionState, guarded
 from state.work import AlertsState, TasksState, alert_rows, task_rows
 
-log = logging.getLogger(__name__)
-
 # Kinds that change the task list or the approvals list as well as the alerts.
 TASK_KINDS = frozenset({"task", "schedule", "approval_result", "reminder"})
 APPROVAL_KINDS = frozenset({"approval", "approval_result"})
-RETRY_DELAY_S = 2.0
 OK, STOP, EXPIRED = "ok", "stop", "expired"
 
 
@@ -124,35 +120,29 @@ class LiveState(SessionState):
             after = self._live_after
         if actor is None:
             return
-        while True:
-            try:
-                after, events = await read_user_events(
-                    actor.tenant_id, actor.user_id, after
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("live events: stream read failed", exc_info=True)
-                events = []
-                await asyncio.sleep(RETRY_DELAY_S)
-            async with self:
-                status = await self._still_current(int(gen), actor)
+        # Leaving the block (stop, cancel) unsubscribes: the tenant's reader stops
+        # with the process's last tab of that tenant.
+        async with subscribe(actor.tenant_id, actor.user_id, after) as sub:
+            while True:
+                after, events = await sub.next_batch()
+                async with self:
+                    status = await self._still_current(int(gen), actor)
+                    if status == EXPIRED:
+                        # Signed out elsewhere or disabled: to the sign-in page now
+                        # (the draft stays in the tab's sessionStorage).
+                        redirect = await self._to_login()
+                    elif status == OK:
+                        self._live_after = after
+                        if events:
+                            await self._apply(actor, events)
+                        on_chat = routes.normalize(self._current_path()) == routes.CHAT
                 if status == EXPIRED:
-                    # Signed out elsewhere or disabled: to the sign-in page now
-                    # (the draft stays in the tab's sessionStorage).
-                    redirect = await self._to_login()
-                elif status == OK:
-                    self._live_after = after
-                    if events:
-                        await self._apply(actor, events)
-                    on_chat = routes.normalize(self._current_path()) == routes.CHAT
-            if status == EXPIRED:
-                yield redirect
-            if status != OK:
-                return
-            for ev in events:
-                if ev.kind == "reply":
-                    if on_chat:
-                        yield scroll_to_end()
-                elif ev.title:
-                    yield rx.toast.info(ev.title)
+                    yield redirect
+                if status != OK:
+                    return
+                for ev in events:
+                    if ev.kind == "reply":
+                        if on_chat:
+                            yield scroll_to_end()
+                    elif ev.title:
+                        yield rx.toast.info(ev.title)

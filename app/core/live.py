@@ -4,10 +4,13 @@ Writing: a service that creates notification rows calls `emit(session, ...)`; th
 events go out (`publish`: XADD on `<prefix>:t:<tenant_id>:events`, then a Web Push
 job) once that transaction has committed, and not at all if it rolls back.
 
-Reading: a signed-in browser tab follows the stream with `read_user_events` from a
-background event (state/live.py): it only ever names the stream of the caller's own
-tenant (the Actor's tenant id, taken from the verified access token) and keeps the
-entries addressed to the caller's user id.
+Reading: one reader per backend process and tenant (`LiveHub`), fanning out in
+memory to that process's open tabs. A tab subscribes (state/live.py) with the
+caller's own tenant (the Actor's tenant id, taken from the verified access token) and
+user id, and only ever receives the entries addressed to that user. The tenant's
+reader runs while at least one tab of that tenant is subscribed, so a tenant's
+stream is read once per process, not once per tab: the cost grows with events, not
+tabs x events, and a process holds one blocked Redis connection per active tenant.
 
 Nothing here is the source of truth: an event tells the tab to reload from
 PostgreSQL; a lost one is made up for by the next load.
@@ -15,10 +18,13 @@ PostgreSQL; a lost one is made up for by the next load.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +41,14 @@ STREAM_MAXLEN = 10_000
 # and tab still exist.
 BLOCK_MS = 5_000
 MAX_BATCH = 50
+# A tenant reader takes up to this many entries per XREAD (one burst, one call).
+READ_BATCH = 500
+# A reconnecting tab catches up on at most this many entries it missed.
+CATCH_UP_MAX = 1_000
+# Entries waiting for a tab that does not take them: past this the oldest are
+# dropped (an event is only a hint to reload; the next load shows everything).
+MAX_PENDING = 1_000
+RETRY_DELAY_S = 1.0
 # The id of an empty stream: XREAD from here returns every entry.
 STREAM_START = "0-0"
 
@@ -132,27 +146,181 @@ def _decode(entry_id: str, fields: dict[str, str]) -> UserEvent:
     )
 
 
-async def read_user_events(
-    tenant_id: uuid.UUID,
-    user_id: uuid.UUID,
-    after: str,
-    block_ms: int = BLOCK_MS,
-) -> tuple[str, list[UserEvent]]:
-    """Wait up to `block_ms` for entries after `after` in the tenant's stream.
+def entry_order(entry_id: str) -> tuple[int, int]:
+    """Stream ids compare as (milliseconds, sequence), not as strings."""
+    ms, _, seq = (entry_id or STREAM_START).partition("-")
+    return int(ms), int(seq or 0)
 
-    Returns the id to continue from (past entries for other users too, so they are
-    never read twice) and the entries addressed to `user_id`, oldest first.
+
+@dataclass
+class _Reader:
+    task: asyncio.Task[None] | None = None
+    position: str = STREAM_START
+    # user id (str, as in the stream) -> the subscriptions of that user's tabs
+    users: dict[str, set[Subscription]] = field(default_factory=dict)
+    reads: int = 0
+
+
+class Subscription:
+    """One tab's view of its tenant's stream: the entries for one user, in order,
+    each once. Filled by the tenant's reader (`LiveHub`); read with `next_batch`."""
+
+    def __init__(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, after: str, reader: _Reader
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.user_id = user_id
+        self.after = after
+        self._reader = reader
+        self.dropped = 0
+        self._pending: list[UserEvent] = []
+        self._ready = asyncio.Event()
+
+    def deliver(self, event: UserEvent) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            self._pending.pop(0)
+            self.dropped += 1
+        self._pending.append(event)
+        self._ready.set()
+
+    async def next_batch(
+        self, timeout_s: float = BLOCK_MS / 1000
+    ) -> tuple[str, list[UserEvent]]:
+        """Wait up to `timeout_s` for entries; returns the id to continue from (for a
+        later subscription: a reconnect) and the new entries, oldest first."""
+        if not self._pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), timeout_s)
+        self._ready.clear()
+        # The catch-up read and the tenant reader may both hand over an entry, and
+        # in either order.
+        self._pending.sort(key=lambda e: entry_order(e.entry_id))
+        taken, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        fresh: list[UserEvent] = []
+        for ev in taken:
+            if entry_order(ev.entry_id) > entry_order(self.after):
+                fresh.append(ev)
+                self.after = ev.entry_id
+        if self._pending:
+            self._ready.set()
+        elif entry_order(self._reader.position) > entry_order(self.after):
+            # Everything up to the reader's position that was for this user has
+            # been handed over: a reconnect need not read other users' entries.
+            self.after = self._reader.position
+        return self.after, fresh
+
+
+class LiveHub:
+    """One reader per tenant stream for this process, fanning out in memory.
+
+    A tenant's reader starts with its first subscription and stops (its XREAD is
+    cancelled) when the last one leaves. Per event loop: see `live_hub`.
     """
-    stream = events_stream(tenant_id)
-    reply = await get_redis().xread(
-        {stream: after or STREAM_START}, count=MAX_BATCH, block=max(1, block_ms)
-    )
-    last = after or STREAM_START
-    mine: list[UserEvent] = []
-    wanted = str(user_id)
-    for _name, entries in reply or []:
+
+    def __init__(self) -> None:
+        self.readers: dict[uuid.UUID, _Reader] = {}
+
+    def subscribers(self, tenant_id: uuid.UUID) -> int:
+        reader = self.readers.get(tenant_id)
+        return sum(len(s) for s in reader.users.values()) if reader else 0
+
+    async def add(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, after: str = ""
+    ) -> Subscription:
+        """Register a tab; `after` = the last entry it saw ("" = from now on). Then
+        `catch_up` reads what lies between `after` and now, so a page change or a
+        reconnect loses nothing."""
+        if tenant_id not in self.readers:
+            # Where a new reader starts is fixed before the subscription counts,
+            # so nothing published from here on can fall between the two.
+            try:
+                start = await stream_tail(tenant_id)
+            except Exception:
+                log.warning("live events: stream tail unavailable", exc_info=True)
+                start = ""
+            if tenant_id not in self.readers:  # another tab may have started it
+                reader = _Reader(position=start)
+                self.readers[tenant_id] = reader
+                reader.task = asyncio.create_task(self._read(tenant_id, reader))
+        reader = self.readers[tenant_id]
+        sub = Subscription(tenant_id, user_id, after or reader.position, reader)
+        reader.users.setdefault(str(user_id), set()).add(sub)
+        return sub
+
+    def remove(self, sub: Subscription) -> None:
+        reader = self.readers.get(sub.tenant_id)
+        if reader is None:
+            return
+        tabs = reader.users.get(str(sub.user_id), set())
+        tabs.discard(sub)
+        if not tabs:
+            reader.users.pop(str(sub.user_id), None)
+        if not reader.users:
+            del self.readers[sub.tenant_id]
+            if reader.task is not None:
+                reader.task.cancel()
+
+    async def catch_up(self, sub: Subscription) -> None:
+        try:
+            entries = await get_redis().xrange(
+                events_stream(sub.tenant_id), f"({sub.after}", "+", count=CATCH_UP_MAX
+            )
+        except Exception:
+            log.warning("live events: catch-up read failed", exc_info=True)
+            return
+        wanted = str(sub.user_id)
         for entry_id, fields in entries:
-            last = str(entry_id)
             if fields.get("user_id") == wanted:
-                mine.append(_decode(last, fields))
-    return last, mine
+                sub.deliver(_decode(str(entry_id), fields))
+
+    async def _read(self, tenant_id: uuid.UUID, reader: _Reader) -> None:
+        stream = events_stream(tenant_id)
+        while True:
+            try:
+                if not reader.position:
+                    reader.position = await stream_tail(tenant_id)
+                reader.reads += 1
+                reply = await get_redis().xread(
+                    {stream: reader.position}, count=READ_BATCH, block=BLOCK_MS
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("live events: stream read failed", exc_info=True)
+                await asyncio.sleep(RETRY_DELAY_S)
+                continue
+            for _name, entries in reply or []:
+                for entry_id, fields in entries:
+                    reader.position = str(entry_id)
+                    for sub in reader.users.get(fields.get("user_id", ""), ()):
+                        sub.deliver(_decode(reader.position, fields))
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveHub] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def live_hub() -> LiveHub:
+    """This process's hub (one per event loop: tests run several loops)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = LiveHub()
+    return hub
+
+
+@contextlib.asynccontextmanager
+async def subscribe(
+    tenant_id: uuid.UUID, user_id: uuid.UUID, after: str = ""
+) -> AsyncIterator[Subscription]:
+    """The entries of `tenant_id`'s stream addressed to `user_id`, for as long as
+    the block runs."""
+    hub = live_hub()
+    sub = await hub.add(tenant_id, user_id, after)
+    try:
+        if after:
+            await hub.catch_up(sub)
+        yield sub
+    finally:
+        hub.remove(sub)

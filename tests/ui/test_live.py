@@ -1,5 +1,6 @@
-"""Live delivery: the stream reader (tenant and user filtering) and the listener's
-steps under the state lock (claim, reload, stop)."""
+"""Live delivery: the process's stream readers (one per tenant, fanned out to tabs;
+tenant and user filtering) and the listener's steps under the state lock (claim,
+reload, stop)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 import pytest
 
 from app.core.db import tenant_session
-from app.core.live import LiveEvent, publish, read_user_events, stream_tail
+from app.core.live import LiveEvent, live_hub, publish, stream_tail, subscribe
 from app.services.notifications import notify_users
 from state.chat import ChatState
 from state.live import LiveState
@@ -21,39 +22,91 @@ from tests.ui.conftest import call, new_tab, sign_in
 
 
 @pytest.mark.isolation
-async def test_reader_sees_only_its_user_in_its_tenant(demo: Demo) -> None:
+async def test_one_reader_per_tenant_fans_out_to_its_tabs(demo: Demo) -> None:
     harbor = demo.tenant("harbor-bistro").id
     maple = demo.tenant("maple-court").id
     luis, sam = demo.user("harbor-bistro", "luis"), demo.user("harbor-bistro", "sam")
-    start = await stream_tail(harbor)
-    await publish(harbor, [LiveEvent(sam.id, "notify", None, "for sam")])
-    await publish(maple, [LiveEvent(luis.id, "notify", None, "wrong tenant")])
-    await publish(harbor, [LiveEvent(luis.id, "notify", uuid.uuid4(), "for luis")])
+    dana = demo.user("maple-court", "dana")
+    hub = live_hub()
+    async with (
+        subscribe(harbor, luis.id) as tab1,
+        subscribe(harbor, luis.id) as tab2,
+        subscribe(harbor, sam.id) as sams_tab,
+        subscribe(maple, dana.id) as other_tenant,
+    ):
+        # Four tabs, two tenants: two readers, one blocked XREAD each.
+        assert set(hub.readers) == {harbor, maple}
+        assert hub.subscribers(harbor) == 3
+        reads_before = hub.readers[harbor].reads
+        # dana's user id, in harbor's stream: still not dana's tenant.
+        await publish(harbor, [LiveEvent(dana.id, "notify", None, "not for maple")])
+        await publish(harbor, [LiveEvent(luis.id, "notify", uuid.uuid4(), "for luis")])
 
-    after, events = await read_user_events(harbor, luis.id, start, block_ms=100)
+        got1 = (await tab1.next_batch(2))[1]
+        got2 = (await tab2.next_batch(2))[1]
+        assert [e.title for e in got1] == [e.title for e in got2] == ["for luis"]
+        assert got1[0].notification_id
+        assert (await sams_tab.next_batch(0.2))[1] == []
+        assert (await other_tenant.next_batch(0.2))[1] == []
+        # Read once for all three harbor tabs (a burst may take two reads).
+        assert hub.readers[harbor].reads - reads_before <= 2
+        # Each entry reaches a tab once.
+        assert (await tab1.next_batch(0.1))[1] == []
+        reader = hub.readers[harbor]
+    # The last tab gone, the reader's XREAD is cancelled.
+    assert harbor not in hub.readers and maple not in hub.readers
+    assert reader.task is not None
+    await asyncio.sleep(0)
+    assert reader.task.done()
 
-    assert [e.title for e in events] == ["for luis"]
-    assert events[0].kind == "notify" and events[0].notification_id
-    # Continuing from `after` does not see the same entries again.
-    again, nothing = await read_user_events(harbor, luis.id, after, block_ms=50)
-    assert nothing == [] and again == after
+
+async def test_reader_stops_only_with_the_last_tab(demo: Demo) -> None:
+    harbor = demo.tenant("harbor-bistro").id
+    luis, sam = demo.user("harbor-bistro", "luis"), demo.user("harbor-bistro", "sam")
+    hub = live_hub()
+    async with subscribe(harbor, sam.id) as sams_tab:
+        async with subscribe(harbor, luis.id):
+            reader = hub.readers[harbor]
+        assert hub.readers[harbor] is reader and hub.subscribers(harbor) == 1
+        await publish(harbor, [LiveEvent(sam.id, "notify", None, "still read")])
+        assert [e.title for e in (await sams_tab.next_batch(2))[1]] == ["still read"]
+    assert harbor not in hub.readers
 
 
 async def test_reader_blocks_until_an_event_arrives(demo: Demo) -> None:
     harbor = demo.tenant("harbor-bistro").id
     luis = demo.user("harbor-bistro", "luis")
-    start = await stream_tail(harbor)
 
     async def later() -> None:
         await asyncio.sleep(0.3)
         await publish(harbor, [LiveEvent(luis.id, "reply", None, "Assistant replied")])
 
-    began = time.monotonic()
-    task = asyncio.create_task(later())
-    _, events = await read_user_events(harbor, luis.id, start, block_ms=5000)
-    await task
+    async with subscribe(harbor, luis.id) as tab:
+        began = time.monotonic()
+        task = asyncio.create_task(later())
+        _, events = await tab.next_batch(5)
+        await task
     assert [e.kind for e in events] == ["reply"]
     assert 0.2 < time.monotonic() - began < 4
+
+
+async def test_a_reconnecting_tab_catches_up_once(demo: Demo) -> None:
+    harbor = demo.tenant("harbor-bistro").id
+    luis = demo.user("harbor-bistro", "luis")
+    start = await stream_tail(harbor)
+    # Published while the tab had no subscription (page change, reconnect).
+    await publish(harbor, [LiveEvent(luis.id, "notify", None, "while away")])
+    async with subscribe(harbor, luis.id, start) as tab:
+        await publish(harbor, [LiveEvent(luis.id, "notify", None, "after")])
+        after, got = await tab.next_batch(2)
+        if len(got) < 2:
+            after, more = await tab.next_batch(2)
+            got += more
+    assert [e.title for e in got] == ["while away", "after"]
+    async with subscribe(harbor, luis.id, after) as tab:
+        assert (await tab.next_batch(0.2))[1] == []  # nothing twice
+    async with subscribe(harbor, luis.id) as fresh:
+        assert (await fresh.next_batch(0.2))[1] == []  # "" = from now on
 
 
 async def test_listener_claims_once_and_stops_when_superseded(demo: Demo) -> None:
@@ -130,7 +183,8 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
             body="Friday 10pm",
             dedupe_key=f"t:{uuid.uuid4().hex}",
         )
-    after, got = await read_user_events(tid, luis.id, live._live_after, block_ms=100)
+    async with subscribe(tid, luis.id, live._live_after) as sub:
+        after, got = await sub.next_batch(2)
     assert [e.title for e in got] == ["Deep clean the walk-in fridge"]
 
     await live._apply(actor, got)
