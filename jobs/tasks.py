@@ -1,6 +1,7 @@
 """arq jobs: thin wrappers over the domain layer (app/services).
 
-- process_message: one assistant turn, under the tenant's concurrency cap.
+- process_message: one assistant turn, under the tenant's concurrency cap; when it
+  ends, the tenant's next message is handed to arq (app/core/fair_queue.py).
 - send_reminder: a schedule's start, as a deferred job backed by the schedules table.
 - send_push: Web Push for notifications not pushed yet.
 - sweep (cron): re-queues messages a crash or a Redis restart left behind, expires
@@ -19,6 +20,7 @@ from typing import Any
 from arq import Retry
 
 from app.core.logs import log_context
+from app.core.queue import message_finished
 from app.core.settings import get_settings
 from app.services import push_sender, reminders, sweeper
 from app.services.turns import handle_message
@@ -38,12 +40,18 @@ async def process_message(ctx: dict[str, Any], tenant_id: str, message_id: str) 
             # Tenant at its cap: step aside so other tenants' jobs run meanwhile.
             raise Retry(defer=0.05 + random.random() * 0.1)
         try:
-            return await handle_message(uuid.UUID(tenant_id), uuid.UUID(message_id))
+            outcome = await handle_message(uuid.UUID(tenant_id), uuid.UUID(message_id))
         except Exception as exc:
             tries = int(ctx.get("job_try", 1))
             raise Retry(defer=retry_delay(tries)) from exc
         finally:
             await release_slot(tenant_id, job_id)
+        try:
+            await message_finished(uuid.UUID(tenant_id), uuid.UUID(message_id))
+        except Exception:
+            # The sweeper fills the tenant's queue again (Redis is a transport).
+            log.warning("handing over the tenant's next message failed", exc_info=True)
+        return outcome
 
 
 def retry_delay(tries: int) -> float:

@@ -3,6 +3,11 @@
 Jobs are keyed by what they are about (`msg:<message_id>`), so a second enqueue of
 the same message while its job is waiting or running is a no-op, and enqueue only
 passes ids (arq pickles arguments).
+
+Message jobs pass through the tenant's own queue first (app/core/fair_queue.py):
+at most TENANT_MAX_CONCURRENCY of a tenant's messages are in arq at once, and the
+tenant's next one joins the back of arq's queue when one of them ends
+(`message_finished`), so tenants are served round robin.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import in_progress_key_prefix, job_key_prefix
 
+from app.core import fair_queue
 from app.core.redis_client import key
 from app.core.settings import get_settings
 
@@ -49,21 +56,52 @@ async def close_pools() -> None:
     _pools.clear()
 
 
+MESSAGE_JOB_PREFIX = "msg:"
+
+
 def message_job_id(message_id: uuid.UUID) -> str:
-    return f"msg:{message_id}"
+    return f"{MESSAGE_JOB_PREFIX}{message_id}"
+
+
+async def _fair_step(
+    mode: fair_queue.Mode, tenant_id: uuid.UUID, message_id: uuid.UUID | None
+) -> None:
+    """Move the tenant's queue one step and hand arq what it admits."""
+    admitted = await fair_queue.step(
+        mode,
+        tenant_id,
+        message_id,
+        cap=get_settings().tenant_max_concurrency,
+        job_key_prefix=job_key_prefix,
+        in_progress_prefix=in_progress_key_prefix,
+        job_id_prefix=MESSAGE_JOB_PREFIX,
+    )
+    if not admitted:
+        return
+    pool = await get_pool()
+    for mid in admitted:
+        await pool.enqueue_job(
+            "process_message", str(tenant_id), str(mid), _job_id=message_job_id(mid)
+        )
 
 
 async def enqueue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
-    """Queue the assistant turn for a committed message. True when it is queued
-    (now or already)."""
-    pool = await get_pool()
-    await pool.enqueue_job(
-        "process_message",
-        str(tenant_id),
-        str(message_id),
-        _job_id=message_job_id(message_id),
-    )
+    """Queue the assistant turn for a committed message: into arq now if the tenant
+    has room there, else into the tenant's queue. True when it is queued (now or
+    already)."""
+    await _fair_step("admit", tenant_id, message_id)
     return True
+
+
+async def message_finished(tenant_id: uuid.UUID, message_id: uuid.UUID) -> None:
+    """A message's job ended (done, failed or nothing to do): the tenant's next
+    message goes to the back of arq's queue."""
+    await _fair_step("release", tenant_id, message_id)
+
+
+async def fill_tenant_queue(tenant_id: uuid.UUID) -> None:
+    """Admit what has room (the sweeper: admissions whose job was lost expire)."""
+    await _fair_step("fill", tenant_id, None)
 
 
 async def enqueue_reminder(

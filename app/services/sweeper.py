@@ -1,7 +1,8 @@
 """The sweeper: PostgreSQL is the truth, so whatever a crash or a Redis restart left
 behind is found there and put back on the queue (same job ids: nothing runs twice).
 
-Per active tenant: messages stuck before `done` are re-queued, due reminders are
+Per active tenant: places in the tenant's queue held by lost jobs are freed,
+messages stuck before `done` are re-queued, due reminders are
 re-created from the schedules table, expired approvals are closed, and memories
 stored while the embedding model was unavailable are embedded.
 """
@@ -16,7 +17,12 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from app.core.db import platform_session, tenant_session
-from app.core.queue import REMINDER_GRACE, enqueue_message, enqueue_reminder
+from app.core.queue import (
+    REMINDER_GRACE,
+    enqueue_message,
+    enqueue_reminder,
+    fill_tenant_queue,
+)
 from app.core.settings import get_settings
 from app.domain.models import Message, MessageStatus, Schedule, Tenant, utcnow
 from app.services.approvals import expire_due
@@ -64,9 +70,11 @@ async def sweep() -> dict[str, int]:
                     )
                 )
             ).all()
+        # Places that a lost job held in the tenant's queue are given out again.
+        await fill_tenant_queue(tid)
         for message_id in stuck:
-            # Same job id: a message whose job is still waiting or running is not
-            # queued twice.
+            # Same job id: a message whose job is still waiting or running (or
+            # still in the tenant's queue) is not queued twice.
             await enqueue_message(tid, message_id)
             counts["requeued"] += 1
         for schedule_id, starts_at in due:

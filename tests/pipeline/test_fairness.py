@@ -1,4 +1,5 @@
-"""Per-tenant concurrency cap: one tenant's flood leaves room for the others."""
+"""Fairness: per-tenant queues served round robin in front of arq, and the
+per-tenant concurrency cap; one tenant's flood leaves room for the others."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import Any
 
 import pytest
 
+from app.core import fair_queue
 from app.core.db import tenant_session
+from app.core.queue import (
+    enqueue_message,
+    fill_tenant_queue,
+    message_finished,
+    message_job_id,
+    queue_name,
+)
 from app.core.redis_client import get_redis
 from app.domain.models import Message
 from jobs.fairness import acquire_slot, inflight_key, release_slot
@@ -63,3 +72,64 @@ async def test_flooding_tenant_does_not_starve_another(demo: Any, worker: Any) -
     assert pending >= 10, (pending, probe_s)
     for sent in flood:
         await wait_done(luis.tenant_id, sent.message_id)
+
+
+async def _arq_order(ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Which of `ids` arq holds, in the order it would start them."""
+    by_job = {message_job_id(i): i for i in ids}
+    queued = await get_redis().zrange(queue_name(), 0, -1)
+    return [by_job[j] for j in queued if j in by_job]
+
+
+async def _forget(message_id: uuid.UUID) -> None:
+    """What a worker does when a job ends (or a lost queue does to it)."""
+    await get_redis().zrem(queue_name(), message_job_id(message_id))
+    await get_redis().delete(f"arq:job:{message_job_id(message_id)}")
+
+
+async def test_tenant_queues_are_served_round_robin(
+    stack: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No worker: what arq holds is what it would run, in that order.
+    flooder, other = uuid.uuid4(), uuid.uuid4()
+    flood = [uuid.uuid4() for _ in range(6)]
+    probe = uuid.uuid4()
+    everything = [*flood, probe]
+    for mid in flood:
+        await enqueue_message(flooder, mid)
+        await asyncio.sleep(0.002)  # distinct arq scores (milliseconds)
+    await enqueue_message(other, probe)
+    await asyncio.sleep(0.002)
+
+    # Two of the flood in arq (the cap), the rest in the tenant's own queue: the
+    # other tenant's message is third in line, not seventh.
+    assert await _arq_order(everything) == [flood[0], flood[1], probe]
+    assert await fair_queue.depth(flooder) == (2, 4)
+    # Queued again (the sweeper): still once, in its place.
+    await enqueue_message(flooder, flood[5])
+    await enqueue_message(flooder, flood[0])
+    assert await fair_queue.depth(flooder) == (2, 4)
+
+    # A flood job ends: the tenant's next message joins the back of the line.
+    await _forget(flood[0])
+    await message_finished(flooder, flood[0])
+    assert await _arq_order(everything) == [flood[1], probe, flood[2]]
+    assert await fair_queue.depth(flooder) == (2, 3)
+
+    # A job lost without a word (crash, Redis restart): once its admission is past
+    # the grace period, the next fill gives its place to the next message.
+    await _forget(flood[1])
+    await fill_tenant_queue(flooder)
+    assert await _arq_order(everything) == [probe, flood[2]]  # within the grace
+    monkeypatch.setattr(fair_queue, "ADMIT_GRACE_S", 0.0)
+    await fill_tenant_queue(flooder)
+    assert await _arq_order(everything) == [probe, flood[2], flood[3]]
+    assert await fair_queue.depth(flooder) == (2, 2)
+    assert fair_queue.waiting_key(flooder).startswith(f"sb:t:{flooder}:")
+    for mid in everything:
+        await _forget(mid)
+    await get_redis().delete(
+        fair_queue.admitted_key(flooder),
+        fair_queue.waiting_key(flooder),
+        fair_queue.admitted_key(other),
+    )

@@ -1,0 +1,118 @@
+"""Per-tenant queues in front of arq, served round robin.
+
+arq's queue is one FIFO: a tenant that sends 60 messages at once puts 60 jobs ahead
+of everyone else's next message. So a tenant's message jobs enter arq only while
+that tenant has fewer than `cap` of them there (queued or running); the rest wait in
+the tenant's own queue (`sb:t:<tenant>:waiting`, oldest first). When one of its jobs
+ends, the tenant's next message goes to the *back* of arq's queue, behind whatever
+other tenants queued meanwhile: each tenant is served in turn, whatever its backlog.
+
+arq stays the engine (retries, deferrals, timeouts, the job id that makes a second
+enqueue a no-op); this only decides when a message job is handed to it.
+
+Redis is a transport: an admission whose arq job no longer exists (a crash between
+the two calls, a lost queue, a job that ended without `release`) is dropped on the
+next call for that tenant, and the sweeper calls `fill` for every tenant, so no
+message waits here forever. Messages stay `queued` in PostgreSQL meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Literal
+
+from app.core.redis_client import get_redis, tenant_key
+
+# An admission younger than this is kept even if its arq job is not visible yet:
+# admit and enqueue are two calls.
+ADMIT_GRACE_S = 10.0
+KEY_TTL_S = 86_400
+
+# KEYS: admitted zset (message id -> admitted at), waiting zset (message id ->
+# arrival sequence), sequence counter.
+# ARGV: mode (admit | release | fill), message id, now, cap, grace, arq job key
+# prefix, arq in-progress key prefix, job id prefix.
+# Returns the message ids whose jobs to enqueue now (oldest first).
+_SCRIPT = """
+local admitted, waiting, seq = KEYS[1], KEYS[2], KEYS[3]
+local mode, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local cap = tonumber(ARGV[4])
+local out = {}
+if mode == 'release' then
+  redis.call('ZREM', admitted, id)
+end
+local settled = now - tonumber(ARGV[5])
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', admitted, '-inf', settled)) do
+  local job = ARGV[8] .. m
+  if redis.call('EXISTS', ARGV[6] .. job, ARGV[7] .. job) == 0 then
+    redis.call('ZREM', admitted, m)
+  end
+end
+if mode == 'admit' then
+  if redis.call('ZSCORE', admitted, id) then
+    table.insert(out, id)
+  elseif not redis.call('ZSCORE', waiting, id) then
+    redis.call('ZADD', waiting, redis.call('INCR', seq), id)
+  end
+end
+while redis.call('ZCARD', admitted) < cap do
+  local nxt = redis.call('ZPOPMIN', waiting, 1)
+  if #nxt == 0 then break end
+  redis.call('ZADD', admitted, now, nxt[1])
+  table.insert(out, nxt[1])
+end
+for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, tonumber(ARGV[9])) end
+return out
+"""
+
+Mode = Literal["admit", "release", "fill"]
+
+
+def admitted_key(tenant_id: uuid.UUID | str) -> str:
+    return tenant_key(tenant_id, "fq", "admitted")
+
+
+def waiting_key(tenant_id: uuid.UUID | str) -> str:
+    return tenant_key(tenant_id, "fq", "waiting")
+
+
+async def step(
+    mode: Mode,
+    tenant_id: uuid.UUID | str,
+    message_id: uuid.UUID | str | None,
+    *,
+    cap: int,
+    job_key_prefix: str,
+    in_progress_prefix: str,
+    job_id_prefix: str,
+) -> list[uuid.UUID]:
+    """One atomic step of the tenant's queue: `admit` a new message, `release` one
+    whose job ended, or just `fill` free places. Returns the messages to hand to arq
+    now."""
+    ids = await get_redis().eval(  # type: ignore[misc]
+        _SCRIPT,
+        3,
+        admitted_key(tenant_id),
+        waiting_key(tenant_id),
+        tenant_key(tenant_id, "fq", "seq"),
+        mode,
+        str(message_id or ""),
+        time.time(),
+        max(1, cap),
+        ADMIT_GRACE_S,
+        job_key_prefix,
+        in_progress_prefix,
+        job_id_prefix,
+        KEY_TTL_S,
+    )
+    return [uuid.UUID(str(i)) for i in ids or []]
+
+
+async def depth(tenant_id: uuid.UUID | str) -> tuple[int, int]:
+    """(admitted to arq, waiting here) for one tenant: the queue depth."""
+    async with get_redis().pipeline(transaction=False) as pipe:
+        pipe.zcard(admitted_key(tenant_id))
+        pipe.zcard(waiting_key(tenant_id))
+        admitted, waiting = await pipe.execute()
+    return int(admitted), int(waiting)
