@@ -28,18 +28,26 @@ _registered = False
 _lock = threading.Lock()
 
 
-def _tokens(text: str) -> int:
-    # A rough count (the offline model has no tokenizer); used for usage rows only.
-    return max(1, len(text) // 4)
+# The offline model has no tokenizer of its own: its usage is counted with a real
+# one (litellm's token_counter, offline with the encodings litellm bundles), as the
+# hosted model it stands in for would count it, so usage rows, budgets and the
+# cost report price real figures. Messages are counted with their chat framing.
+TOKENIZER_MODEL = "gpt-4o-mini"
 
 
-def _message_text(messages: list[Any]) -> str:
-    parts = []
-    for m in messages:
-        content = m.get("content") if isinstance(m, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-    return "\n".join(parts)
+def count_prompt_tokens(messages: list[Any]) -> int:
+    return max(1, int(litellm.token_counter(model=TOKENIZER_MODEL, messages=messages)))
+
+
+def count_text_tokens(text: str) -> int:
+    return max(
+        1,
+        int(
+            litellm.token_counter(
+                model=TOKENIZER_MODEL, text=text, count_response_tokens=True
+            )
+        ),
+    )
 
 
 class SwitchboardProvider(CustomLLM):
@@ -55,8 +63,8 @@ class SwitchboardProvider(CustomLLM):
         text = answer(messages)
         model_response.choices[0].message.content = text
         model_response.model = f"{PROVIDER}/{OFFLINE_MODEL_NAME}"
-        prompt_tokens = _tokens(_message_text(messages))
-        completion_tokens = _tokens(text)
+        prompt_tokens = count_prompt_tokens(messages)
+        completion_tokens = count_text_tokens(text)
         model_response.usage = Usage(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
@@ -93,7 +101,7 @@ class SwitchboardProvider(CustomLLM):
             for i, v in enumerate(vectors)
         ]
         model_response.model = f"{PROVIDER}/{EMBEDDING_MODEL_NAME}"
-        tokens = sum(_tokens(str(t)) for t in texts)
+        tokens = sum(count_text_tokens(str(t)) for t in texts)
         model_response.usage = Usage(
             prompt_tokens=tokens, completion_tokens=0, total_tokens=tokens
         )

@@ -174,3 +174,26 @@ def test_requests_phrased_as_questions_still_act(
     handle: str, text: str, kinds: list[str]
 ) -> None:
     assert types(ask("harbor-bistro", handle, text)) == kinds
+
+
+async def test_offline_usage_is_counted_with_a_real_tokenizer() -> None:
+    import litellm
+
+    from agents.provider import TOKENIZER_MODEL, register_providers
+
+    register_providers()
+    d = directory_for("harbor-bistro", "maya")
+    # Short words: about one token each, where characters / 4 would say half.
+    text = "we are out of " + " ".join(["ice"] * 120)
+    messages = build_messages(d, [], [], text, NOW)
+    response = await litellm.acompletion(model="switchboard/offline", messages=messages)
+    usage = response.usage
+    assert usage.prompt_tokens == litellm.token_counter(
+        model=TOKENIZER_MODEL, messages=messages
+    )
+    reply = response.choices[0].message.content
+    assert usage.completion_tokens == litellm.token_counter(
+        model=TOKENIZER_MODEL, text=reply, count_response_tokens=True
+    )
+    chars = sum(len(m["content"]) for m in messages)
+    assert usage.prompt_tokens != chars // 4
