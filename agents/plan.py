@@ -38,6 +38,10 @@ class TurnPlan:
     reply: str
     proposals: list[Proposal] = field(default_factory=list)
     retrieved_memory_ids: list[str] = field(default_factory=list)
+    # [{"id", "scope", "score"}] for the audit chain; the prompt as sent.
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+    prompt: list[dict[str, str]] = field(default_factory=list)
+    memories_withheld: bool = False
     usage: list[Usage] = field(default_factory=list)
     error: str | None = None
     # Keyword arguments for agents.retrieval.remember, written with the results.

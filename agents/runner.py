@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +95,8 @@ class Prepared:
     now_local: datetime
     retrieved_ids: list[str]
     messages: list[dict[str, str]]
+    # The same memories with scope and score, for the audit chain.
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def prepare(
@@ -121,7 +123,13 @@ async def prepare(
         directory, shown, await _history(session, msg), msg.body, now_local
     )
     return Prepared(
-        actor, msg, directory, now_local, [str(m.id) for m in found], messages
+        actor,
+        msg,
+        directory,
+        now_local,
+        [str(m.id) for m in found],
+        messages,
+        [{"id": str(m.id), "scope": m.scope, "score": m.score} for m in found],
     )
 
 
@@ -135,7 +143,12 @@ async def _ask(messages: list[dict[str, str]]) -> Completion:
 async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
     """The model's answer, parsed (one repair retry) and checked by the policy."""
     msg, directory, messages = prepared.msg, prepared.directory, prepared.messages
-    plan = TurnPlan(reply="", retrieved_memory_ids=prepared.retrieved_ids)
+    plan = TurnPlan(
+        reply="",
+        retrieved_memory_ids=prepared.retrieved_ids,
+        retrieved=prepared.retrieved,
+        prompt=messages,
+    )
     first = await _ask(messages)
     plan.usage.append(_usage(first, "chat"))
     try:

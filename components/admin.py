@@ -5,11 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from app.domain.roles import APPROVER_ROLES, ROLES
+from components.audit import audit_tab
 from components.auth import error_callout
+from components.gate import admin_only, console_frame
 from components.work import approvals_list
-from state import routes
 from state.admin import APPROVABLE, AdminState
-from state.session import SessionState
 
 
 def table(columns: list[tuple[str, str]], rows: rx.Var) -> rx.Component:
@@ -159,18 +159,9 @@ def settings_form() -> rx.Component:
 
 
 def admin_page() -> rx.Component:
-    return rx.container(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Admin console", size="6"),
-                rx.spacer(),
-                rx.link("Back to the app", href=routes.CHAT, size="2"),
-                rx.button(
-                    "Sign out", size="1", variant="soft", on_click=SessionState.logout
-                ),
-                align="center",
-                width="100%",
-            ),
+    return admin_only(
+        console_frame(
+            "Admin console",
             rx.tabs.root(
                 rx.tabs.list(
                     rx.tabs.trigger("Users", value="users"),
@@ -178,6 +169,8 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Audit", value="audit"),
                     rx.tabs.trigger("Usage", value="usage"),
                     rx.tabs.trigger("Settings", value="settings"),
+                    # On a phone the tabs wrap instead of being cut off.
+                    flex_wrap="wrap",
                 ),
                 rx.tabs.content(
                     rx.box(settings_form(), padding_top="1em"), value="settings"
@@ -199,18 +192,7 @@ def admin_page() -> rx.Component:
                     rx.box(approvals_list(), padding_top="1em"), value="approvals"
                 ),
                 rx.tabs.content(
-                    rx.box(
-                        table(
-                            [
-                                ("at", "When (UTC)"),
-                                ("actor", "Actor"),
-                                ("kind", "Event"),
-                                ("subject", "Subject"),
-                            ],
-                            AdminState.audit,
-                        ),
-                        padding_top="1em",
-                    ),
+                    rx.box(audit_tab(), padding_top="1em"),
                     value="audit",
                 ),
                 rx.tabs.content(
@@ -233,8 +215,5 @@ def admin_page() -> rx.Component:
                 default_value="users",
                 width="100%",
             ),
-            spacing="4",
-            padding_y="1.5em",
-        ),
-        size="4",
+        )
     )

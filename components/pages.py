@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from components.admin import admin_page
+from components.audit import chain_page
 from components.auth import login_page, operator_login_page
 from components.chat import chat_page
 from components.operator import operator_page
@@ -20,6 +21,7 @@ from components.work import alerts_page, approvals_page, tasks_page
 from state import routes
 from state.admin import AdminState
 from state.approvals import ApprovalsState
+from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.live import LiveState
 from state.operator import OperatorState
@@ -62,7 +64,13 @@ def register(app: rx.App) -> None:
         admin_page,
         route=routes.ADMIN,
         title="Admin · Switchboard",
-        on_load=signed_in(AdminState.load_admin, ApprovalsState.load_approvals),
+        on_load=signed_in(AdminState.load_admin, AuditState.load_audit),
+    )
+    app.add_page(
+        chain_page,
+        route=routes.ADMIN_CHAIN,
+        title="Audit chain · Switchboard",
+        on_load=signed_in(ChainState.load_chain),
     )
     app.add_page(
         operator_login_page,

@@ -13,7 +13,9 @@ from app.domain.actor import Actor
 from app.domain.errors import DomainError
 from app.domain.roles import ADMIN_ROLES
 from app.services import accounts, console, tenant_settings
-from state.format import parse_id, when
+from state.approvals import ApprovalsState, approval_rows
+from state.audit import AuditState
+from state.format import parse_id
 from state.session import SessionState, guarded
 
 # The settings form offers every action type of the registry.
@@ -37,7 +39,6 @@ async def user_rows(actor: Actor) -> list[dict[str, str]]:
 class AdminState(SessionState):
     users: list[dict[str, str]] = []
     teams: list[dict[str, str]] = []
-    audit: list[dict[str, str]] = []
     usage: list[dict[str, str]] = []
     create_error: str = ""
     # The organisation's settings form (controlled inputs, saved together).
@@ -133,26 +134,24 @@ class AdminState(SessionState):
         verb = "Disabled" if user.disabled else "Enabled"
         return rx.toast.success(f"{verb} {user.email}.")
 
+    # The page's load: other roles get the page's "not available" view, and no
+    # toast (their role is known from the same check, SessionState.role).
     @rx.event
-    @guarded(*ADMIN_ROLES)
+    @guarded(*ADMIN_ROLES, quiet_role=True)
     async def load_admin(self, actor: Actor) -> None:
         await self._load_all(actor)
+        approvals = await self.get_state(ApprovalsState)
+        approvals.approvals = await approval_rows(actor)
 
     async def _load_all(self, actor: Actor) -> None:
+        """Everything on the console's tabs; the audit log too, so a change shows
+        there at once."""
+        await (await self.get_state(AuditState))._load(actor)
         self._show_settings(await tenant_settings.get_settings_for(actor))
         self.users = await user_rows(actor)
         self.teams = [
             {"name": t.name, "members": t.members}
             for t in await console.list_teams(actor)
-        ]
-        self.audit = [
-            {
-                "at": when(e.created_at),
-                "actor": e.actor,
-                "kind": e.kind,
-                "subject": e.subject,
-            }
-            for e in await console.list_audit(actor)
         ]
         self.usage = [
             {

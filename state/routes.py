@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from app.domain.roles import ADMIN_ROLES
+
 LOGIN = "/login"
 CHAT = "/"
 TASKS = "/tasks"
 ALERTS = "/alerts"
 APPROVALS = "/approvals"
 ADMIN = "/admin"
+ADMIN_CHAIN = "/admin/chain"
 OPERATOR = "/operator"
 OPERATOR_LOGIN = "/operator/login"
 
@@ -24,3 +27,8 @@ def safe_next(path: str) -> str:
     """A post-login destination that is one of ours (never an open redirect)."""
     path = normalize(path)
     return path if path in RETURNABLE else CHAT
+
+
+def home_for(role: str) -> str:
+    """Where a user lands after signing in: admins in the console."""
+    return ADMIN if role in ADMIN_ROLES else CHAT

@@ -60,7 +60,9 @@ class SessionState(rx.State):
     user_name: str = ""
     role: str = ""
     login_error: str = ""
-    next_path: str = routes.CHAT
+    # Where to go after signing in: the page the session expired on, else ""
+    # (each role's home, routes.home_for).
+    next_path: str = ""
     # Unread notifications, for the badge in the bottom nav (kept current by the
     # alerts page and the live listener, state/live.py).
     unread: int = 0
@@ -159,7 +161,13 @@ class SessionState(rx.State):
         self.login_error = ""
         self.org_slug = slug
         self._store(pair)
-        return rx.redirect(routes.safe_next(self.next_path))
+        dest = (
+            routes.safe_next(self.next_path)
+            if self.next_path
+            else routes.home_for(pair.role)
+        )
+        self.next_path = ""
+        return rx.redirect(dest)
 
     async def _refresh_unread(self, actor: Actor) -> None:
         session = await self._session()
@@ -203,13 +211,17 @@ def _strip_actor(fn: Handler) -> inspect.Signature:
     return sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
 
 
-def guarded(*roles: str, quiet: bool = False) -> Callable[[Handler], Handler]:
+def guarded(
+    *roles: str, quiet: bool = False, quiet_role: bool = False
+) -> Callable[[Handler], Handler]:
     """Wrap an event handler `fn(self, actor, *args)`: resolve and check the caller.
 
     - no valid session: redirect to login (page state, e.g. the draft, is kept);
       `quiet` handlers (background helpers run beside a page's data load, which
       redirects already) just do nothing;
-    - role not in `roles` (when given): a toast, nothing is read or changed;
+    - role not in `roles` (when given): a toast, nothing is read or changed
+      (`quiet_role`: no toast either, for a page's load whose page itself says
+      "not available for your role");
     - a DomainError from the services (NotFound for another tenant's id...): a toast.
     """
     allowed = frozenset(roles)
@@ -222,7 +234,7 @@ def guarded(*roles: str, quiet: bool = False) -> Callable[[Handler], Handler]:
             except SessionExpired:
                 return None if quiet else await self._to_login()
             if allowed and actor.role not in allowed:
-                return None if quiet else rx.toast.error(FORBIDDEN)
+                return None if quiet or quiet_role else rx.toast.error(FORBIDDEN)
             try:
                 return await fn(self, actor, *args, **kwargs)
             except DomainError as exc:

@@ -408,6 +408,12 @@ class AssistantRun(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     message_id: uuid.UUID
     retrieved_memory_ids: list[str] = _json([])
+    # What the audit chain shows: [{"id", "scope", "score"}] in retrieval order,
+    # the prompt messages as sent (admins only), and whether the tenant's data
+    # policy kept memory content out of an external model's prompt.
+    retrieved: list[dict[str, Any]] = _json([])
+    prompt: list[dict[str, str]] | None = _json()
+    memories_withheld: bool = False
     model: str = Field(default="", max_length=120)
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -158,40 +158,6 @@ async def list_teams(actor: Actor) -> list[TeamRow]:
 
 
 @dataclass(frozen=True)
-class AuditRow:
-    created_at: datetime
-    actor: str
-    kind: str
-    subject: str
-
-
-async def list_audit(actor: Actor, limit: int = 100) -> list[AuditRow]:
-    """The newest audit events; `user:<id>` actors shown by name."""
-    require_admin(actor, "see this")
-    async with tenant_session(actor.tenant_id) as s:
-        events = (
-            await s.exec(
-                select(AuditEvent)
-                .where(AuditEvent.tenant_id == actor.tenant_id)
-                .order_by(col(AuditEvent.created_at).desc())
-                .limit(max(1, min(limit, 500)))
-            )
-        ).all()
-        names = {
-            f"user:{uid}": name
-            for uid, name in (
-                await s.exec(
-                    select(User.id, User.name).where(User.tenant_id == actor.tenant_id)
-                )
-            ).all()
-        }
-    return [
-        AuditRow(e.created_at, names.get(e.actor, e.actor), e.kind, e.subject)
-        for e in events
-    ]
-
-
-@dataclass(frozen=True)
 class UsageRow:
     month: str
     calls: int

@@ -197,10 +197,11 @@ def at(base: str, path: str) -> re.Pattern[str]:
     return re.compile(re.escape(base + path) + "/?$")
 
 
-def sign_in(page: Any, base: str, slug: str, email: str) -> None:
+def sign_in(page: Any, base: str, slug: str, email: str, landing: str = "/") -> None:
+    """Sign in and wait for the role's home page (admins land on /admin)."""
     page.goto(f"{base}/login")
     page.fill("input[name=org]", slug)
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(at(base, "/"), timeout=30_000)
+    page.wait_for_url(at(base, landing), timeout=30_000)

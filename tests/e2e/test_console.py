@@ -19,9 +19,7 @@ def test_admin_creates_and_disables_a_user(
     context = browser.new_context()
     page = context.new_page()
     try:
-        sign_in(page, base, "maple-court", "admin@maple-court.example")
-        page.get_by_role("link", name="Admin").click()
-        page.wait_for_url(at(base, "/admin"))
+        sign_in(page, base, "maple-court", "admin@maple-court.example", "/admin")
         page.get_by_role("cell", name="dana@maple-court.example").wait_for()
         assert page.get_by_text("riverside-lofts.example").count() == 0
 

@@ -44,6 +44,7 @@ EMAILS = {
     ("maple-court", "ben"): "ben@maple-court.example",
     ("maple-court", "omar"): "omar@maple-court.example",
     ("riverside-lofts", "rita"): "rita@riverside-lofts.example",
+    ("riverside-lofts", "admin"): "admin@riverside-lofts.example",
 }
 
 

@@ -19,6 +19,7 @@ from app.domain.models import (
 from app.services.notifications import notify_users
 from state.admin import AdminState
 from state.approvals import ApprovalsState
+from state.audit import AuditState
 from state.chat import ChatState, conversation_rows
 from state.push import PushState, subscribe_script, subscription_fields
 from state.session import SessionState
@@ -231,15 +232,17 @@ async def test_admin_creates_and_disables_a_user(demo: Demo, clean_db: None) -> 
     assert row["state"] == "disabled"
     own = demo.user("harbor-bistro", "admin")
     assert "your own" in toast(await call(admin, "set_disabled", str(own.id), True))
-    kinds = [a["kind"] for a in admin.audit]
+    audit = await tab.get_state(AuditState)  # refreshed by the change itself
+    kinds = [a["kind"] for a in audit.entries]
     assert "user.created" in kinds and "user.disabled" in kinds
-    assert any(a["actor"] == "Harbor Admin" for a in admin.audit)
+    assert any(a["actor"] == "Harbor Admin" for a in audit.entries)
+    assert any(a["subject"] == "Nia" for a in audit.entries)  # ids → names
     async with tenant_session(demo.tenant("harbor-bistro").id) as s:
         user = (await s.exec(select(User).where(User.email == email))).one()
         assert user.disabled
         await s.delete(user)
-        audit = (await s.exec(select(AuditEvent))).all()
-    assert len(audit) >= 2
+        events = (await s.exec(select(AuditEvent))).all()
+    assert len(events) >= 2
 
 
 async def test_admin_usage_per_month(demo: Demo, clean_db: None) -> None:

@@ -14,6 +14,7 @@ from app.domain.models import Message
 from app.services import auth as service
 from state.admin import AdminState
 from state.approvals import ApprovalsState
+from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.live import LiveState
 from state.push import PushState
@@ -49,9 +50,13 @@ def test_every_data_handler_is_guarded() -> None:
 
 
 def test_admin_handlers_require_the_admin_role() -> None:
-    for name, handler in AdminState.event_handlers.items():
-        if name != "setvar" and name in AdminState.__dict__:
-            assert handler.fn.sb_guarded == frozenset({"admin"}), name
+    for cls in (AdminState, AuditState, ChainState):
+        handlers = cls.event_handlers.items()
+        names = {n for n, _ in handlers if n != "setvar" and n in cls.__dict__}
+        assert names, cls
+        for name in names:
+            guard = cls.event_handlers[name].fn.sb_guarded
+            assert guard == frozenset({"admin"}), f"{cls.__name__}.{name}"
     for name in ("load_approvals", "decide"):
         assert ApprovalsState.event_handlers[name].fn.sb_guarded == {
             "admin",
@@ -183,8 +188,45 @@ async def test_wrong_role_gets_a_toast_and_no_data(demo: Demo) -> None:
     approvals = await tab.get_state(ApprovalsState)
     assert "not allowed" in toast(await call(approvals, "load_approvals"))
     admin = await tab.get_state(AdminState)
-    assert "not allowed" in toast(await call(admin, "load_admin"))
+    assert "not allowed" in toast(await call(admin, "create_user", {}))
+    assert "not allowed" in toast(await call(admin, "set_disabled", "x", True))
+    audit = await tab.get_state(AuditState)
+    assert "not allowed" in toast(await call(audit, "export_csv"))
     assert admin.users == [] and approvals.approvals == []
+
+
+@pytest.mark.isolation
+async def test_console_pages_refuse_other_roles_quietly(demo: Demo) -> None:
+    """/admin for an employee or a manager: the page loads find no data and send
+    no error toast (the page says "not available for your role")."""
+    for handle in ("luis", "maya"):
+        tab = new_tab()
+        await sign_in(tab, "harbor-bistro", handle)
+        admin = await tab.get_state(AdminState)
+        audit = await tab.get_state(AuditState)
+        chain = await tab.get_state(ChainState)
+        assert await call(admin, "load_admin") is None
+        assert await call(audit, "load_audit") is None
+        assert await call(chain, "load_chain") is None
+        assert admin.users == [] and audit.entries == [] and audit.messages == []
+        assert not chain.found and chain.prompt == []
+        assert "not allowed" in toast(await call(chain, "toggle_prompt"))
+        assert chain.prompt == []
+        session = await tab.get_state(SessionState)
+        assert session.signed_in and not session.is_admin
+
+
+async def test_admins_land_in_the_console_others_in_the_chat(demo: Demo) -> None:
+    tab = new_tab()
+    assert redirect_path(await sign_in(tab, "harbor-bistro", "admin")) == "/admin"
+    tab = new_tab()
+    assert redirect_path(await sign_in(tab, "harbor-bistro", "luis")) == "/"
+    # Back where the session expired, whatever the role.
+    tab = new_tab()
+    session = await tab.get_state(SessionState)
+    session.next_path = "/alerts"
+    assert redirect_path(await sign_in(tab, "harbor-bistro", "admin")) == "/alerts"
+    assert session.next_path == ""
 
 
 def test_guard_hides_the_actor_from_the_handler_signature() -> None:

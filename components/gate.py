@@ -1,0 +1,77 @@
+"""The console's frame and its gate: admins see the console; everyone else a clean
+"not available for your role" page (no skeleton, no toasts). The gate only chooses
+what to draw: every handler behind it checks the role on the server."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from state import routes
+from state.session import SessionState
+
+
+def not_available() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.heading("Not available for your role", size="5"),
+                rx.text(
+                    "The admin console is for your organisation's administrators.",
+                    size="2",
+                ),
+                rx.cond(
+                    SessionState.can_approve,
+                    rx.link("Open your approvals", href=routes.APPROVALS),
+                ),
+                rx.link("Back to the app", href=routes.CHAT),
+                spacing="3",
+            ),
+            max_width="28em",
+            id="not-available",
+        ),
+        min_height="70vh",
+        padding="1em",
+    )
+
+
+def admin_only(console: rx.Component) -> rx.Component:
+    """The console for admins; the refusal for other signed-in users; a spinner
+    while the session is being checked (on_load sends signed-out visitors away)."""
+    return rx.cond(
+        SessionState.is_admin,
+        console,
+        rx.cond(
+            SessionState.signed_in,
+            not_available(),
+            rx.center(rx.spinner(size="3"), min_height="70vh"),
+        ),
+    )
+
+
+def console_frame(title: str, *children: rx.Component) -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(title, size="6"),
+                rx.spacer(),
+                rx.link("Console", href=routes.ADMIN, size="2"),
+                rx.link("Back to the app", href=routes.CHAT, size="2"),
+                rx.button(
+                    "Sign out",
+                    size="2",
+                    variant="soft",
+                    on_click=SessionState.logout,
+                    min_height="44px",
+                ),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            *children,
+            spacing="4",
+            padding_y="1.5em",
+            width="100%",
+        ),
+        size="4",
+        padding_x="1em",
+    )
