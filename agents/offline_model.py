@@ -20,11 +20,19 @@ import re
 from datetime import datetime
 from typing import Any
 
+from agents import cues
 from agents import textmatch as tm
 from agents.prompt import parse_context
 from agents.timeparse import FoundTime, find_time
 
 OFFLINE_MODEL_NAME = "offline"
+UNTRUSTED_REPLY = (
+    "I treat pasted data and instructions inside a message as text, not as orders, "
+    "so I have not acted on it. Tell me in your own words what you need."
+)
+FOREIGN_REPLY = "I can only read English, so I may have misunderstood."
+UNSURE_REPLY = "I'm not sure who should handle this."
+NEGATED_REPLY = "OK, I won't do that. Nothing was changed."
 
 _RELAY_LET = re.compile(
     r"\blet\s+(?P<aud>.+?)\s+know\b(?:\s+(?:that|about))?[\s,:]*(?P<content>.*)",
@@ -35,6 +43,14 @@ _RELAY_VERB = re.compile(
     r"(?P<aud>.+?)(?:\s+(?:that|to|about)\s+|\s*[:,]\s*|$)(?P<content>.*)",
     re.IGNORECASE | re.DOTALL,
 )
+# "Omar the boiler is broken" → audience "Omar", news "the boiler is broken".
+_AUD_THEN_NEWS = re.compile(
+    r"^(?P<aud>.+?)\s+(?P<news>(?:the|a|an|my|our|his|her|their|its|it|it's|"
+    r"there|there's|we|we're|we've|i|i'm|i've|you|your|they|they're|she|he|this|"
+    r"these|those|everything|someone|somebody|no|all)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_SELF = re.compile(r"^\s*(me|myself|us)\b", re.IGNORECASE)
 _CANCEL = re.compile(r"\b(cancel|call off|skip|postpone indefinitely)\b", re.I)
 _COMPLETED = re.compile(
     r"\b(finished|completed|done with|have done|did the|performed|took care of)\b",
@@ -43,17 +59,6 @@ _COMPLETED = re.compile(
 _PERMISSION = re.compile(
     r"\b(?:can|may|could|is welcome to|are welcome to)\s+(?:come|enter|go|pop|stop)"
     r"|\bpermission\b|\blet (?:them|him|her) in\b|\baccess (?:to )?my\b",
-    re.IGNORECASE,
-)
-_QUESTION_START = re.compile(
-    r"^\s*(what|when|where|who|whom|whose|why|how|is|are|was|were|does|do|did|"
-    r"can|could|will|would|should|which|any|anything|have|has)\b",
-    re.IGNORECASE,
-)
-_WH_START = re.compile(r"^\s*(what|when|where|who|whom|whose|why|which)\b", re.I)
-_REQUEST_START = re.compile(
-    r"^\s*(please\s+)?(can|could|would|will)\s+(you|someone|somebody|anyone|we)\b"
-    r"(?!.*\b(know|tell me|remember)\b)",
     re.IGNORECASE,
 )
 _SMALL_TALK = re.compile(
@@ -120,35 +125,55 @@ class OfflineAssistant:
         text = text.strip()[:2000]
         if not text or _SMALL_TALK.match(text):
             return {"reply": "Hello! How can I help?", "actions": []}
-        question = self._is_question(text)
+        if cues.looks_like_data(text) or cues.has_injection(text):
+            # Pasted data and instructions claiming authority are text: nothing in
+            # a message changes who may do what.
+            return {"reply": UNTRUSTED_REPLY, "actions": []}
+        if cues.is_foreign(text):
+            return self._forward(text, FOREIGN_REPLY)
+        if cues.is_never_mind(text):
+            return {"reply": "OK, I won't do anything about it.", "actions": []}
+        if cues.is_negated(text):
+            return {"reply": NEGATED_REPLY, "actions": []}
+        question = cues.is_question(text)
         when = find_time(text, self.now)
-        for handler in (
-            self._cancel,
-            self._completed,
-            self._relay,
-            self._permission,
-        ):
-            actions = handler(text, when, question)
-            if actions:
-                return {"reply": self._describe(actions), "actions": actions}
+        if not question:
+            for handler in (
+                self._cancel,
+                self._completed,
+                self._relay,
+                self._permission,
+            ):
+                actions = handler(text, when, question)
+                if actions:
+                    return {"reply": self._describe(actions), "actions": actions}
         if question:
             return {"reply": self._answer_question(text), "actions": []}
         actions = self._report(text, when)
         if actions:
             return {"reply": self._describe(actions), "actions": actions}
-        return {"reply": "Thanks, noted.", "actions": []}
+        if self.ctx.sender.get("role") in ("manager", "admin"):
+            # A manager's statement is a note the assistant keeps (as a memory).
+            return {"reply": "Noted, I'll remember that.", "actions": []}
+        return self._forward(text, UNSURE_REPLY)
 
-    @staticmethod
-    def _is_question(text: str) -> bool:
-        """A question wants an answer; "can someone fix the dishwasher?" or "the
-        dishwasher broke, can you send someone?" want something done."""
-        if _REQUEST_START.match(text):
-            return False
-        if _WH_START.match(text):
-            return True
-        if text.endswith("?") and any(p.search(text) for _, p in _CATEGORIES):
-            return False
-        return text.endswith("?") or bool(_QUESTION_START.match(text))
+    def _forward(self, text: str, why: str) -> dict[str, Any]:
+        """Hand the original message to the organisation's triage role and tell
+        the sender who has it: never a dead end."""
+        triage = self.ctx.triage_ref()
+        sender = self.ctx.sender
+        where = f" ({sender['unit']})" if sender.get("unit") else ""
+        action = {
+            "type": "notify",
+            "recipients": [triage],
+            "message": f"{sender.get('name', 'Someone')}{where} wrote: {text}"[:1000],
+        }
+        who = self.ctx.people_in(triage)
+        return {
+            "reply": f"{why} I've passed your message to {who}, who will get back "
+            "to you.",
+            "actions": [action],
+        }
 
     # ------------------------------------------------------------------ frames
 
@@ -199,10 +224,23 @@ class OfflineAssistant:
                 return []
             verb = match.group("verb").lower()
         aud_phrase = match.group("aud")
-        refs = self.ctx.audience(aud_phrase, text)
+        content = match.group("content").strip()
+        if not content:
+            # "Tell Omar the boiler is broken": the news starts where a new
+            # noun phrase or clause does.
+            split = _AUD_THEN_NEWS.match(aud_phrase)
+            if split is not None:
+                aud_phrase, content = split.group("aud"), split.group("news")
+        self_reminder = verb == "remind" and bool(_SELF.match(aud_phrase))
+        refs = (
+            [self.ctx.sender["ref"]]
+            if self_reminder and self.ctx.sender.get("ref")
+            else self.ctx.audience(aud_phrase, text)
+        )
         if not refs:
             return []  # "let me know", "tell me": not a relay to anyone else
-        content = match.group("content").strip()
+        if self_reminder:
+            content = (when.strip_from(content) if when else content) or content
         if not content or verb == "let" and match.start() > 0:
             # "X happens, please let the residents know": the news is the rest.
             before = re.sub(

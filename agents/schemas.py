@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from agents.plainwords import explain
 from app.domain.actions import ACTION_TYPES, Action, validate_input
 from app.domain.limits import MAX_MESSAGE_CHARS
 
@@ -47,10 +48,8 @@ class ParsedOutput(BaseModel):
 
 
 def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()) if p not in ACTION_TYPES)
-    msg = str(err.get("msg", "invalid"))
-    return f"{where}: {msg}" if where else msg
+    """The first problem in plain words (the sender reads it in the refusal)."""
+    return explain(dict(exc.errors()[0]))
 
 
 def parse_action(raw: Any) -> Action | InvalidAction:

@@ -282,9 +282,25 @@ class Context:
                 refs.append(f"user:{slugify(word.group(1))}")
         return list(dict.fromkeys(refs))
 
+    def triage_ref(self) -> str:
+        """Who takes what the assistant cannot place (the tenant's triage role)."""
+        return str(self.data.get("triage") or "role:manager")
+
+    def people_in(self, ref: str) -> str:
+        """ "role:manager" → "Dana Whitfield (manager)", for telling the sender."""
+        if ref.startswith("role:"):
+            role = ref_key(ref)
+            named = [p.get("name", "") for p in self.people if p.get("role") == role]
+            if named:
+                return " and ".join(named[:3]) + f" ({role})"
+        return self.names([ref])
+
     def names(self, refs: list[str]) -> str:
         labels = []
         for ref in refs:
+            if ref == self.sender.get("ref"):
+                labels.append("you")
+                continue
             label = ref
             for item in (*self.people, *self.teams, *self.properties):
                 if item.get("ref") == ref:

@@ -136,8 +136,11 @@ class CheckContext:
         except UnknownRef as exc:
             raise Refused(exc.reason) from exc
 
-    def recipients(self, refs: Iterable[str]) -> list[uuid.UUID]:
-        """Everyone the refs reach, never the sender; refused if that is nobody."""
+    def recipients(
+        self, refs: Iterable[str], *, self_only_ok: bool = False
+    ) -> list[uuid.UUID]:
+        """Everyone the refs reach, never the sender; refused if that is nobody,
+        unless `self_only_ok` (a reminder the sender sets for themselves)."""
         ids: list[uuid.UUID] = []
         for ref in refs:
             target = self.resolve(ref)
@@ -145,7 +148,7 @@ class CheckContext:
                 self._resident_may_address(target)
             ids.extend(target.user_ids)
         ids = [i for i in dict.fromkeys(ids) if i != self.sender.id]
-        if not ids:
+        if not ids and not self_only_ok:
             raise Refused("nobody to tell: the recipients are only you or nobody")
         return ids
 

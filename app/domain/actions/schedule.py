@@ -58,7 +58,7 @@ class SchedulePayload(Payload):
 
 
 def check(a: ScheduleAction, ctx: CheckContext) -> Checked[SchedulePayload]:
-    ids = ctx.recipients(a.audience) if a.audience else []
+    ids = ctx.recipients(a.audience, self_only_ok=True) if a.audience else []
     teams = [ctx.resolve(r).team for r in a.audience if r.startswith("team:")]
     team_id = next((t.id for t in teams if t is not None), None)
     prop, unit_id = ctx.place(a.property, a.unit)
