@@ -26,11 +26,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.secrets import app_db_password
 from app.core.settings import Settings, get_settings
+from app.domain.errors import Conflict, duplicate
 
 log = logging.getLogger(__name__)
 SET_TENANT_SQL = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
@@ -39,6 +41,7 @@ T = TypeVar("T")
 _PENDING = "sb_after_commit_pending"  # registered in the open transaction
 _READY = "sb_after_commit_ready"  # committed: run when the session closes
 _LOCALS = "sb_transaction_locals"
+UNIQUE_VIOLATION = "23505"
 
 
 def _normalise(url: str) -> URL:
@@ -142,6 +145,19 @@ async def _run_committed(session: AsyncSession) -> None:
             log.warning("after-commit work failed", exc_info=True)
 
 
+def unique_violation(exc: IntegrityError) -> Conflict | None:
+    """The Conflict for a unique violation (SQLSTATE 23505), else None.
+
+    Every check-then-insert on a unique key (a user's email, a tenant's slug, ...)
+    can lose a race to a concurrent insert between its check and its insert; the
+    database's constraint is what decides, and the loser is told it conflicts,
+    exactly as if its check had seen the row."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) != UNIQUE_VIOLATION:
+        return None
+    return duplicate(getattr(getattr(orig, "diag", None), "table_name", None))
+
+
 @asynccontextmanager
 async def _session(tenant_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
     session = AsyncSession(app_engine(), expire_on_commit=False)
@@ -153,10 +169,15 @@ async def _session(tenant_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
             try:
                 yield session
                 await session.commit()
-            except BaseException:
+            except BaseException as exc:
                 await session.rollback()
                 session.info.pop(_PENDING, None)
                 session.info.pop(_LOCALS, None)
+                conflict = (
+                    unique_violation(exc) if isinstance(exc, IntegrityError) else None
+                )
+                if conflict is not None:
+                    raise conflict from exc
                 raise
     finally:
         # After the connection went back to the pool: what follows a commit

@@ -35,6 +35,25 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+# What a user is told when an insert loses a race for a unique key (or repeats an
+# existing one), by table; app/core/db.py raises it for every session.
+_DUPLICATE_MESSAGES = {
+    "users": "A user with this email or handle already exists.",
+    "tenants": "An organisation with this slug already exists.",
+    "operators": "An operator with this email already exists.",
+    "teams": "A team with this name already exists.",
+    "properties": "A property with this name already exists.",
+    "units": "A unit with this label already exists.",
+    "push_subscriptions": "This push subscription already exists.",
+    "conversations": "This conversation already exists.",
+}
+
+
+def duplicate(table: str | None) -> Conflict:
+    """The Conflict for a unique violation on `table` (None: not known)."""
+    return Conflict(_DUPLICATE_MESSAGES.get(table or "", "This already exists."))
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 
 from app.core.db import platform_session
 from app.core.passwords import hash_password
@@ -18,14 +20,25 @@ async def ensure_operator(
     email = check_email(email)
     name = check_name(name)
     check_password(password)
+    password_hash = hash_password(password)
     async with platform_session() as s:
-        existing = (
-            await s.exec(select(Operator).where(Operator.email == email))
-        ).first()
-        if existing is not None:
-            if not keep_password:
-                existing.password_hash = hash_password(password)
-                s.add(existing)
-            return False
-        s.add(Operator(email=email, name=name, password_hash=hash_password(password)))
-    return True
+        # ON CONFLICT: two starts seeding the same operator at once both succeed.
+        created = (
+            await s.execute(
+                insert(Operator)
+                .values(
+                    Operator(
+                        email=email, name=name, password_hash=password_hash
+                    ).model_dump()
+                )
+                .on_conflict_do_nothing(index_elements=["email"])
+                .returning(col(Operator.id))
+            )
+        ).scalar()
+        if created is None and not keep_password:
+            await s.execute(
+                update(Operator)
+                .where(col(Operator.email) == email)
+                .values(password_hash=password_hash)
+            )
+    return created is not None

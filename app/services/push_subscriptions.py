@@ -11,6 +11,7 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
 from app.core.db import tenant_session
@@ -60,43 +61,51 @@ async def add_subscription(
     p256dh = _check_key("p256dh", p256dh, 200)
     auth = _check_key("auth", auth, 100)
     async with tenant_session(actor.tenant_id) as s:
+        count = len(
+            (
+                await s.exec(
+                    select(PushSubscription.id).where(
+                        PushSubscription.tenant_id == actor.tenant_id,
+                        PushSubscription.user_id == actor.user_id,
+                        PushSubscription.endpoint != endpoint,
+                    )
+                )
+            ).all()
+        )
+        if count >= MAX_PER_USER:
+            raise Invalid(f"At most {MAX_PER_USER} push subscriptions per user.")
+        # One statement, so two concurrent subscriptions of one browser (or a
+        # resubscribe racing the first) both succeed and leave one row.
+        new = PushSubscription(
+            tenant_id=actor.tenant_id,
+            user_id=actor.user_id,
+            endpoint=endpoint,
+            p256dh=p256dh,
+            auth=auth,
+        )
+        stmt = (
+            insert(PushSubscription)
+            .values(new.model_dump())
+            .on_conflict_do_update(
+                index_elements=["tenant_id", "endpoint"],
+                # The browser moves to whoever signed in on it last.
+                set_={
+                    "user_id": actor.user_id,
+                    "p256dh": p256dh,
+                    "auth": auth,
+                    "failures": 0,
+                },
+            )
+            .returning(col(PushSubscription.id))
+        )
+        row_id = (await s.execute(stmt)).scalar_one()
         row = (
             await s.exec(
                 select(PushSubscription)
-                .where(
-                    PushSubscription.tenant_id == actor.tenant_id,
-                    PushSubscription.endpoint == endpoint,
-                )
-                .with_for_update()
+                .where(PushSubscription.id == row_id)
+                .execution_options(populate_existing=True)
             )
-        ).first()
-        if row is None:
-            count = len(
-                (
-                    await s.exec(
-                        select(PushSubscription.id).where(
-                            PushSubscription.tenant_id == actor.tenant_id,
-                            PushSubscription.user_id == actor.user_id,
-                        )
-                    )
-                ).all()
-            )
-            if count >= MAX_PER_USER:
-                raise Invalid(f"At most {MAX_PER_USER} push subscriptions per user.")
-            row = PushSubscription(
-                tenant_id=actor.tenant_id,
-                user_id=actor.user_id,
-                endpoint=endpoint,
-                p256dh=p256dh,
-                auth=auth,
-            )
-        else:
-            row.user_id = actor.user_id
-            row.p256dh = p256dh
-            row.auth = auth
-            row.failures = 0
-        s.add(row)
-        await s.flush()
+        ).one()
     return row
 
 
