@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from app.api import create_api
+from app.api import api_with_reflex
 from app.core.logs import configure_logging
 from app.core.settings import get_settings
 from components.pages import register
@@ -11,7 +11,7 @@ from components.pwa import head_components
 configure_logging(get_settings().log_level)
 
 app = rx.App(
-    api_transformer=create_api(),
+    api_transformer=api_with_reflex,
     head_components=head_components(),
     # Top of the screen: at the bottom, toasts would sit on the phone's nav bar.
     toaster=rx.toast.provider(position="top-center", close_button=True),

@@ -6,8 +6,10 @@ OpenAPI: /api/openapi.json, interactive docs: /api/docs.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from app.api.errors import install_error_handlers
+from app.api.fallback import with_reflex_backend
 from app.api.health import router as health_router
 from app.api.limits import BodySizeLimit
 from app.api.v1 import router as v1_router
@@ -32,3 +34,9 @@ def create_api() -> FastAPI:
     api.include_router(health_router)
     api.include_router(v1_router)
     return api
+
+
+def api_with_reflex(backend: ASGIApp) -> FastAPI:
+    """`rx.App(api_transformer=...)`: the API in front of Reflex's backend, /api
+    answering only in JSON (app/api/fallback.py)."""
+    return with_reflex_backend(create_api(), backend)

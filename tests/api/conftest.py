@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from tests.auth.conftest import clear_rate_limits
 
@@ -54,3 +55,34 @@ async def operator(demo: Any) -> tuple[Any, str, str]:
     async with platform_session() as s:
         s.add(row)
     return row.id, email, password
+
+
+def mounted_like_reflex() -> ASGIApp:
+    """The API composed the way the Reflex app serves it (reflex/app.py
+    `App.__call__`): Reflex's backend (plain-text 404 for what it does not route),
+    with Reflex's CORS middleware, handed to app/app.py's api_transformer, and the
+    result wrapped in a top app with Reflex's CORS again. Every CORS layer is built
+    by Reflex's own `App._add_cors` from the project's rxconfig.py."""
+    from reflex.app import App
+    from starlette.applications import Starlette
+
+    from app.api import api_with_reflex
+
+    backend = Starlette()
+    App._add_cors(backend)
+    top = Starlette()
+    top.mount("", api_with_reflex(backend))
+    App._add_cors(top)
+    return top
+
+
+@pytest.fixture
+async def reflex_client(demo: Any, clean_db: None) -> AsyncIterator[httpx.AsyncClient]:
+    """Like `client`, through the Reflex composition of the API."""
+    transport = httpx.ASGITransport(
+        app=mounted_like_reflex(), client=(CLIENT_ADDR, 40000)
+    )
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver"
+    ) as c:
+        yield c
