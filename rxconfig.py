@@ -13,6 +13,10 @@ config = rx.Config(
     api_url=_settings.api_url,
     deploy_url=_settings.public_url,
     telemetry_enabled=False,
+    # Reflex puts a CORS middleware (allow_credentials=True) around the backend, the
+    # mounted API and the event websocket, from this list; its default "*" would
+    # answer any origin with credentials. app/app.py refuses to start otherwise.
+    cors_allowed_origins=list(_settings.allowed_origins),
     # Self-hosted: the sticky badge would cover the bottom navigation on phones.
     show_built_with_reflex=False,
     # The app's state lives in Redis when REFLEX_REDIS_URL is set (several backend

@@ -6,6 +6,7 @@ OpenAPI: /api/openapi.json, interactive docs: /api/docs.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from app.api.errors import install_error_handlers
@@ -29,8 +30,19 @@ def create_api() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    settings = get_settings()
     install_error_handlers(api)
-    api.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
+    api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # The API's own allow-list, so it holds without Reflex too; Reflex wraps the same
+    # list around it (rxconfig.py). A foreign origin, or "null", gets no
+    # Access-Control-Allow-Origin header and its preflight is refused.
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
     api.include_router(health_router)
     api.include_router(v1_router)
     return api

@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     backend_port: int = 8000
     public_url: str = "http://localhost:3000"
     api_url: str = "http://localhost:8000"
+    # Browser origins allowed to call the API and open the event websocket with
+    # credentials, comma-separated. Unset = the origins of PUBLIC_URL and API_URL.
+    # "*" and "null" are refused: credentials must never go to any origin.
+    cors_origins: str = ""
 
     # Model: any litellm model string; "switchboard/offline" is the built-in model.
     llm_model: str = "switchboard/offline"
@@ -83,6 +88,19 @@ class Settings(BaseSettings):
 
     demo_password: str = Field(default="switchboard-demo")
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, value: str) -> str:
+        for item in _split(value):
+            origin_of(item)  # raises on "*", "null" and anything not a URL origin
+        return value
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """The CORS allow-list, one normalised origin each (scheme://host[:port])."""
+        items = _split(self.cors_origins) or [self.public_url, self.api_url]
+        return tuple(dict.fromkeys(origin_of(item) for item in items))
+
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
@@ -90,6 +108,24 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def origin_of(url: str) -> str:
+    """The origin a browser sends for pages under `url`: lower-case scheme and host,
+    the port only when it is not the scheme's default, no path."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"not an http(s) origin: {url!r}")
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    port = "" if parts.port in (None, default) else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}"
 
 
 @lru_cache(maxsize=1)
