@@ -44,7 +44,12 @@ async def test_assistant_notification_is_pushed_once(
     assert request.headers["authorization"].startswith("vapid ")
     payload = browser.decrypt(request.body)
     assert payload["title"] == "From Maya Chen"
-    (note,) = await rows(sam.tenant_id, Notification)
+    # The worker records the send after the push service answered: wait for it.
+    for _ in range(100):
+        (note,) = await rows(sam.tenant_id, Notification)
+        if note.pushed_at is not None:
+            break
+        await asyncio.sleep(0.05)
     assert note.pushed_at is not None
     await asyncio.sleep(0.3)
     assert len([r for r in push_service.received if r.path == path]) == 1
