@@ -23,7 +23,10 @@ if tuple(get_config().cors_allowed_origins) != get_settings().allowed_origins:
 app = rx.App(
     api_transformer=api_with_reflex,
     head_components=head_components(),
-    # Top of the screen: at the bottom, toasts would sit on the phone's nav bar.
-    toaster=rx.toast.provider(position="top-center", close_button=True),
+    # Top of the screen (at the bottom they would sit on the phone's nav bar and
+    # the composer), offset below the page header so they never cover it.
+    toaster=rx.toast.provider(
+        position="top-center", close_button=True, offset="4.5rem"
+    ),
 )
 register(app)

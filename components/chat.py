@@ -11,6 +11,37 @@ from state.chat import ChatState
 OFFLINE_HINT = "Answered by the small built-in model, not a large AI model."
 
 
+def action_card(c: rx.Var) -> rx.Component:
+    """One thing the assistant did (or could not do), linking to its item."""
+    body = rx.hstack(
+        rx.icon(c["icon"], size=16, flex_shrink="0"),
+        rx.text(c["text"], size="2"),
+        spacing="2",
+        align="center",
+    )
+    return rx.box(
+        rx.cond(
+            c["href"] != "",
+            rx.link(
+                body,
+                href=c["href"],
+                underline="hover",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+            body,
+        ),
+        border=f"1px solid {rx.color('gray', 6)}",
+        border_radius="10px",
+        padding="0.5em 0.75em",
+        min_height="44px",
+        display="flex",
+        align_items="center",
+        class_name="action-card",
+        data_kind=c["kind"],
+    )
+
+
 def message_bubble(m: rx.Var) -> rx.Component:
     mine = m["author"] == "user"
     return rx.box(
@@ -36,10 +67,17 @@ def message_bubble(m: rx.Var) -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
+            rx.foreach(
+                ChatState.cards,
+                lambda c: rx.cond(c["reply_id"] == m["id"], action_card(c)),
+            ),
             background_color=rx.cond(mine, rx.color("accent", 3), rx.color("gray", 3)),
             border_radius="12px",
             padding="0.6em 0.9em",
             max_width="85%",
+            display="flex",
+            flex_direction="column",
+            gap="0.5em",
         ),
         display="flex",
         justify_content=rx.cond(mine, "flex-end", "flex-start"),
@@ -49,6 +87,7 @@ def message_bubble(m: rx.Var) -> rx.Component:
 
 
 def composer() -> rx.Component:
+    """Pinned above the bottom navigation: it never scrolls away with the page."""
     return rx.form(
         rx.hstack(
             rx.text_area(
@@ -62,12 +101,24 @@ def composer() -> rx.Component:
                 flex="1",
                 aria_label="Message",
             ),
-            rx.button(rx.icon("send", size=16), "Send", type="submit"),
+            rx.button(
+                rx.icon("send", size=16),
+                "Send",
+                type="submit",
+                size="3",
+                min_height="44px",
+            ),
             align="end",
             width="100%",
         ),
         on_submit=ChatState.send,
         width="100%",
+        position="sticky",
+        bottom="calc(4.5em + env(safe-area-inset-bottom))",
+        background_color=rx.color("gray", 1),
+        padding_y="0.5em",
+        z_index="5",
+        id="composer",
     )
 
 

@@ -30,6 +30,8 @@ def unread_badge() -> rx.Component:
 def nav_item(
     label: str, icon: str, href: str, badge: rx.Component | None = None
 ) -> rx.Component:
+    here = SessionState.router.url.path.to(str)
+    current = (here == href) | (here == href + "/")
     return rx.link(
         rx.vstack(
             rx.box(rx.icon(icon, size=20), badge or rx.fragment(), position="relative"),
@@ -42,8 +44,11 @@ def nav_item(
         color_scheme="gray",
         high_contrast=True,
         aria_label=label,
+        aria_current=rx.cond(current, "page", "false"),
+        weight=rx.cond(current, "bold", "regular"),
         flex="1",
         padding_y="0.5em",
+        min_height="44px",
     )
 
 
@@ -51,6 +56,7 @@ def bottom_nav() -> rx.Component:
     return rx.box(
         rx.hstack(
             nav_item("Chat", "message-circle", routes.CHAT),
+            nav_item("Requests", "inbox", routes.REQUESTS),
             rx.cond(
                 SessionState.is_staff,
                 nav_item("Tasks", "list-checks", routes.TASKS),
@@ -79,11 +85,11 @@ def bottom_nav() -> rx.Component:
 
 def top_bar(title: str) -> rx.Component:
     return rx.hstack(
-        rx.heading(title, size="5"),
+        rx.heading(title, size="5", as_="h1"),
         rx.spacer(),
         rx.cond(
             SessionState.is_admin,
-            rx.link("Admin", href=routes.ADMIN, size="2"),
+            rx.link("Admin", href=routes.ADMIN, size="2", padding="0.75em"),
         ),
         rx.text(SessionState.user_name, size="2", color_scheme="gray"),
         rx.icon_button(
@@ -91,6 +97,7 @@ def top_bar(title: str) -> rx.Component:
             variant="ghost",
             on_click=SessionState.logout,
             aria_label="Sign out",
+            size="3",
         ),
         align="center",
         width="100%",
@@ -101,7 +108,7 @@ def top_bar(title: str) -> rx.Component:
 def shell(title: str, *children: rx.Component) -> rx.Component:
     """A signed-in page: top bar, content, bottom nav (leaves room for the nav)."""
     return rx.box(
-        rx.box(
+        rx.el.main(
             top_bar(title),
             *children,
             max_width=MAX_WIDTH,

@@ -17,7 +17,7 @@ from components.audit import chain_page
 from components.auth import login_page, operator_login_page
 from components.chat import chat_page
 from components.operator import operator_page
-from components.work import alerts_page, approvals_page, tasks_page
+from components.work import alerts_page, approvals_page, requests_page, tasks_page
 from state import routes
 from state.admin import AdminState
 from state.approvals import ApprovalsState
@@ -26,6 +26,7 @@ from state.chat import ChatState
 from state.live import LiveState
 from state.operator import OperatorState
 from state.push import PushState
+from state.requests import RequestsState
 from state.work import AlertsState, TasksState
 
 
@@ -53,6 +54,12 @@ def register(app: rx.App) -> None:
         route=routes.ALERTS,
         title="Alerts · Switchboard",
         on_load=signed_in(AlertsState.load_alerts),
+    )
+    app.add_page(
+        requests_page,
+        route=routes.REQUESTS,
+        title="My requests · Switchboard",
+        on_load=signed_in(RequestsState.load_requests),
     )
     app.add_page(
         approvals_page,

@@ -7,6 +7,7 @@ import reflex as rx
 from components.layout import empty, shell
 from state.approvals import ApprovalsState
 from state.push import PushState
+from state.requests import RequestsState
 from state.work import AlertsState, TasksState
 
 STATUS_LABELS = {
@@ -36,18 +37,24 @@ def task_card(t: rx.Var) -> rx.Component:
             ),
             rx.cond(t["due"] != "", rx.text("Due ", t["due"], size="1")),
             rx.select.root(
-                rx.select.trigger(placeholder="Set status"),
+                rx.select.trigger(
+                    placeholder="Set status",
+                    aria_label="Status of " + t["title"],
+                    min_height="44px",
+                ),
                 rx.select.content(
                     *[rx.select.item(v, value=k) for k, v in STATUS_LABELS.items()]
                 ),
                 value=t["status"],
                 on_change=lambda v: TasksState.set_task_status(t["id"], v),
-                size="1",
+                size="2",
             ),
             spacing="2",
         ),
         width="100%",
         class_name="task",
+        id=t["anchor"],
+        data_status=t["status"],
     )
 
 
@@ -63,22 +70,36 @@ def tasks_page() -> rx.Component:
 
 
 def alert_card(a: rx.Var) -> rx.Component:
+    content = rx.vstack(
+        rx.text(a["title"], weight=rx.cond(a["unread"] == "1", "bold", "regular")),
+        rx.cond(a["body"] != "", rx.text(a["body"], size="2")),
+        rx.text(a["at"], size="1", color_scheme="gray"),
+        spacing="1",
+        flex="1",
+    )
     return rx.card(
         rx.hstack(
-            rx.vstack(
-                rx.text(
-                    a["title"], weight=rx.cond(a["unread"] == "1", "bold", "regular")
+            # An alert opens what it is about (and counts as read).
+            rx.cond(
+                a["href"] != "",
+                rx.link(
+                    content,
+                    href=a["href"],
+                    underline="none",
+                    color_scheme="gray",
+                    high_contrast=True,
+                    on_click=AlertsState.mark_read(a["id"]),
+                    flex="1",
+                    class_name="alert-link",
                 ),
-                rx.cond(a["body"] != "", rx.text(a["body"], size="2")),
-                rx.text(a["at"], size="1", color_scheme="gray"),
-                spacing="1",
-                flex="1",
+                content,
             ),
             rx.cond(
                 a["unread"] == "1",
                 rx.button(
                     "Mark read",
-                    size="1",
+                    size="2",
+                    min_height="44px",
                     variant="soft",
                     on_click=AlertsState.mark_read(a["id"]),
                 ),
@@ -205,3 +226,64 @@ def approvals_list() -> rx.Component:
 
 def approvals_page() -> rx.Component:
     return shell("Approvals", approvals_list())
+
+
+REQUEST_COLORS = {
+    "waiting for approval": "amber",
+    "rejected": "red",
+    "expired": "red",
+    "failed": "red",
+    "done": "green",
+    "approved": "green",
+}
+
+
+def request_card(r: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(r["title"], weight="medium"),
+                rx.spacer(),
+                rx.badge(
+                    r["status"],
+                    variant=rx.cond(r["finished"] == "1", "outline", "soft"),
+                    color_scheme=rx.match(
+                        r["status"],
+                        *REQUEST_COLORS.items(),
+                        "blue",
+                    ),
+                    size="2",
+                    class_name="request-status",
+                ),
+                width="100%",
+                align="start",
+            ),
+            rx.text(r["kind"], " · ", r["at"], size="1", color_scheme="gray"),
+            rx.cond(
+                r["linked"] == "1",
+                rx.text(
+                    "Already reported: your report was added to this task.", size="1"
+                ),
+            ),
+            rx.text("You wrote: ", r["message"], size="2", color_scheme="gray"),
+            rx.cond(
+                r["href"] != "", rx.link("Open the task", href=r["href"], size="2")
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        width="100%",
+        class_name="request",
+        data_status=r["status"],
+    )
+
+
+def requests_page() -> rx.Component:
+    return shell(
+        "My requests",
+        rx.cond(
+            RequestsState.requests.length() > 0,
+            rx.vstack(rx.foreach(RequestsState.requests, request_card), width="100%"),
+            empty("Nothing yet. Ask the assistant in the chat."),
+        ),
+    )

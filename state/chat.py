@@ -12,9 +12,11 @@ from app.core import rate_limit
 from app.core.settings import get_settings
 from app.domain.actor import Actor
 from app.domain.limits import MAX_MESSAGE_CHARS
+from app.domain.models import Message
 from app.services import console
+from app.services.action_cards import action_cards
 from app.services.messages import list_conversation, submit_message
-from state.format import local, text
+from state.format import item_href, local, text
 from state.session import SessionExpired, SessionState, guarded
 
 PENDING = frozenset({"received", "queued", "processing"})
@@ -38,9 +40,12 @@ def offline_model_configured() -> bool:
     return get_settings().llm_model.startswith(OFFLINE_MODEL_PREFIX)
 
 
-async def conversation_rows(actor: Actor) -> list[dict[str, str]]:
+async def conversation_rows(
+    actor: Actor, messages: list[Message] | None = None
+) -> list[dict[str, str]]:
     """The caller's conversation as rows for the message list."""
-    messages = await list_conversation(actor, limit=50)
+    if messages is None:
+        messages = await list_conversation(actor, limit=50)
     zone = await console.tenant_zone(actor)
     models = await console.reply_models(
         actor, [m.reply_to_id for m in messages if m.reply_to_id is not None]
@@ -61,11 +66,48 @@ async def conversation_rows(actor: Actor) -> list[dict[str, str]]:
     return rows
 
 
+CARD_ICONS = {
+    "task": "list-checks",
+    "linked": "link",
+    "notified": "bell",
+    "scheduled": "calendar",
+    "cancelled": "calendar-x",
+    "waiting": "hourglass",
+    "refused": "ban",
+    "declined": "x",
+    "expired": "clock",
+    "failed": "triangle-alert",
+}
+
+
+async def chat_rows(
+    actor: Actor,
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The conversation, and the action cards that go under each reply."""
+    messages = await list_conversation(actor, limit=50)
+    zone = await console.tenant_zone(actor)
+    replies = {m.reply_to_id: str(m.id) for m in messages if m.reply_to_id}
+    cards = [
+        {
+            "reply_id": replies[c.message_id],
+            "kind": c.kind,
+            "icon": CARD_ICONS.get(c.kind, "check"),
+            "text": c.text,
+            "href": item_href(actor, c.task_id, c.kind),
+        }
+        for c in await action_cards(actor, list(replies), zone)
+        if c.message_id in replies
+    ]
+    return await conversation_rows(actor, messages), cards
+
+
 class ChatState(SessionState):
     # Kept in the tab's sessionStorage as well as here: an expired session, a
     # reload or a restarted backend does not lose what the user typed.
     draft: str = rx.SessionStorage("", name="sb_draft")
     messages: list[dict[str, str]] = []
+    # What the assistant did, under its replies (reply_id, kind, icon, text, href).
+    cards: list[dict[str, str]] = []
     # Shown as a banner: people should know they are not talking to a large model.
     offline_model: bool = offline_model_configured()
     # The client message id of the text last sent (or being sent). A second submit
@@ -95,11 +137,14 @@ class ChatState(SessionState):
             self._pending_body = body
         return self._pending_client_id
 
+    async def _reload(self, actor: Actor) -> None:
+        self.messages, self.cards = await chat_rows(actor)
+
     @rx.event
     @guarded()
     async def load(self, actor: Actor) -> Any:
         self.offline_model = offline_model_configured()
-        self.messages = await conversation_rows(actor)
+        await self._reload(actor)
         if self.waiting_for_reply:
             self._poll_gen += 1
             return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]
@@ -118,7 +163,7 @@ class ChatState(SessionState):
         await rate_limit.check_message_submit(actor.tenant_id, actor.user_id)
         await submit_message(actor, body, self._client_id_for(body), source="chat")
         self.draft = ""
-        self.messages = await conversation_rows(actor)
+        await self._reload(actor)
         self._poll_gen += 1
         return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]
 
@@ -137,6 +182,6 @@ class ChatState(SessionState):
                     actor = await self._actor()
                 except SessionExpired:
                     return
-                self.messages = await conversation_rows(actor)
+                await self._reload(actor)
                 if not self.waiting_for_reply:
                     return

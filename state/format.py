@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from app.domain.actor import Actor
 from app.domain.errors import NotFound
+from state import routes
 
 
 def when(ts: datetime | None) -> str:
@@ -39,3 +41,13 @@ def parse_id(value: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except (TypeError, ValueError) as exc:
         raise NotFound("Not found.") from exc
+
+
+def item_href(actor: Actor, task_id: object | None, kind: str = "") -> str:
+    """Where a card or an alert about a request opens: the task itself for staff,
+    the person's own requests otherwise."""
+    if task_id and actor.is_staff:
+        return f"{routes.TASKS}#task-{task_id}"
+    if task_id or kind in ("waiting", "declined", "expired", "linked"):
+        return routes.REQUESTS
+    return ""

@@ -31,14 +31,31 @@ from app.core.live import UserEvent, stream_tail, subscribe
 from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
-from state.chat import ChatState, conversation_rows, scroll_to_end
+from state.chat import ChatState, scroll_to_end
+from state.requests import RequestsState, request_rows
 from state.session import SessionExpired, SessionState, guarded
 from state.work import AlertsState, TasksState, alert_rows, task_rows
 
 # Kinds that change the task list or the approvals list as well as the alerts.
-TASK_KINDS = frozenset({"task", "schedule", "approval_result", "reminder"})
+TASK_KINDS = frozenset(
+    {"task", "task_new", "schedule", "approval_result", "reminder", "request"}
+)
 APPROVAL_KINDS = frozenset({"approval", "approval_result"})
+# Kinds that change the person's chat (a reply, news about a request) and requests.
+CHAT_KINDS = frozenset({"reply", "request", "approval_result"})
+# Live-only kinds: no alert row behind them.
+NO_ALERT_KINDS = frozenset({"reply", "task_new"})
+TOAST_CHARS = 140
 OK, STOP, EXPIRED = "ok", "stop", "expired"
+
+
+def toast_text(ev: UserEvent) -> str:
+    """What arrived, in one line: "From Luis Ortega: the walk-in is warm"."""
+    preview = str(ev.data.get("preview") or "")
+    if not preview or preview in ev.title:
+        return ev.title
+    text = f"{ev.title}: {preview}"
+    return text if len(text) <= TOAST_CHARS else text[: TOAST_CHARS - 1] + "…"
 
 
 def _tab_connected(token: str) -> bool:
@@ -99,10 +116,12 @@ class LiveState(SessionState):
     async def _apply(self, actor: Actor, events: list[UserEvent]) -> None:
         """Under the lock: reload what these events changed."""
         kinds = {ev.kind for ev in events}
-        if "reply" in kinds:
+        if kinds & CHAT_KINDS:
             chat = await self.get_state(ChatState)
-            chat.messages = await conversation_rows(actor)
-        if kinds - {"reply"}:
+            await chat._reload(actor)
+            mine = await self.get_state(RequestsState)
+            mine.requests = await request_rows(actor)
+        if kinds - NO_ALERT_KINDS:
             alerts = await self.get_state(AlertsState)
             alerts.alerts = await alert_rows(actor)
             await self._refresh_unread(actor)
@@ -141,8 +160,7 @@ class LiveState(SessionState):
                 if status != OK:
                     return
                 for ev in events:
-                    if ev.kind == "reply":
-                        if on_chat:
-                            yield scroll_to_end()
-                    elif ev.title:
-                        yield rx.toast.info(ev.title)
+                    if ev.kind in CHAT_KINDS and on_chat:
+                        yield scroll_to_end()
+                    if ev.kind != "reply" and ev.title:
+                        yield rx.toast.info(toast_text(ev))

@@ -9,13 +9,14 @@ CHAT = "/"
 TASKS = "/tasks"
 ALERTS = "/alerts"
 APPROVALS = "/approvals"
+REQUESTS = "/requests"
 ADMIN = "/admin"
 ADMIN_CHAIN = "/admin/chain"
 OPERATOR = "/operator"
 OPERATOR_LOGIN = "/operator/login"
 
 # Where a signed-in user may be sent back to after logging in again.
-RETURNABLE = frozenset({CHAT, TASKS, ALERTS, APPROVALS, ADMIN})
+RETURNABLE = frozenset({CHAT, TASKS, ALERTS, APPROVALS, REQUESTS, ADMIN})
 
 
 def normalize(path: str) -> str:

@@ -9,7 +9,8 @@ import reflex as rx
 from app.domain.actor import Actor
 from app.domain.roles import STAFF_ROLES
 from app.services import console, notifications, tasks
-from state.format import local, parse_id, text
+from state import routes
+from state.format import item_href, local, parse_id, text
 from state.session import SessionState, guarded
 
 TASK_STATUSES = tasks.STATUSES
@@ -22,6 +23,7 @@ async def task_rows(actor: Actor) -> list[dict[str, str]]:
     return [
         {
             "id": str(t.id),
+            "anchor": f"task-{t.id}",
             "title": t.title,
             "details": t.details if t.details and t.details != t.title + "." else "",
             "status": text(t.status),
@@ -48,9 +50,24 @@ async def alert_rows(actor: Actor) -> list[dict[str, str]]:
             "body": n.body or "",
             "at": local(n.created_at, zone),
             "unread": "" if n.read_at else "1",
+            "href": alert_href(actor, n.kind, n.data or {}),
         }
         for n in await notifications.list_notifications(actor)
     ]
+
+
+def alert_href(actor: Actor, kind: str, data: dict[str, Any]) -> str:
+    """The item an alert is about: its task, the approvals to decide, the
+    person's own requests, or the chat for a reply."""
+    if data.get("task_id"):
+        return item_href(actor, data["task_id"])
+    if kind == "approval" and actor.can_approve:
+        return routes.APPROVALS
+    if kind == "approval_result":
+        return routes.REQUESTS
+    if kind in ("task", "schedule", "reminder") and actor.is_staff:
+        return routes.TASKS
+    return ""
 
 
 class TasksState(SessionState):

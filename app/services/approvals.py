@@ -27,6 +27,7 @@ from app.domain.roles import Role
 from app.services import audit
 from app.services.execution import execute_action, payload_hash
 from app.services.notifications import notify_users
+from app.services.requests import tell
 
 log = logging.getLogger(__name__)
 
@@ -176,19 +177,21 @@ async def _close(
     )
     if approval.requested_by is None:
         return
-    words = {
-        "approved": "was approved",
-        "rejected": "was declined",
-        "expired": "expired without a decision",
-    }
-    await notify_users(
+    # The decision reaches the requester's chat as well as their alerts.
+    if actor is None:
+        text = f"Your request expired without a decision: {approval.summary}"
+    else:
+        who = await session.get(User, (approval.tenant_id, actor.user_id))
+        verb = "approved" if status == ApprovalStatus.approved else "declined"
+        text = f"{who.name if who else 'A manager'} {verb} your request: "
+        text += approval.summary
+    await tell(
         session,
         approval.tenant_id,
         [approval.requested_by],
+        text,
         kind="approval_result",
-        title=f"Your request {words[status.value]}",
-        body=approval.summary,
-        dedupe_key=f"approval-result:{approval.id}",
+        key=f"approval-result:{approval.id}",
         data={"approval_id": str(approval.id), "status": status.value},
     )
 

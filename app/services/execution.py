@@ -19,14 +19,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.db import after_commit
+from app.core.live import LiveEvent, emit
 from app.core.queue import enqueue_reminders
 from app.domain.actions import load_payload, spec_for
-from app.domain.models import ActionStatus, ProposedAction, utcnow
+from app.domain.models import ActionStatus, ProposedAction, Task, TeamMember, utcnow
+from app.domain.similarity import same_problem
 from app.services.notifications import notify_users
+
+OPEN_TASK = ("open", "in_progress")
+# How many open tasks at one place are compared with a new report.
+MAX_OPEN_AT_PLACE = 100
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -107,6 +113,56 @@ class _SessionEffects:
         tid = self.action.tenant_id
         after_commit(self.session, lambda: enqueue_reminders(tid, [(schedule_id, at)]))
 
+    async def open_task_like(
+        self, title: str, property_id: uuid.UUID, unit_id: uuid.UUID | None
+    ) -> uuid.UUID | None:
+        unit = (
+            col(Task.unit_id).is_(None) if unit_id is None else Task.unit_id == unit_id
+        )
+        rows = (
+            await self.session.exec(
+                select(Task.id, Task.title)
+                .where(
+                    Task.tenant_id == self.action.tenant_id,
+                    Task.property_id == property_id,
+                    unit,
+                    col(Task.status).in_(OPEN_TASK),
+                )
+                .order_by(col(Task.created_at))
+                .limit(MAX_OPEN_AT_PLACE)
+            )
+        ).all()
+        return next((i for i, t in rows if same_problem(title, t)), None)
+
+
+async def announce_new_task(
+    session: AsyncSession, task_id: uuid.UUID, sender_id: uuid.UUID | None
+) -> None:
+    """Tell the task's assignees (the person, or the team's members) live, so an open
+    task list shows it and a toast says what arrived. No alert row: the message that
+    caused the task already reaches them as an alert when it asks for one."""
+    task = (await session.exec(select(Task).where(Task.id == task_id))).one()
+    users = [task.assignee_user_id] if task.assignee_user_id else []
+    if task.assignee_team_id is not None:
+        users += (
+            await session.exec(
+                select(TeamMember.user_id).where(
+                    TeamMember.team_id == task.assignee_team_id
+                )
+            )
+        ).all()
+    data = {"task_id": str(task.id)}
+    title = f"New task: {task.title}"
+    emit(
+        session,
+        task.tenant_id,
+        [
+            LiveEvent(u, "task_new", None, title, data)
+            for u in dict.fromkeys(users)
+            if u != sender_id
+        ],
+    )
+
 
 async def execute_action(
     session: AsyncSession,
@@ -122,6 +178,8 @@ async def execute_action(
     payload = load_payload(action.type, action.payload)
     effects = _SessionEffects(session, action, sender_id, dedupe_key, message_id)
     created = await spec.execute(payload, effects)
+    if "task" in created and "linked" not in created:
+        await announce_new_task(session, uuid.UUID(created["task"]), sender_id)
     action.status = ActionStatus.executed.value
     action.executed_at = utcnow()
     action.result = created

@@ -179,3 +179,36 @@ async def list_conversation(actor: Actor, limit: int = 50) -> list[Message]:
             )
         ).all()
     return list(reversed(rows))
+
+
+async def post_assistant_note(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    body: str,
+    key: str,
+) -> None:
+    """An assistant message in the user's chat that answers no message (news about
+    their request), inside the caller's transaction; once per `key` and user."""
+    conv = await conversation_for(session, tenant_id, user_id)
+    stmt = (
+        insert(Message)
+        .values(
+            tenant_id=tenant_id,
+            id=uuid.uuid4(),
+            conversation_id=conv.id,
+            sender_user_id=None,
+            sender_key="assistant",
+            author="assistant",
+            client_message_id=f"note:{key}:{user_id.hex}"[:MAX_CLIENT_ID_CHARS],
+            body=body[:MAX_MESSAGE_CHARS],
+            source="assistant",
+            status=MessageStatus.done.value,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "sender_key", "client_message_id"]
+        )
+    )
+    await session.execute(stmt)

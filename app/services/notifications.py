@@ -20,6 +20,7 @@ from app.domain.models import Notification, utcnow
 from app.services.access import access_notification
 
 MAX_LIMIT = 200
+PREVIEW_CHARS = 120
 
 
 async def notify_users(
@@ -58,7 +59,11 @@ async def notify_users(
         )
         new_id = (await session.execute(stmt)).scalar()
         if new_id is not None:
-            events.append(LiveEvent(user_id, kind, new_id, title, data))
+            # The toast in an open app says what arrived, not only who sent it.
+            preview = {"preview": body[:PREVIEW_CHARS]} if body else {}
+            events.append(
+                LiveEvent(user_id, kind, new_id, title, {**(data or {}), **preview})
+            )
     emit(session, tenant_id, events)
     return [ev.notification_id for ev in events if ev.notification_id]
 

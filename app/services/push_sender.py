@@ -49,7 +49,14 @@ MAX_FAILURES = 5
 GONE = frozenset({404, 410})
 _NONE = uuid.UUID(int=0)  # an id no notification has
 # What the service worker opens when the notification is clicked.
-OPEN_URL = {"reply": "/", "approval": "/approvals", "task": "/tasks"}
+OPEN_URL = {
+    "reply": "/",
+    "approval": "/approvals",
+    "task": "/tasks",
+    # News about the person's own request: where they follow it.
+    "request": "/requests",
+    "approval_result": "/requests",
+}
 
 
 @dataclass

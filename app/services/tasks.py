@@ -12,6 +12,7 @@ from app.domain.errors import Forbidden, Invalid
 from app.domain.models import Property, Task, Team, Unit, utcnow
 from app.services import audit
 from app.services.access import access_task, task_scope
+from app.services.requests import task_changed
 
 STATUSES = ("open", "in_progress", "done", "cancelled")
 MAX_LIMIT = 200
@@ -63,6 +64,7 @@ async def update_task_status(actor: Actor, task_id: uuid.UUID, status: str) -> T
                 f"task:{task.id}",
                 {"from": previous, "to": status},
             )
+            await task_changed(s, task, actor)
     return task
 
 

@@ -46,6 +46,7 @@ from app.services.approvals import request_approval
 from app.services.execution import execute_action, payload_hash
 from app.services.memories import remember
 from app.services.notifications import notify_users
+from app.services.requests import linked_note
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -239,6 +240,7 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                 )
             )
         dedupe = f"msg:{msg.id}"
+        notes: list[str] = []
         for position, proposal in enumerate(plan.proposals):
             action = await _proposed_action(s, tenant.id, msg, position, proposal)
             if action.status != "new":
@@ -265,6 +267,7 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                     dedupe_key=dedupe,
                     message_id=msg.id,
                 )
+                notes.append(await linked_note(s, action))
             s.add(action)
             audit.record(
                 s,
@@ -276,7 +279,8 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
             )
         for memory in plan.memories:
             await remember(s, tenant_id=tenant.id, **memory)
-        await _write_reply(s, row, plan.reply)
+        # What the service knows and the model could not: a report joined a task.
+        await _write_reply(s, row, "\n".join(filter(None, [plan.reply, *notes])))
         if sender_id is not None:
             reply = LiveEvent(
                 sender_id,

@@ -205,3 +205,25 @@ def sign_in(page: Any, base: str, slug: str, email: str, landing: str = "/") -> 
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(at(base, landing), timeout=30_000)
+
+
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screens"
+SCREEN_SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
+
+
+def screenshots(page: Any, name: str) -> list[Path]:
+    """Full-page screenshots of the page as it is now, at phone and desktop width,
+    under the git-ignored artifacts/screens/ (for people to look at; the test does
+    not compare pixels). The viewport is restored afterwards."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size
+    paths = []
+    for label, (width, height) in SCREEN_SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)  # layout settles
+        path = ARTIFACTS / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        paths.append(path)
+    if before:
+        page.set_viewport_size(before)
+    return paths

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.domain.models import Approval, Notification, ProposedAction, Task, utcnow
+from app.domain.models import (
+    Approval,
+    Message,
+    Notification,
+    ProposedAction,
+    Task,
+    utcnow,
+)
 from app.services.messages import submit_event
 from tests.pipeline.conftest import ScriptedModel, wait_done
 from tests.pipeline.test_message_flow import rows, send
@@ -78,4 +85,9 @@ async def test_pending_approval_expires_and_the_requester_is_told(
     (action,) = await rows(grace.tenant_id, ProposedAction, message_id=mid)
     assert action.status == "expired"
     told = await rows(grace.tenant_id, Notification, user_id=grace.id)
-    assert [n.title for n in told] == ["Your request expired without a decision"]
+    assert [n.title for n in told] == [
+        "Your request expired without a decision: " + approval.summary
+    ]
+    # ...in their chat too.
+    notes = await rows(grace.tenant_id, Message, author="assistant", reply_to_id=None)
+    assert [m.body for m in notes] == [told[0].title]

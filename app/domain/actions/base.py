@@ -245,6 +245,12 @@ class Effects(Protocol):
         """Queue the schedule's reminder once the transaction has committed."""
         ...
 
+    async def open_task_like(
+        self, title: str, property_id: uuid.UUID, unit_id: uuid.UUID | None
+    ) -> uuid.UUID | None:
+        """An open (or in progress) task at this place about the same problem."""
+        ...
+
 
 I = TypeVar("I", bound=ActionInput)  # noqa: E741
 P = TypeVar("P", bound=Payload)

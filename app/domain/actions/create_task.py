@@ -98,6 +98,13 @@ def approval(a: CreateTaskAction, policy: TenantPolicy) -> str | None:
 
 
 async def execute(p: CreateTaskPayload, fx: Effects) -> dict[str, str]:
+    if p.property_id is not None and p.cost is None:
+        # A second report of a problem at the same place (by the same person or a
+        # neighbour) joins the open task: one job, everyone who asked hears back.
+        # A purchase is never merged: two purchases are two requests.
+        existing = await fx.open_task_like(p.title, p.property_id, p.unit_id)
+        if existing is not None:
+            return {"task": str(existing), "linked": "1"}
     now = utcnow()
     row_id = await fx.insert_once(
         Task,

@@ -1,0 +1,69 @@
+"""Closing the loop, on two devices: Ben (resident) reports a leak, Omar
+(maintenance) sees the task appear live and marks it done, and Ben's open chat and
+his "My requests" show it without a reload."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RunningApp, at, screenshots, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+LEAK = "My kitchen sink is leaking under the cabinet."
+SINK = re.compile("sink", re.IGNORECASE)
+
+
+def test_ben_hears_back_when_omar_marks_his_leak_done(
+    app_server: RunningApp, browser: Any
+) -> None:
+    base = app_server.url
+    phone = {"viewport": {"width": 390, "height": 844}}
+    omar_ctx = browser.new_context(**phone)
+    ben_ctx = browser.new_context(**phone)
+    try:
+        omar = omar_ctx.new_page()
+        sign_in(omar, base, "maple-court", "omar@maple-court.example")
+        omar.get_by_role("link", name="Tasks").click()
+        omar.wait_for_url(at(base, "/tasks"))
+        omar.wait_for_timeout(1000)  # the live listener has started
+        assert omar.locator(".task", has_text=SINK).count() == 0
+
+        ben = ben_ctx.new_page()
+        sign_in(ben, base, "maple-court", "ben@maple-court.example")
+        ben.fill("textarea[name=body]", LEAK)
+        ben.get_by_role("button", name="Send").click()
+        # What the assistant did, under its reply, linking to Ben's requests.
+        card = ben.locator(".action-card", has_text=SINK)
+        card.wait_for(timeout=90_000)
+        assert "Maintenance" in card.inner_text()
+        assert card.locator("a").get_attribute("href") in ("/requests", "/requests/")
+
+        # Omar's open task list shows the new task without a reload.
+        task = omar.locator(".task", has_text=SINK)
+        task.wait_for(timeout=30_000)
+        screenshots(omar, "tasks-omar")
+        screenshots(ben, "chat-ben")
+        task.get_by_role("combobox").click()
+        omar.get_by_role("option", name="Done").click()
+        omar.locator(".task[data-status=done]", has_text=SINK).wait_for()
+
+        # Ben's open chat hears back, live.
+        news = ben.locator(".msg-assistant", has_text="Omar Haddad marked")
+        news.wait_for(timeout=30_000)
+        assert news.inner_text().split("\n")[0].endswith("done.")
+        ben.get_by_role("link", name="Requests").click()
+        ben.wait_for_url(at(base, "/requests"))
+        mine = ben.locator(".request", has_text=SINK)
+        mine.wait_for()
+        assert mine.locator(".request-status").inner_text() == "done"
+        assert ben.locator("main").count() == 1 and ben.locator("h1").count() == 1
+        nav = ben.get_by_role("link", name="Requests")
+        assert nav.get_attribute("aria-current") == "page"
+        screenshots(ben, "requests-ben")
+    finally:
+        omar_ctx.close()
+        ben_ctx.close()
