@@ -25,6 +25,7 @@ from agents.prompt import PromptMemory, build_messages
 from agents.retrieval import RetrievalScope, retrieve
 from agents.schemas import output_json_schema
 from app.core.settings import get_settings
+from app.core.stages import stage
 from app.domain.actions import SPECS
 from app.domain.actions.base import MemoryNote
 from app.domain.actor import Actor
@@ -134,10 +135,11 @@ async def prepare(
 
 
 async def _ask(messages: list[dict[str, str]]) -> Completion:
-    if get_settings().llm_output_mode == "tools":
-        # For providers that follow a forced tool call better than JSON mode.
-        return await complete(messages, tool_schema=output_json_schema())
-    return await complete(messages)
+    with stage("model"):
+        if get_settings().llm_output_mode == "tools":
+            # For providers that follow a forced tool call better than JSON mode.
+            return await complete(messages, tool_schema=output_json_schema())
+        return await complete(messages)
 
 
 async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
@@ -152,7 +154,8 @@ async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
     first = await _ask(messages)
     plan.usage.append(_usage(first, "chat"))
     try:
-        parsed = parse_output(first.text)
+        with stage("validation"):
+            parsed = parse_output(first.text)
     except OutputInvalid as exc:
         log.warning("model output rejected; repairing", extra={"reason": exc.reason})
         second = await _ask(repair_messages(messages, first.text, exc.reason))
@@ -165,13 +168,15 @@ async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
             plan.error = f"invalid model output: {exc2.reason}"
             return plan
 
-    policy = TenantPolicy.from_dict(dict(policy_raw))
-    plan.proposals = [
-        validate(a, directory, prepared.now_local, policy) for a in parsed.actions
-    ]
-    plan.reply = compose_reply(parsed.reply, plan.proposals)
-    plan.memories = _memories(directory, prepared.actor, msg, plan.proposals)
-    await embed_memories(plan.memories)
+    with stage("validation"):
+        policy = TenantPolicy.from_dict(dict(policy_raw))
+        plan.proposals = [
+            validate(a, directory, prepared.now_local, policy) for a in parsed.actions
+        ]
+        plan.reply = compose_reply(parsed.reply, plan.proposals)
+        plan.memories = _memories(directory, prepared.actor, msg, plan.proposals)
+    with stage("embedding"):
+        await embed_memories(plan.memories)
     return plan
 
 

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     tenant_max_concurrency: int = 2
     sweeper_stuck_after_s: int = 30
     approval_ttl_hours: int = 48
+    # Keep each turn's stage timings in Redis for `make bench` (app/core/stages.py).
+    record_stages: bool = False
     default_monthly_token_budget: int = 2_000_000
 
     demo_password: str = Field(default="switchboard-demo")

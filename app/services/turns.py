@@ -13,6 +13,7 @@ a crash, writes one set of results.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -24,9 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agents.embeddings import embed_query
 from agents.plan import Proposal, TurnPlan
 from agents.runner import decide, prepare
+from app.core import stages
 from app.core.db import platform_session, tenant_session
 from app.core.live import LiveEvent, emit
 from app.core.logs import log_context
+from app.core.stages import stage, turn_clock
 from app.domain.actor import Actor
 from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.models import (
@@ -121,8 +124,10 @@ async def _write_reply(session: AsyncSession, msg: Message, text: str) -> None:
 
 async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
     """Run the assistant turn for one message. Returns the outcome's status."""
-    with log_context(tenant_id=tenant_id, message_id=message_id):
-        msg = await _claim(tenant_id, message_id)
+    started = time.time()
+    with log_context(tenant_id=tenant_id, message_id=message_id), turn_clock() as clock:
+        with stage("claim"):
+            msg = await _claim(tenant_id, message_id)
         if msg is None:
             return "skipped"
         async with platform_session() as ps:
@@ -139,12 +144,23 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
                     row.updated_at = utcnow()
             raise
         log.info("turn done", extra={"outcome": status})
+        await stages.save(
+            {
+                "tenant_id": str(tenant_id),
+                "message_id": str(message_id),
+                "outcome": status,
+                "queue_wait": (started - msg.created_at.timestamp()) * 1000,
+                "turn": (time.time() - started) * 1000,
+                **clock,
+            }
+        )
         return status
 
 
 async def _run(tenant: Tenant, msg: Message) -> str:
     # Embedding the question may call a hosted model: before any connection is taken.
-    query_embedding = await embed_query(msg.body)
+    with stage("embedding"):
+        query_embedding = await embed_query(msg.body)
     async with tenant_session(tenant.id) as s:
         sender = (
             await s.get(User, (tenant.id, msg.sender_user_id))
@@ -154,11 +170,13 @@ async def _run(tenant: Tenant, msg: Message) -> str:
         if await tokens_used_this_month(s) >= tenant.monthly_token_budget:
             return await _budget_stop(s, tenant, msg)
         actor = _actor_for(tenant.id, sender)
-        prepared = await prepare(s, actor, msg, query_embedding)
+        with stage("retrieval"):
+            prepared = await prepare(s, actor, msg, query_embedding)
     # The model call runs with no transaction open: a slow provider holds no
     # database connection.
     plan = await decide(prepared, dict(tenant.policy or {}))
-    return await _persist(tenant, msg, actor, plan)
+    with stage("execution"):
+        return await _persist(tenant, msg, actor, plan)
 
 
 def _actor_for(tenant_id: uuid.UUID, sender: User | None) -> Actor:
