@@ -8,11 +8,18 @@ custom provider (agents/provider.py), which calls agents/local_embedding.py.
 litellm routes `aembedding` for providers in `litellm.custom_provider_map` to the
 handler's `aembedding` (litellm/main.py, `elif custom_llm_provider in
 litellm._custom_providers`), checked in the pinned version, so no bypass is needed.
+
+Concurrent callers share calls: requests made while another is being embedded (the
+worker runs many turns at once: each embeds its question, then its new memories)
+wait for it and go together in the next call. One call of n texts costs far less
+than n calls, in-process (one forward pass) and hosted (one round trip).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from typing import Any
 
 import litellm
@@ -26,10 +33,61 @@ BATCH_SIZE = 64
 LOCAL_PREFIX = "switchboard/"
 
 
+class _Batcher:
+    """One event loop's embedding requests, gathered into shared calls."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[list[str], asyncio.Future[list[list[float]]]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        future: asyncio.Future[list[list[float]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.pending.append((texts, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        # Starts on the next loop turn: requests made in this one join the first
+        # call; those made while it runs join the next.
+        await asyncio.sleep(0)
+        while self.pending:
+            batch, self.pending = self.pending, []
+            texts = [t for ts, _ in batch for t in ts]
+            try:
+                vectors = await _embed_now(texts)
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            start = 0
+            for ts, future in batch:
+                if not future.done():  # a cancelled caller
+                    future.set_result(vectors[start : start + len(ts)])
+                start += len(ts)
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def embed_texts(texts: list[str]) -> list[list[float]]:
-    """Embed texts in batches through litellm with the configured model."""
+    """Embed texts through litellm with the configured model, in shared calls."""
     if not texts:
         return []
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = _Batcher()
+    return await batcher.embed(list(texts))
+
+
+async def _embed_now(texts: list[str]) -> list[list[float]]:
+    """One request's texts in calls of at most BATCH_SIZE."""
     register_providers()
     settings = get_settings()
     model = settings.embedding_model

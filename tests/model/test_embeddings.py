@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import random
@@ -98,3 +99,32 @@ async def test_embed_texts_empty_input_makes_no_request(
 ) -> None:
     assert await embed_texts([]) == []
     assert hosted_embeddings.received(EMBEDDINGS) == []
+
+
+async def test_concurrent_requests_share_one_call(
+    hosted_embeddings: LoopbackLLM,
+) -> None:
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(384)))
+    asks = [["the walk-in fridge"], ["fish delivery", "lime order"], ["the lift"]]
+
+    got = await asyncio.gather(*(embed_texts(texts) for texts in asks))
+
+    [request] = hosted_embeddings.received(EMBEDDINGS)
+    assert request.body["input"] == [t for texts in asks for t in texts]
+    for texts, vectors in zip(asks, got, strict=True):
+        assert len(vectors) == len(texts)
+        for text, have in zip(texts, vectors, strict=True):
+            assert have == pytest.approx(vector_for(text), abs=1e-6)
+
+
+async def test_a_failed_shared_call_fails_each_caller(
+    hosted_embeddings: LoopbackLLM,
+) -> None:
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(1536)))
+    results = await asyncio.gather(
+        embed_texts(["one"]), embed_texts(["two"]), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [ValueError, ValueError]
+    # The next request is served normally.
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(384)))
+    assert len((await embed_texts(["three"]))[0]) == 384
