@@ -21,14 +21,15 @@ unexport PYTHONDONTWRITEBYTECODE
 NPM_REGISTRY := $(shell npm config get registry 2>/dev/null)
 export NPM_CONFIG_REGISTRY ?= $(NPM_REGISTRY)
 
-.PHONY: install run run-prod test lint format scenarios bench clean help
+.PHONY: install run run-prod test lint format scenarios bench report clean help
 
 help:
 	@echo "make run        start PostgreSQL, Redis, worker and app (demo data loaded)"
 	@echo "make test       run every test (lint first)"
 	@echo "make lint       ruff format --check, ruff check, import layers, mypy"
 	@echo "make scenarios  run assistant scenarios (FILE=path.yaml for one file)"
-	@echo "make bench      latency, throughput and cost benchmarks"
+	@echo "make bench      latency, throughput, fairness, fan-out, retrieval and cost benchmarks"
+	@echo "make report     make bench, then docs/feasibility.md from bench/results/"
 
 install: $(STAMP)
 
@@ -69,6 +70,9 @@ scenarios: install
 
 bench: install
 	$(PY) -m bench
+
+report: bench
+	$(PY) -m bench.report
 
 clean:
 	rm -rf .web .pytest_cache .mypy_cache .ruff_cache .coverage

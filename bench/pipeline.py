@@ -1,0 +1,542 @@
+"""The message pipeline under load: stages, throughput, the floor, fairness, tokens
+and money.
+
+    python -m bench.pipeline                       # about 3 min on 2 cores
+    python -m bench.pipeline --rates 10,50,100 --seconds 20   # the full target run
+
+Real worker processes (`python -m jobs.worker`, RECORD_STAGES=1 so each turn leaves
+its stage timings in Redis), the offline model, MiniLM embeddings on CPU, in a
+throwaway PostgreSQL + Redis. The demo organisations are cloned to `--tenants`
+tenants. Messages go in through app/services/messages.submit_message at a fixed
+offered rate; each sender's replies come back through the same live fan-out the
+browser tabs use (app/core/live.py `subscribe`), so "delivery" is commit → a
+subscriber in another process holding the event.
+
+Writes bench/results/pipeline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import litellm
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from agents.embeddings import embed_query
+from agents.retrieval import RetrievalScope, retrieve
+from app.core.db import platform_session, tenant_session
+from app.core.live import Subscription, subscribe
+from app.core.redis_client import get_redis
+from app.core.settings import get_settings
+from app.core.stages import stages_key
+from app.domain.actor import Actor
+from app.domain.models import LlmUsage, Tenant, User
+from app.services.messages import submit_message
+from app.services.seed import SeedReport, embed_seeded_memories, load_demo, seed_tenant
+from bench.machine import (
+    latency_summary,
+    machine,
+    pct,
+    stop_on_sigterm,
+    target,
+    write_result,
+)
+from devtools.stack import run_async, seed_and_embed, throwaway_stack
+
+PROJECT = Path(__file__).resolve().parent.parent
+STAGES = (
+    "queue_wait",
+    "claim",
+    "embedding",
+    "retrieval",
+    "model",
+    "validation",
+    "execution",
+    "delivery",
+)
+# What people send, per demo organisation (clones use their original's lines).
+TEXTS = {
+    "harbor-bistro": [
+        ("luis", "Heads up, the fish delivery is arriving tomorrow at 6am."),
+        ("maya", "Remind the kitchen team to check the fryer oil on Friday at 4pm."),
+        ("sam", "When does the produce delivery usually come?"),
+        ("priya", "We are out of limes at the bar."),
+    ],
+    "maple-court": [
+        ("ben", "The radiator in my bedroom is not working."),
+        ("dana", "Tell Omar the boiler service is booked."),
+        ("grace", "Finished cleaning the hallways at Maple Court."),
+        ("alice", "Is there anything I should know about trash pickup?"),
+    ],
+    "riverside-lofts": [
+        ("rita", "Let Ben know his parcel arrived at the concierge desk."),
+        ("omar", "The lift at Riverside is stuck on floor 3."),
+        ("ben", "My front door lock is broken."),
+    ],
+}
+PRICE_MODELS = (
+    "gpt-4o-mini",
+    "claude-3-5-haiku-20241022",
+    "gpt-4o",
+    "ollama/llama3.1",  # a local model: $0 per token
+)
+# Monthly activity profiles (assumptions, stated in the report).
+PROFILES = {
+    "restaurant, 20 people": {
+        "messages_per_month": 20 * 6 * 26,  # 6 messages per person per working day
+        "assumption": "20 staff x 6 messages/day x 26 days",
+    },
+    "property manager, 300 units": {
+        "messages_per_month": 300 * 3 + 12 * 15 * 22,
+        "assumption": "300 residents x 3 messages/month + 12 staff x 15/day x 22 days",
+    },
+}
+
+
+@dataclass
+class Sender:
+    tenant_id: uuid.UUID
+    user: User
+    text: str
+
+
+@dataclass
+class Sent:
+    tenant_id: uuid.UUID
+    sent_at: float  # wall clock, s
+    received_at: float | None = None
+    delivery_ms: float | None = None
+
+
+@dataclass
+class Run:
+    senders: dict[uuid.UUID, list[Sender]] = field(default_factory=dict)
+    sent: dict[str, Sent] = field(default_factory=dict)
+
+
+async def clone_tenants(n: int) -> None:
+    """The demo organisations plus copies of them up to `n` tenants."""
+    specs = load_demo()["tenants"]
+    report = SeedReport()
+    for i in range(max(0, n - len(specs))):
+        spec = copy.deepcopy(specs[i % len(specs)])
+        spec["slug"] = f"{spec['slug']}--{i // len(specs) + 2}"
+        spec["name"] = f"{spec['name']} {i // len(specs) + 2}"
+        tid = await seed_tenant(spec, report)
+        await embed_seeded_memories([tid], report)
+
+
+async def load_senders(run: Run) -> None:
+    async with platform_session() as ps:
+        tenants = (await ps.exec(select(Tenant))).all()
+    for t in tenants:
+        origin = t.slug.split("--")[0]
+        lines = dict(TEXTS.get(origin, []))
+        if not lines:
+            continue
+        async with tenant_session(t.id) as s:
+            users = (
+                await s.exec(select(User).where(col(User.handle).in_(list(lines))))
+            ).all()
+        run.senders[t.id] = [Sender(t.id, u, lines[u.handle]) for u in users]
+
+
+async def _collect(run: Run, sub: Subscription, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        _, events = await sub.next_batch(0.5)
+        now = time.time()
+        for ev in events:
+            mid = str(ev.data.get("message_id", ""))
+            sent = run.sent.get(mid)
+            if ev.kind == "reply" and sent is not None and sent.received_at is None:
+                sent.received_at = now
+                entry_ms = int(ev.entry_id.split("-")[0])
+                sent.delivery_ms = max(0.0, now * 1000 - entry_ms)
+
+
+@contextlib.asynccontextmanager
+async def collecting(run: Run) -> AsyncIterator[None]:
+    """Every sender's replies, through the live fan-out, while the block runs."""
+    stop = asyncio.Event()
+    async with contextlib.AsyncExitStack() as stack:
+        tasks = []
+        for senders in run.senders.values():
+            for sd in senders:
+                sub = await stack.enter_async_context(
+                    subscribe(sd.tenant_id, sd.user.id)
+                )
+                tasks.append(asyncio.create_task(_collect(run, sub, stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def send(run: Run, sender: Sender) -> None:
+    u = sender.user
+    started = time.time()
+    result = await submit_message(
+        Actor(u.tenant_id, u.id, u.role), sender.text, uuid.uuid4().hex
+    )
+    run.sent[str(result.message_id)] = Sent(sender.tenant_id, started)
+
+
+async def offered(
+    run: Run, rate: float, seconds: float, pick: Callable[[int], Sender]
+) -> list[str]:
+    """Send at `rate` messages/s for `seconds`; returns the message ids sent."""
+    before = set(run.sent)
+    tasks: list[asyncio.Task[None]] = []
+    start = time.perf_counter()
+    n = int(rate * seconds)
+    for i in range(n):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(run, pick(i))))
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return [m for m in run.sent if m not in before]
+
+
+async def drain(run: Run, ids: list[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(run.sent[m].received_at is not None for m in ids):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def stage_records(ids: list[str]) -> dict[str, dict[str, Any]]:
+    raw = await get_redis().lrange(stages_key(), 0, -1)  # type: ignore[misc]
+    wanted = set(ids)
+    out = {}
+    for item in raw:
+        rec = json.loads(item)
+        if rec.get("message_id") in wanted:
+            out[rec["message_id"]] = rec
+    return out
+
+
+async def phase_summary(run: Run, ids: list[str], seconds: float) -> dict[str, Any]:
+    done = [run.sent[m] for m in ids if run.sent[m].received_at is not None]
+    e2e = [(s.received_at - s.sent_at) * 1000 for s in done if s.received_at]
+    records = await stage_records(ids)
+    stages: dict[str, Any] = {}
+    for name in STAGES:
+        if name == "delivery":
+            values = [s.delivery_ms for s in done if s.delivery_ms is not None]
+        else:
+            values = [float(r[name]) for r in records.values() if name in r]
+        stages[name] = latency_summary(values)
+    last = max((s.received_at or 0.0) for s in done) if done else 0.0
+    first = min(run.sent[m].sent_at for m in ids) if ids else 0.0
+    return {
+        "offered": len(ids),
+        "completed": len(done),
+        "offered_per_s": round(len(ids) / seconds, 2),
+        "throughput_per_s": round(len(done) / max(0.001, last - first), 2),
+        "end_to_end": latency_summary(e2e),
+        "stages": stages,
+    }
+
+
+def round_robin(run: Run, tenants: list[uuid.UUID]) -> Callable[[int], Sender]:
+    def pick(i: int) -> Sender:
+        senders = run.senders[tenants[i % len(tenants)]]
+        return senders[(i // len(tenants)) % len(senders)]
+
+    return pick
+
+
+async def rates_phase(run: Run, rates: list[float], seconds: float) -> dict[str, Any]:
+    tenants = list(run.senders)
+    out = {}
+    for rate in rates:
+        ids = await offered(run, rate, seconds, round_robin(run, tenants))
+        await drain(run, ids, 60)
+        out[str(int(rate))] = summary = await phase_summary(run, ids, seconds)
+        e2e = summary["end_to_end"]
+        print(
+            f"rate {rate}/s: {summary['completed']}/{summary['offered']} done, "
+            f"{summary['throughput_per_s']}/s, end to end p50 {e2e['p50_ms']} "
+            f"p95 {e2e['p95_ms']} ms",
+            flush=True,
+        )
+    return out
+
+
+async def serial_phase(run: Run, n: int) -> dict[str, Any]:
+    """One message at a time: the latency of a message with nothing queued."""
+    tenants = list(run.senders)
+    pick = round_robin(run, tenants)
+    ids = []
+    for i in range(n):
+        before = set(run.sent)
+        await send(run, pick(i))
+        new = [m for m in run.sent if m not in before]
+        await drain(run, new, 30)
+        ids += new
+    summary = await phase_summary(run, ids, 1.0)
+    e2e = summary["end_to_end"]
+    print(f"one at a time: p50 {e2e['p50_ms']} p95 {e2e['p95_ms']} ms", flush=True)
+    return summary
+
+
+async def fairness_phase(
+    run: Run, per_tenant_rate: float, factor: float, seconds: float
+) -> dict[str, Any]:
+    """The quiet tenants' end-to-end p95 alone, then with one tenant at `factor`x."""
+    tenants = list(run.senders)
+    flooder, quiet = tenants[0], tenants[1:]
+    quiet_rate = per_tenant_rate * len(quiet)
+
+    async def quiet_load() -> list[str]:
+        return await offered(run, quiet_rate, seconds, round_robin(run, quiet))
+
+    alone = await quiet_load()
+    await drain(run, alone, 60)
+    flood_task = asyncio.create_task(
+        offered(run, per_tenant_rate * factor, seconds, round_robin(run, [flooder]))
+    )
+    with_flood = await quiet_load()
+    flood_ids = await flood_task
+    await drain(run, with_flood + flood_ids, 90)
+
+    def p95(ids: list[str]) -> float:
+        return pct(
+            [
+                (run.sent[m].received_at - run.sent[m].sent_at) * 1000
+                for m in ids
+                if run.sent[m].received_at is not None
+            ],
+            0.95,
+        )
+
+    base, flooded = p95(alone), p95(with_flood)
+    print(
+        f"fairness: quiet p95 {base:.0f} ms alone, {flooded:.0f} ms while one "
+        f"tenant sends {factor}x",
+        flush=True,
+    )
+    return {
+        "quiet_tenants": len(quiet),
+        "per_tenant_rate": per_tenant_rate,
+        "flood_factor": factor,
+        "quiet_p95_alone_ms": round(base, 1),
+        "quiet_p95_with_flood_ms": round(flooded, 1),
+        "ratio": round(flooded / base, 2) if base else None,
+        "flood_completed": sum(1 for m in flood_ids if run.sent[m].received_at),
+        "flood_sent": len(flood_ids),
+    }
+
+
+async def _timed(fn: Callable[[], Awaitable[Any]], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+async def floor_phase(run: Run) -> dict[str, Any]:
+    """One commit, one Redis round trip, one embedding, one vector query."""
+    sender = next(iter(run.senders.values()))[0]
+    tid, user = sender.tenant_id, sender.user
+    vector = await embed_query(sender.text)  # loads the model: not timed
+
+    async def commit() -> None:
+        async with tenant_session(tid) as s:
+            await s.execute(text("SELECT 1"))
+
+    async def redis_rtt() -> None:
+        await get_redis().ping()  # type: ignore[misc]
+
+    async def embedding() -> None:
+        await embed_query(sender.text)
+
+    async def vector_query() -> None:
+        scope = RetrievalScope(tid, user.id, user.role)
+        async with tenant_session(tid) as s:
+            await retrieve(s, scope, sender.text, vector, k=6)
+
+    parts = {
+        "commit": await _timed(commit, 50),
+        "redis_round_trip": await _timed(redis_rtt, 100),
+        "embedding": await _timed(embedding, 30),
+        "vector_query": await _timed(vector_query, 50),
+    }
+    out: dict[str, Any] = {k: latency_summary(v) for k, v in parts.items()}
+    out["sum_p50_ms"] = round(sum(pct(v, 0.5) for v in parts.values()), 2)
+    return out
+
+
+async def tokens_and_cost(run: Run, ids: list[str]) -> dict[str, Any]:
+    prompt: list[float] = []
+    completion: list[float] = []
+    wanted = [uuid.UUID(m) for m in ids]
+    for tid in run.senders:
+        async with tenant_session(tid) as s:
+            rows = (
+                await s.exec(
+                    select(LlmUsage.message_id, LlmUsage.prompt_tokens)
+                    .add_columns(LlmUsage.completion_tokens)
+                    .where(col(LlmUsage.message_id).in_(wanted))
+                )
+            ).all()
+        per: dict[Any, list[int]] = {}
+        for mid, p, c in rows:
+            acc = per.setdefault(mid, [0, 0])
+            acc[0] += p
+            acc[1] += c
+        prompt += [float(p) for p, _ in per.values()]
+        completion += [float(c) for _, c in per.values()]
+    mean_in = sum(prompt) / max(1, len(prompt))
+    mean_out = sum(completion) / max(1, len(completion))
+    models = {}
+    for name in PRICE_MODELS:
+        info = litellm.model_cost.get(name) or {}
+        p_in = float(info.get("input_cost_per_token") or 0.0)
+        p_out = float(info.get("output_cost_per_token") or 0.0)
+        per_1000 = 1000 * (mean_in * p_in + mean_out * p_out)
+        models[name] = {
+            "input_per_mtok": round(p_in * 1e6, 3),
+            "output_per_mtok": round(p_out * 1e6, 3),
+            "per_1000_messages": round(per_1000, 4),
+            "per_month": {
+                k: round(per_1000 * v["messages_per_month"] / 1000, 2)
+                for k, v in PROFILES.items()
+            },
+        }
+    return {
+        "messages": len(prompt),
+        "prompt_tokens": {
+            "p50": pct(prompt, 0.5),
+            "p95": pct(prompt, 0.95),
+            "mean": round(mean_in, 1),
+        },
+        "completion_tokens": {
+            "p50": pct(completion, 0.5),
+            "p95": pct(completion, 0.95),
+            "mean": round(mean_out, 1),
+        },
+        "tokenizer": "litellm.token_counter (gpt-4o-mini encoding)",
+        "profiles": PROFILES,
+        "models": models,
+    }
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+async def bench(
+    args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]
+) -> dict[str, Any]:
+    await seed_and_embed()
+    await clone_tenants(args.tenants)
+    run = Run()
+    await load_senders(run)
+    async with collecting(run):
+        # Warm-up (model load in the worker, pools, plan caches): not reported.
+        warm = await offered(run, 5, 3, round_robin(run, list(run.senders)))
+        await drain(run, warm, 120)
+        serial = await serial_phase(run, args.serial)
+        rates = [float(r) for r in args.rates.split(",") if r]
+        result_rates = await rates_phase(run, rates, args.seconds)
+        floor = await floor_phase(run)
+        fairness = await fairness_phase(
+            run, args.fair_rate, args.flood_factor, args.seconds
+        )
+        cost = await tokens_and_cost(run, list(run.sent))
+    floor["one_at_a_time_p50_ms"] = serial["end_to_end"]["p50_ms"]
+    targets = {
+        "fairness_p95_ratio": target(fairness["ratio"] or 0.0, 1.5),
+        "floor_ratio_p50": target(
+            serial["end_to_end"]["p50_ms"] / max(0.001, floor["sum_p50_ms"]), 3.0
+        ),
+        "prompt_tokens_p95": target(cost["prompt_tokens"]["p95"], 1500),
+    }
+    if "50" in result_rates:
+        targets["p95_ms_at_50_per_s"] = target(
+            result_rates["50"]["end_to_end"]["p95_ms"], 100.0
+        )
+    return {
+        "bench": "pipeline",
+        "machine": machine(),
+        "params": {
+            "workers": args.workers,
+            "tenants": len(run.senders),
+            "seconds_per_rate": args.seconds,
+            "model": get_settings().llm_model,
+            "worker_max_jobs": get_settings().worker_max_jobs,
+            "tenant_max_concurrency": get_settings().tenant_max_concurrency,
+            "command": "python -m bench.pipeline "
+            f"--rates {args.rates} --seconds {args.seconds:g}",
+        },
+        "one_at_a_time": serial,
+        "rates": result_rates,
+        "floor": floor,
+        "fairness": fairness,
+        "cost": cost,
+        "worker_rss_mb": [_rss_mb(w.pid) for w in workers],
+        "targets": targets,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--tenants", type=int, default=20)
+    parser.add_argument("--rates", default="10,50", help="offered messages/s")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per rate")
+    parser.add_argument("--serial", type=int, default=15, help="one at a time")
+    parser.add_argument("--fair-rate", type=float, default=0.3, help="msg/s/tenant")
+    parser.add_argument("--flood-factor", type=float, default=10.0)
+    args = parser.parse_args()
+    # sqlmodel nags about session.execute on text statements: not for a bench log.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["RECORD_STAGES"] = "1"
+    get_settings.cache_clear()
+    stop_on_sigterm()
+    with throwaway_stack("sb-bench-"):
+        workers = [
+            subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT)
+            for _ in range(args.workers)
+        ]
+        try:
+            result = run_async(lambda: bench(args, workers))
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                w.wait(timeout=70)
+    print(f"written to {write_result('pipeline', result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

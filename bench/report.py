@@ -1,0 +1,462 @@
+"""`make report`: bench/results/*.json → docs/feasibility.md.
+
+Renders what the latest benchmark runs measured (nothing here is typed in by hand
+except the assumptions, which the text names as such). Charts are Mermaid
+`xychart-beta` blocks, which GitHub renders; the numbers are in the tables too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.machine import RESULTS_DIR
+
+PROJECT = Path(__file__).resolve().parent.parent
+REPORT = PROJECT / "docs" / "feasibility.md"
+STAGES = (
+    "queue_wait",
+    "claim",
+    "embedding",
+    "retrieval",
+    "model",
+    "validation",
+    "execution",
+    "delivery",
+)
+METHODS = ("naive_hnsw", "naive_planned", "exact", "hnsw", "auto")
+# Sizing assumptions (stated in the report): the busiest hour carries this many
+# times the month's average rate.
+PEAK_FACTOR = 10
+SECONDS_PER_MONTH = 30 * 86_400
+
+
+def load() -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        out[str(data.get("bench", path.stem))] = data
+    return out
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def _machine_line(name: str, m: dict[str, Any]) -> str:
+    return (
+        f"| {name} | {m.get('at', '?')} | {m.get('cores')} | "
+        f"{m.get('memory_gb')} GB | {m.get('cpu_model')} | "
+        f"{m.get('load_avg_1m')} / {m.get('load_avg_5m')} |"
+    )
+
+
+def bar_chart(title: str, labels: list[str], values: list[float], unit: str) -> str:
+    top = max(values + [1.0])
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{title}"',
+            "    x-axis [" + ", ".join(f'"{lbl}"' for lbl in labels) + "]",
+            f'    y-axis "{unit}" 0 --> {math.ceil(top * 1.1)}',
+            "    bar [" + ", ".join(f"{v:.1f}" for v in values) + "]",
+            "```",
+        ]
+    )
+
+
+def targets_section(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| bench | target | measured | limit | met |",
+        "|---|---|---|---|---|",
+    ]
+    for name, data in results.items():
+        for key, t in (data.get("targets") or {}).items():
+            lines.append(
+                f"| {name} | `{key}` | {t['value']:,} | {t['op']} {t['limit']:,} | "
+                f"{'yes' if t['met'] else '**no**'} |"
+            )
+    return lines
+
+
+def pipeline_section(p: dict[str, Any]) -> list[str]:
+    out = ["## Pipeline, offline model", ""]
+    params = p["params"]
+    out.append(
+        f"{params['workers']} worker process(es), {params['tenants']} tenants, "
+        f"{params['seconds_per_rate']} s per offered rate, model `{params['model']}`, "
+        f"WORKER_MAX_JOBS {params['worker_max_jobs']}, TENANT_MAX_CONCURRENCY "
+        f"{params['tenant_max_concurrency']}. Command: `{params['command']}`."
+    )
+    out += [
+        "",
+        "| offered msg/s | sent | completed | sustained msg/s | end to end p50 | "
+        "p95 | p99 (ms) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rate, r in p["rates"].items():
+        e = r["end_to_end"]
+        out.append(
+            f"| {rate} | {r['offered']} | {r['completed']} | "
+            f"{r['throughput_per_s']} | {_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} | "
+            f"{_ms(e['p99_ms'])} |"
+        )
+    out += ["", "Stages (ms, p50 / p95 / p99):", ""]
+    rates = list(p["rates"])
+    out.append("| stage | " + " | ".join(f"{r} msg/s" for r in rates) + " |")
+    out.append("|---|" + "---|" * len(rates))
+    for stage in STAGES:
+        cells = []
+        for r in rates:
+            s = p["rates"][r]["stages"].get(stage) or {}
+            cells.append(
+                f"{_ms(s.get('p50_ms'))} / {_ms(s.get('p95_ms'))} / "
+                f"{_ms(s.get('p99_ms'))}"
+            )
+        out.append(f"| {stage} | " + " | ".join(cells) + " |")
+    first = p["rates"][rates[0]]["stages"]
+    out += [
+        "",
+        bar_chart(
+            f"p50 by stage at {rates[0]} msg/s (ms)",
+            list(STAGES),
+            [float(first.get(s, {}).get("p50_ms") or 0.0) for s in STAGES],
+            "ms",
+        ),
+        "",
+    ]
+    f = p["floor"]
+    serial = p["one_at_a_time"]["end_to_end"]
+    lowest = serial["p50_ms"]
+    out += [
+        "### The floor",
+        "",
+        "What one message cannot avoid: one PostgreSQL commit, one Redis round trip, "
+        "one embedding, one vector query (measured in the bench process, same run).",
+        "",
+        "| part | p50 | p95 (ms) |",
+        "|---|---|---|",
+    ]
+    for part in ("commit", "redis_round_trip", "embedding", "vector_query"):
+        out.append(f"| {part} | {_ms(f[part]['p50_ms'])} | {_ms(f[part]['p95_ms'])} |")
+    ratio = lowest / f["sum_p50_ms"] if f["sum_p50_ms"] else 0.0
+    out += [
+        f"| **sum** | **{_ms(f['sum_p50_ms'])}** | |",
+        "",
+        f"End-to-end p50, one message at a time (nothing queued; "
+        f"{serial['n']} messages), is {_ms(lowest)} ms (p95 {_ms(serial['p95_ms'])}) "
+        f"= **{ratio:.1f}x the floor** (target ≤ 3x).",
+        "",
+    ]
+    fa = p["fairness"]
+    out += [
+        "### Fairness",
+        "",
+        f"{fa['quiet_tenants']} tenants send {fa['per_tenant_rate']} msg/s each; "
+        f"then one more tenant sends {fa['flood_factor']:g}x that rate at the same "
+        f"time ({fa['flood_sent']} messages, {fa['flood_completed']} done by the end "
+        "of the drain). The quiet tenants' end-to-end p95:",
+        "",
+        "| quiet tenants alone | with the flood | ratio (target ≤ 1.5) |",
+        "|---|---|---|",
+        f"| {_ms(fa['quiet_p95_alone_ms'])} ms | "
+        f"{_ms(fa['quiet_p95_with_flood_ms'])} ms | {fa['ratio']} |",
+        "",
+        "Mechanism: per-tenant queues in front of arq (`app/core/fair_queue.py`), "
+        "at most TENANT_MAX_CONCURRENCY of a tenant's jobs in arq at once, the next "
+        "one re-queued at the back when one ends: round robin between tenants.",
+        "",
+    ]
+    rss = ", ".join(f"{v:.0f} MB" for v in p.get("worker_rss_mb") or [])
+    out += [f"Worker memory (RSS) at the end of the run: {rss}.", ""]
+    return out
+
+
+def slow_section(s: dict[str, Any]) -> list[str]:
+    params = s["params"]
+    limit = 1.2 * params["model_latency_s"] * 1000
+    out = [
+        "## Pipeline, a slow hosted model",
+        "",
+        f"A loopback OpenAI-compatible server answers every call after "
+        f"{params['model_latency_s']} s (+ {params['tokens_per_s']} tokens/s). One "
+        f"worker process, WORKER_MAX_JOBS {params['worker_max_jobs']}, "
+        f"TENANT_MAX_CONCURRENCY {params['tenant_max_concurrency']}, database pool "
+        f"{params['db_pool_size']}, {params['tenants']} tenants. Command: "
+        f"`{params['command']}`.",
+        "",
+        "| offered msg/s | completed / sent | sustained msg/s | model calls at once "
+        "(max) | DB connections running a statement (max) | idle in transaction "
+        "(max) | idle in transaction for over 1 s (max) | end to end p50 | "
+        f"p95 (ms; limit {limit:,.0f}) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rate, r in s["rates"].items():
+        e = r["end_to_end"]
+        c = r.get("db_connections") or {}
+        out.append(
+            f"| {rate} | {r['completed']} / {r['offered']} | "
+            f"{r['throughput_per_s']} | {r['model_calls_in_flight_max']} | "
+            f"{c.get('active_max', '–')} | {c.get('idle_in_transaction_max', '–')} | "
+            f"{c.get('held_over_1s_max', '–')} | "
+            f"{_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} |"
+        )
+    out += [
+        "",
+        "The model call runs after the reading transaction has ended "
+        "(`app/services/turns.py` `_run`), so a turn waiting for the model holds no "
+        "database connection: the connection columns count the whole app role "
+        "(the bench's own submits included) while the calls were in flight; a "
+        "transaction held across a model call would stay idle for over a second.",
+        "",
+        f"Sustained with p95 within 1.2x the model's latency: "
+        f"**{s['sustained_per_s_at_p95_within_1_2x']} msg/s**.",
+        "",
+    ]
+    return out
+
+
+def retrieval_section(r: dict[str, Any]) -> list[str]:
+    params = r["params"]
+    out = [
+        "## Retrieval",
+        "",
+        f"{params['rows']:,} memories in {params['tenants']:,} tenants (skewed: 3 "
+        "tenants with 10% of the rows each, 20 with 1%, the rest a few hundred), "
+        f"{params['queries_per_class']} queries per size class, recall@{params['k']} "
+        f"against an exact answer computed in numpy. HNSW build "
+        f"{r['index']['build_s']} s, index {r['index']['index_mb']} MB. Command: "
+        f"`{params['command']}`; the 1M target: `python -m bench.retrieval --rows "
+        "1000000` (on a quiet machine: the load and the index build take long).",
+        "",
+        "| tenant size | method | recall@10 | worst query | rows returned | p50 | "
+        "p95 (ms) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cls, per in r["classes"].items():
+        for m in METHODS:
+            v = per[m]
+            out.append(
+                f"| {cls} ({per['rows_per_tenant']:,} rows × {per['tenants']}) | "
+                f"`{m}` | {v['recall_at_10']:.3f} | {v['recall_min']:.2f} | "
+                f"{v['rows_returned']} | {_ms(v['p50_ms'])} | {_ms(v['p95_ms'])} |"
+            )
+    classes = list(r["classes"])
+    out += [
+        "",
+        bar_chart(
+            "recall@10, naive filtered HNSW (per size class)",
+            classes,
+            [100 * r["classes"][c]["naive_hnsw"]["recall_at_10"] for c in classes],
+            "%",
+        ),
+        "",
+        "`naive_hnsw` is `WHERE tenant_id = X ORDER BY embedding <=> q LIMIT 10` on "
+        "the HNSW index (what memory layers such as mem0 ship; a generic plan or "
+        "stale statistics put it there): pgvector filters after the index scan, so "
+        "rows go missing. `auto` is what a turn runs (`agents/retrieval.py`): an "
+        "exact scan of the tenant's rows below "
+        f"{params['exact_scan_max_rows']:,} rows, the iterative HNSW scan "
+        "(`hnsw.iterative_scan = relaxed_order`, over-fetch, re-sort) above.",
+        "",
+    ]
+    return out
+
+
+def cost_section(p: dict[str, Any]) -> list[str]:
+    c = p["cost"]
+    out = [
+        "## Tokens and money",
+        "",
+        f"Counted with a real tokenizer ({c['tokenizer']}) on the real prompts of "
+        f"the run's {c['messages']} messages.",
+        "",
+        "| | p50 | p95 | mean |",
+        "|---|---|---|---|",
+        f"| prompt tokens / message | {c['prompt_tokens']['p50']:.0f} | "
+        f"{c['prompt_tokens']['p95']:.0f} | {c['prompt_tokens']['mean']} |",
+        f"| completion tokens / message | {c['completion_tokens']['p50']:.0f} | "
+        f"{c['completion_tokens']['p95']:.0f} | {c['completion_tokens']['mean']} |",
+        "",
+    ]
+    profiles = list(c["profiles"])
+    out.append(
+        "| model (litellm cost map) | $ in / out per Mtok | $ per 1,000 messages | "
+        + " | ".join(f"$ / month: {p}" for p in profiles)
+        + " |"
+    )
+    out.append("|---|---|---|" + "---|" * len(profiles))
+    for name, m in c["models"].items():
+        out.append(
+            f"| `{name}` | {m['input_per_mtok']} / {m['output_per_mtok']} | "
+            f"{m['per_1000_messages']:.3f} | "
+            + " | ".join(f"{m['per_month'][p]:.2f}" for p in profiles)
+            + " |"
+        )
+    out += ["", "Activity profiles (assumptions):", ""]
+    for name, prof in c["profiles"].items():
+        out.append(
+            f"- {name}: {prof['messages_per_month']:,} messages/month "
+            f"({prof['assumption']})."
+        )
+    out.append("")
+    return out
+
+
+def sizing_section(results: dict[str, dict[str, Any]]) -> list[str]:
+    p = results.get("pipeline")
+    s = results.get("slow_model")
+    if not p:
+        return []
+    profiles = p["cost"]["profiles"]
+    per_month = sum(v["messages_per_month"] for v in profiles.values()) / len(profiles)
+    per_worker = max(r["throughput_per_s"] for r in p["rates"].values())
+    slow_latency = s["params"]["model_latency_s"] if s else 1.5
+    slow_per_worker = (
+        max((r["model_calls_in_flight_max"] for r in s["rates"].values()), default=0)
+        / slow_latency
+        if s
+        else 0.0
+    )
+    out = [
+        "## How far one machine goes: sizing",
+        "",
+        f"Assumptions: an average tenant sends {per_month:,.0f} messages a month "
+        f"(the mean of the two profiles above); the busiest hour runs at "
+        f"{PEAK_FACTOR}x the month's average rate. Measured: one worker process "
+        f"sustains {per_worker} msg/s with the offline model (best offered rate "
+        f"above) and held {slow_per_worker * slow_latency:.0f} slow-model turns at "
+        f"once ({slow_per_worker:.1f} msg/s at {slow_latency} s per call).",
+        "",
+        "| tenants | peak msg/s | worker processes (offline model) | worker "
+        "processes (1.5 s hosted model) | turns in flight at peak (hosted) |",
+        "|---|---|---|---|---|",
+    ]
+    for n in (10, 100, 1000):
+        peak = n * per_month / SECONDS_PER_MONTH * PEAK_FACTOR
+        offline = max(1, math.ceil(peak / per_worker)) if per_worker else "–"
+        hosted = max(1, math.ceil(peak / slow_per_worker)) if slow_per_worker else "–"
+        out.append(
+            f"| {n:,} | {peak:.2f} | {offline} | {hosted} | {peak * slow_latency:.0f} |"
+        )
+    out.append("")
+    return out
+
+
+SCALE_OUT = """## Scale-out on existing engines
+
+The production shape (what each piece already supports):
+
+- **N arq workers on one Redis.** Jobs are keyed by message id (a second enqueue is
+  a no-op), every turn is idempotent, per-tenant queues and the concurrency cap live
+  in Redis (`app/core/fair_queue.py`, `jobs/fairness.py`), so workers are added by
+  starting more `python -m jobs.worker` units.
+- **Reflex backends behind a proxy** with Reflex's Redis state manager
+  (`REFLEX_REDIS_URL`, `rxconfig.py`). Live events: each backend process runs one
+  stream reader per tenant with open tabs and fans out in memory
+  (`app/core/live.py` `LiveHub`), so Redis load grows with backends × active
+  tenants, not with tabs.
+- **PostgreSQL with pgvector**; read replicas for the console's reads.
+- **Citus, distributed by `tenant_id`.** Every tenant table's key and every index
+  already lead with `tenant_id`, and every query of the app role is scoped by RLS to
+  one tenant, so tenant tables can become distributed tables co-located on
+  `tenant_id`, with `tenants` and `operators` as reference tables. What must change:
+  foreign keys must include `tenant_id` on both sides (they do) and unique
+  constraints must include the distribution column (check `messages`' idempotency
+  key and the notification dedupe key); the HNSW index is per shard, which suits
+  tenant-scoped retrieval; the RLS `SET` of the tenant must reach the worker nodes
+  (Citus propagates `SET LOCAL` of custom GUCs only when
+  `citus.propagate_set_commands = 'local'`); cross-tenant console queries become
+  multi-shard.
+
+Not yet done: the integration test with two worker processes and two Reflex
+backends on the Redis state manager, and `/api/metrics`.
+"""
+
+
+def render(results: dict[str, dict[str, Any]]) -> str:
+    out = [
+        "# Feasibility: latency, throughput, fairness, retrieval and cost",
+        "",
+        "Generated by `make report` (`python -m bench.report`) from "
+        "`bench/results/*.json`; do not edit by hand.",
+        "",
+        "## Conditions",
+        "",
+        "| bench | at (UTC) | cores | memory | CPU | load avg 1 / 5 min at start |",
+        "|---|---|---|---|---|---|",
+    ]
+    out += [_machine_line(n, d.get("machine") or {}) for n, d in results.items()]
+    out += [
+        "",
+        "A load average above the core count means other processes were competing "
+        "for the CPU: absolute timings are then inflated and noisy, ratios (recall, "
+        "fairness, concurrency) less so. To reproduce on a quiet machine: "
+        "`make report` (bounded runs), or the full targets with `python -m "
+        "bench.pipeline --rates 10,50,100 --seconds 20`, `python -m bench.slow_model "
+        "--rates 20,70 --seconds 20`, `python -m bench.retrieval --rows 1000000`, "
+        "then `python -m bench.report`.",
+        "",
+        "## Targets",
+        "",
+    ]
+    out += targets_section(results)
+    out.append("")
+    if "pipeline" in results:
+        out += pipeline_section(results["pipeline"])
+    if "slow_model" in results:
+        out += slow_section(results["slow_model"])
+    if "fanout" in results:
+        out += fanout_section(results["fanout"])
+    if "retrieval" in results:
+        out += retrieval_section(results["retrieval"])
+    if "pipeline" in results:
+        out += cost_section(results["pipeline"])
+    out += sizing_section(results)
+    out.append(SCALE_OUT)
+    return "\n".join(out)
+
+
+def fanout_section(f: dict[str, Any]) -> list[str]:
+    params = f["params"]
+    out = [
+        "## Fan-out to open apps",
+        "",
+        f"One backend process's live hub (`app/core/live.py`) with {params['tabs']:,} "
+        f"subscribed tabs of {params['users']} users in {params['tenants']} tenants; "
+        f"a team notification to {params['recipients']} users is published "
+        f"{params['rounds']} times. Delivery = XADD (after commit) → the event in "
+        f"the tab's subscription. Command: `{params['command']}`. Sockets and "
+        "Reflex's state delta are not in this figure.",
+        "",
+        "| tabs | stream readers | XREAD calls | delivered | delivery p50 | p95 | "
+        "p99 (ms) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n, r in f["runs"].items():
+        out.append(
+            f"| {n} | {r['readers']} | {r['xreads']} | {r['delivered']} | "
+            f"{_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} |"
+        )
+    out.append("")
+    return out
+
+
+def main() -> int:
+    results = load()
+    if not results:
+        print("no results in bench/results: run `make bench` first")
+        return 1
+    REPORT.write_text(render(results) + "\n")
+    print(f"written to {REPORT.relative_to(PROJECT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
