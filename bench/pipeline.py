@@ -96,7 +96,7 @@ PRICE_MODELS = (
     "ollama/llama3.1",  # a local model: $0 per token
 )
 # Monthly activity profiles (assumptions, stated in the report).
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "restaurant, 20 people": {
         "messages_per_month": 20 * 6 * 26,  # 6 messages per person per working day
         "assumption": "20 staff x 6 messages/day x 26 days",
@@ -319,12 +319,9 @@ async def fairness_phase(
     await drain(run, with_flood + flood_ids, 90)
 
     def p95(ids: list[str]) -> float:
+        sent = [run.sent[m] for m in ids]
         return pct(
-            [
-                (run.sent[m].received_at - run.sent[m].sent_at) * 1000
-                for m in ids
-                if run.sent[m].received_at is not None
-            ],
+            [(s.received_at - s.sent_at) * 1000 for s in sent if s.received_at],
             0.95,
         )
 
@@ -395,9 +392,11 @@ async def tokens_and_cost(run: Run, ids: list[str]) -> dict[str, Any]:
         async with tenant_session(tid) as s:
             rows = (
                 await s.exec(
-                    select(LlmUsage.message_id, LlmUsage.prompt_tokens)
-                    .add_columns(LlmUsage.completion_tokens)
-                    .where(col(LlmUsage.message_id).in_(wanted))
+                    select(
+                        LlmUsage.message_id,
+                        LlmUsage.prompt_tokens,
+                        LlmUsage.completion_tokens,
+                    ).where(col(LlmUsage.message_id).in_(wanted))
                 )
             ).all()
         per: dict[Any, list[int]] = {}
@@ -420,7 +419,7 @@ async def tokens_and_cost(run: Run, ids: list[str]) -> dict[str, Any]:
             "output_per_mtok": round(p_out * 1e6, 3),
             "per_1000_messages": round(per_1000, 4),
             "per_month": {
-                k: round(per_1000 * v["messages_per_month"] / 1000, 2)
+                k: round(per_1000 * int(v["messages_per_month"]) / 1000, 2)
                 for k, v in PROFILES.items()
             },
         }

@@ -45,7 +45,8 @@ async def test_a_turn_records_its_stages(
         actor_of(maya), "We are out of limes at the bar.", uuid.uuid4().hex
     )
     await wait_done(maya.tenant_id, sent.message_id)
-    records = [json.loads(r) for r in await get_redis().lrange(stages_key(), 0, -1)]
+    raw = await get_redis().lrange(stages_key(), 0, -1)  # type: ignore[misc]
+    records = [json.loads(r) for r in raw]
     (mine,) = [r for r in records if r["message_id"] == str(sent.message_id)]
     for name in ("queue_wait", "claim", "embedding", "retrieval", "model"):
         assert mine[name] >= 0, name
