@@ -8,6 +8,7 @@ from app.domain.roles import APPROVER_ROLES, ROLES
 from components.audit import audit_tab
 from components.auth import error_callout
 from components.gate import admin_only, console_frame
+from components.people import people_table, teams_section
 from components.work import approvals_list
 from state.admin import APPROVABLE, AdminState
 
@@ -37,45 +38,6 @@ def table(columns: list[tuple[str, str]], rows: rx.Var) -> rx.Component:
     )
 
 
-def user_row(u: rx.Var) -> rx.Component:
-    active = u["state"] == "active"
-    return rx.table.row(
-        rx.table.cell(u["name"]),
-        rx.table.cell(u["email"]),
-        rx.table.cell(u["role"]),
-        rx.table.cell(u["teams"]),
-        rx.table.cell(
-            rx.badge(u["state"], color_scheme=rx.cond(active, "green", "gray"))
-        ),
-        rx.table.cell(
-            rx.button(
-                rx.cond(active, "Disable", "Enable"),
-                size="1",
-                variant="soft",
-                color_scheme=rx.cond(active, "red", "green"),
-                on_click=AdminState.set_disabled(u["id"], active),
-            )
-        ),
-        class_name="user-row",
-    )
-
-
-def users_table() -> rx.Component:
-    headers = ["Name", "Email", "Role", "Teams", "State", ""]
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
-            ),
-            rx.table.body(rx.foreach(AdminState.users, user_row)),
-            size="1",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
-
-
 def create_user_form() -> rx.Component:
     return rx.card(
         rx.form(
@@ -83,16 +45,31 @@ def create_user_form() -> rx.Component:
                 rx.heading("New user", size="3"),
                 error_callout(AdminState.create_error),
                 rx.grid(
-                    rx.input(placeholder="Name", name="name", required=True),
                     rx.input(
-                        placeholder="Email", name="email", type="email", required=True
+                        placeholder="Name",
+                        name="name",
+                        required=True,
+                        aria_label="Name",
                     ),
-                    rx.select(list(ROLES), name="role", default_value="employee"),
+                    rx.input(
+                        placeholder="Email",
+                        name="email",
+                        type="email",
+                        required=True,
+                        aria_label="Email",
+                    ),
+                    rx.select(
+                        list(ROLES),
+                        name="role",
+                        default_value="employee",
+                        aria_label="Role",
+                    ),
                     rx.input(
                         placeholder="Password (10+ characters)",
                         name="password",
                         type="password",
                         required=True,
+                        aria_label="Password",
                     ),
                     columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="2",
@@ -177,13 +154,10 @@ def admin_page() -> rx.Component:
                 ),
                 rx.tabs.content(
                     rx.vstack(
-                        users_table(),
+                        people_table(),
                         create_user_form(),
-                        rx.heading("Teams", size="4"),
-                        table(
-                            [("name", "Team"), ("members", "Members")], AdminState.teams
-                        ),
-                        spacing="4",
+                        teams_section(),
+                        spacing="5",
                         padding_top="1em",
                     ),
                     value="users",

@@ -25,6 +25,7 @@ from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.live import LiveState
 from state.operator import OperatorState
+from state.people import PeopleState
 from state.push import PushState
 from state.requests import RequestsState
 from state.work import AlertsState, TasksState
@@ -71,7 +72,9 @@ def register(app: rx.App) -> None:
         admin_page,
         route=routes.ADMIN,
         title="Admin · Switchboard",
-        on_load=signed_in(AdminState.load_admin, AuditState.load_audit),
+        on_load=signed_in(
+            AdminState.load_admin, PeopleState.load_people, AuditState.load_audit
+        ),
     )
     app.add_page(
         chain_page,

@@ -1,6 +1,6 @@
-"""The admin console (/admin): users (list, create, disable) and teams, audit events,
-usage per month. Admins only (every handler checks); its approvals tab is
-ApprovalsState."""
+"""The admin console (/admin): create and disable users, usage per month, settings.
+People and teams: state/people.py; audit: state/audit.py; approvals: ApprovalsState.
+Admins only (every handler checks)."""
 
 from __future__ import annotations
 
@@ -16,29 +16,14 @@ from app.services import accounts, console, tenant_settings
 from state.approvals import ApprovalsState, approval_rows
 from state.audit import AuditState
 from state.format import parse_id
+from state.people import PeopleState
 from state.session import SessionState, guarded
 
 # The settings form offers every action type of the registry.
 APPROVABLE = ACTION_TYPES
 
 
-async def user_rows(actor: Actor) -> list[dict[str, str]]:
-    return [
-        {
-            "id": str(u.id),
-            "name": u.name,
-            "email": u.email,
-            "role": u.role,
-            "teams": u.teams,
-            "state": "disabled" if u.disabled else "active",
-        }
-        for u in await console.list_users(actor)
-    ]
-
-
 class AdminState(SessionState):
-    users: list[dict[str, str]] = []
-    teams: list[dict[str, str]] = []
     usage: list[dict[str, str]] = []
     create_error: str = ""
     # The organisation's settings form (controlled inputs, saved together).
@@ -147,12 +132,8 @@ class AdminState(SessionState):
         """Everything on the console's tabs; the audit log too, so a change shows
         there at once."""
         await (await self.get_state(AuditState))._load(actor)
+        await (await self.get_state(PeopleState))._load(actor)
         self._show_settings(await tenant_settings.get_settings_for(actor))
-        self.users = await user_rows(actor)
-        self.teams = [
-            {"name": t.name, "members": t.members}
-            for t in await console.list_teams(actor)
-        ]
         self.usage = [
             {
                 "month": u.month,

@@ -152,6 +152,8 @@ class User(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "email"),
         sa.UniqueConstraint("tenant_id", "handle"),
+        # The console lists people by name, one page at a time.
+        sa.Index("ix_users_name", "tenant_id", "name", "id"),
         _fk(("property_id", "properties.id")),
         _fk(("unit_id", "units.id")),
     )

@@ -4,14 +4,17 @@ not found, and the audit log filters, pages and exports."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from reflex.istate.data import ReflexURL, RouterData
 
 from app.core.db import tenant_session
-from app.domain.models import AssistantRun
+from app.domain.models import AssistantRun, TeamMember, User
 from state.audit import AuditState, ChainState
+from state.people import PeopleState
 from tests.conftest import Demo
 from tests.ui.conftest import call, new_tab, other_tenant_rows, sign_in, toast
 
@@ -87,3 +90,88 @@ async def test_audit_tab_filters_and_exports(demo: Demo, chain: dict[str, Any]) 
     assert audit.f_from == ""
     result = await call(audit, "export_csv")
     assert "audit.csv" in str(result.args)
+
+
+@pytest.fixture
+async def zed(demo: Demo) -> AsyncIterator[User]:
+    """A throwaway Maple Court employee on Maintenance (demo people stay as
+    seeded)."""
+    tid = demo.tenant("maple-court").id
+    tag = uuid.uuid4().hex[:8]
+    user = User(
+        tenant_id=tid,
+        handle=f"zed-{tag}",
+        email=f"zed-{tag}@maple-court.example",
+        name=f"Zed {tag}",
+        role="employee",
+        password_hash="x",
+    )
+    async with tenant_session(tid) as s:
+        s.add(user)
+        await s.flush()
+        team = demo.team("maple-court", "maintenance")
+        s.add(TeamMember(tenant_id=tid, team_id=team.id, user_id=user.id))
+    yield user
+    async with tenant_session(tid) as s:
+        await s.delete(await s.get(User, (tid, user.id)))
+
+
+async def test_people_dialog_and_team_form(
+    demo: Demo, clean_db: None, zed: User
+) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "admin")
+    people = await tab.get_state(PeopleState)
+    await call(people, "load_people")
+    await call(people, "search", zed.name)
+    [row] = people.people
+    assert row["teams"] == "Maintenance"
+    await call(people, "open_edit", row["id"])
+    assert people.edit_open and people.edit_role == "employee"
+    assert len(people.edit_teams) == 1
+    await call(people, "set_edit_role", "resident")  # still on Maintenance
+    await call(people, "set_edit_property", people.places[0][0])
+    assert people.edit_units and all(
+        u[2] == people.places[0][0] for u in people.edit_units
+    )
+    await call(people, "set_edit_unit", people.edit_units[0][0])
+    # Saved as a resident: off the staff team, living at the property.
+    assert "Saved" in toast(await call(people, "save_person")).replace("\\", "")
+    [row] = people.people
+    assert (row["role"], row["teams"]) == ("resident", "")
+    assert row["home"] == f"{people.places[0][1]} {people.edit_units[0][1]}"
+    await call(people, "open_edit", row["id"])
+    await call(people, "set_edit_role", "employee")
+    maintenance = str(demo.team("maple-court", "maintenance").id)
+    await call(people, "toggle_edit_team", maintenance, True)
+    await call(people, "save_person")
+    [row] = people.people
+    assert (row["role"], row["teams"], row["home"]) == ("employee", "Maintenance", "")
+
+    await call(people, "search", "Maple Admin")
+    [admin] = people.people
+    await call(people, "open_edit", admin["id"])
+    await call(people, "set_edit_role", "manager")
+    assert await call(people, "save_person") is None
+    assert "at least one admin" in people.edit_error and people.edit_open
+
+    await call(people, "new_team")
+    assert people.team_open and all(p[1] != "Ben Carter" for p in people.staff)
+    await call(people, "set_team_name", "Maintenance")
+    assert await call(people, "save_team") is None
+    assert "already exists" in people.team_error
+
+
+async def test_people_handlers_refuse_employees(demo: Demo) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "omar")
+    people = await tab.get_state(PeopleState)
+    for name, args in (
+        ("search", ("a",)),
+        ("open_edit", ("x",)),
+        ("save_person", ()),
+        ("new_team", ()),
+        ("save_team", ()),
+    ):
+        assert "not allowed" in toast(await call(people, name, *args)), name
+    assert people.people == [] and people.staff == []

@@ -21,6 +21,7 @@ from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.audit import AuditState
 from state.chat import ChatState, conversation_rows
+from state.people import PeopleState
 from state.push import PushState, subscribe_script, subscription_fields
 from state.session import SessionState
 from state.work import AlertsState, TasksState
@@ -217,7 +218,9 @@ async def test_admin_creates_and_disables_a_user(demo: Demo, clean_db: None) -> 
     await sign_in(tab, "harbor-bistro", "admin")
     admin = await tab.get_state(AdminState)
     await call(admin, "load_admin")
-    assert {t["name"] for t in admin.teams} >= {"Kitchen", "Management"}
+    people = await tab.get_state(PeopleState)
+    await call(people, "load_people")
+    assert {t["name"] for t in people.teams} >= {"Kitchen", "Management"}
     email = f"new-{uuid.uuid4().hex[:8]}@harbor-bistro.example"
     form = {"name": "Nia", "email": email, "role": "employee", "password": "short"}
     assert await call(admin, "create_user", form) is None
@@ -225,10 +228,10 @@ async def test_admin_creates_and_disables_a_user(demo: Demo, clean_db: None) -> 
     form["password"] = "long-enough-password"
     await call(admin, "create_user", form)
     assert admin.create_error == ""
-    [row] = [u for u in admin.users if u["email"] == email]
+    [row] = [u for u in people.people if u["email"] == email]
     assert row["state"] == "active"
     await call(admin, "set_disabled", row["id"], True)
-    [row] = [u for u in admin.users if u["email"] == email]
+    [row] = [u for u in people.people if u["email"] == email]
     assert row["state"] == "disabled"
     own = demo.user("harbor-bistro", "admin")
     assert "your own" in toast(await call(admin, "set_disabled", str(own.id), True))

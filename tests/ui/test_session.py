@@ -17,6 +17,7 @@ from state.approvals import ApprovalsState
 from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.live import LiveState
+from state.people import PeopleState
 from state.push import PushState
 from state.session import SessionState, _page_states
 from state.work import AlertsState, TasksState
@@ -50,7 +51,7 @@ def test_every_data_handler_is_guarded() -> None:
 
 
 def test_admin_handlers_require_the_admin_role() -> None:
-    for cls in (AdminState, AuditState, ChainState):
+    for cls in (AdminState, AuditState, ChainState, PeopleState):
         handlers = cls.event_handlers.items()
         names = {n for n, _ in handlers if n != "setvar" and n in cls.__dict__}
         assert names, cls
@@ -192,7 +193,7 @@ async def test_wrong_role_gets_a_toast_and_no_data(demo: Demo) -> None:
     assert "not allowed" in toast(await call(admin, "set_disabled", "x", True))
     audit = await tab.get_state(AuditState)
     assert "not allowed" in toast(await call(audit, "export_csv"))
-    assert admin.users == [] and approvals.approvals == []
+    assert admin.usage == [] and approvals.approvals == []
 
 
 @pytest.mark.isolation
@@ -208,7 +209,10 @@ async def test_console_pages_refuse_other_roles_quietly(demo: Demo) -> None:
         assert await call(admin, "load_admin") is None
         assert await call(audit, "load_audit") is None
         assert await call(chain, "load_chain") is None
-        assert admin.users == [] and audit.entries == [] and audit.messages == []
+        people = await tab.get_state(PeopleState)
+        assert await call(people, "load_people") is None
+        assert people.people == [] and people.teams == []
+        assert admin.usage == [] and audit.entries == [] and audit.messages == []
         assert not chain.found and chain.prompt == []
         assert "not allowed" in toast(await call(chain, "toggle_prompt"))
         assert chain.prompt == []

@@ -1,0 +1,386 @@
+"""The console's people table (search, filter, sort, pages), the person dialog
+(role, teams, residence) and the teams list with its form."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.domain.roles import ROLES
+from components.auth import error_callout
+from state.admin import AdminState
+from state.people import ANY, NONE, SORT_LABELS, PeopleState
+
+TARGET = "44px"
+
+
+def labelled(label: str, ident: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", as_="label", html_for=ident),
+        control,
+        spacing="1",
+        width="100%",
+    )
+
+
+def _choice(
+    ident: str, value: rx.Var, on_change: object, items: list[tuple[str, str]]
+) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(id=ident, min_height=TARGET, width="100%"),
+        rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def people_filters() -> rx.Component:
+    return rx.grid(
+        labelled(
+            "Search name or email",
+            "p-search",
+            rx.debounce_input(
+                rx.input(
+                    id="p-search",
+                    type="search",
+                    value=PeopleState.query,
+                    on_change=PeopleState.search,
+                    min_height=TARGET,
+                    width="100%",
+                ),
+                debounce_timeout=300,
+            ),
+        ),
+        labelled(
+            "Role",
+            "p-role",
+            _choice(
+                "p-role",
+                PeopleState.f_role,
+                PeopleState.set_role_filter,
+                [(ANY, "Any role")] + [(r, r) for r in ROLES],
+            ),
+        ),
+        labelled(
+            "Sort by",
+            "p-sort",
+            _choice(
+                "p-sort",
+                PeopleState.sort,
+                PeopleState.set_sort,
+                list(SORT_LABELS.items()),
+            ),
+        ),
+        columns=rx.breakpoints(initial="1", sm="3"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def person_row(u: rx.Var) -> rx.Component:
+    active = u["state"] == "active"
+    return rx.table.row(
+        rx.table.cell(u["name"]),
+        rx.table.cell(u["email"]),
+        rx.table.cell(u["role"]),
+        rx.table.cell(u["teams"]),
+        rx.table.cell(u["home"]),
+        rx.table.cell(
+            rx.badge(u["state"], color_scheme=rx.cond(active, "green", "gray"))
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.button(
+                    "Edit",
+                    size="2",
+                    variant="soft",
+                    on_click=PeopleState.open_edit(u["id"]),
+                    min_height=TARGET,
+                    aria_label="Edit " + u["name"].to(str),
+                ),
+                rx.button(
+                    rx.cond(active, "Disable", "Enable"),
+                    size="2",
+                    variant="soft",
+                    color_scheme=rx.cond(active, "red", "green"),
+                    on_click=AdminState.set_disabled(u["id"], active),
+                    min_height=TARGET,
+                ),
+                spacing="2",
+            )
+        ),
+        class_name="user-row",
+    )
+
+
+def people_table() -> rx.Component:
+    headers = ["Name", "Email", "Role", "Teams", "Lives at", "State", ""]
+    return rx.vstack(
+        people_filters(),
+        rx.text(PeopleState.total, " people", size="2", color_scheme="gray"),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
+                ),
+                rx.table.body(rx.foreach(PeopleState.people, person_row)),
+                size="1",
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.button(
+                "Previous",
+                variant="soft",
+                disabled=PeopleState.page <= 1,
+                on_click=PeopleState.go_page(-1),
+                min_height=TARGET,
+            ),
+            rx.text("Page ", PeopleState.page, " of ", PeopleState.pages, size="2"),
+            rx.button(
+                "Next",
+                variant="soft",
+                disabled=PeopleState.page >= PeopleState.pages,
+                on_click=PeopleState.go_page(1),
+                min_height=TARGET,
+            ),
+            align="center",
+            spacing="3",
+        ),
+        person_dialog(),
+        spacing="3",
+        width="100%",
+    )
+
+
+def person_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(PeopleState.edit_name),
+            rx.vstack(
+                error_callout(PeopleState.edit_error),
+                labelled(
+                    "Role",
+                    "e-role",
+                    _choice(
+                        "e-role",
+                        PeopleState.edit_role,
+                        PeopleState.set_edit_role,
+                        [(r, r) for r in ROLES],
+                    ),
+                ),
+                rx.cond(
+                    PeopleState.edit_role == "resident",
+                    rx.vstack(
+                        labelled(
+                            "Property",
+                            "e-property",
+                            rx.select.root(
+                                rx.select.trigger(
+                                    id="e-property", min_height=TARGET, width="100%"
+                                ),
+                                rx.select.content(
+                                    rx.select.item("None", value=NONE),
+                                    rx.foreach(
+                                        PeopleState.places,
+                                        lambda p: rx.select.item(p[1], value=p[0]),
+                                    ),
+                                ),
+                                value=PeopleState.edit_property,
+                                on_change=PeopleState.set_edit_property,
+                            ),
+                        ),
+                        labelled(
+                            "Unit",
+                            "e-unit",
+                            rx.select.root(
+                                rx.select.trigger(
+                                    id="e-unit", min_height=TARGET, width="100%"
+                                ),
+                                rx.select.content(
+                                    rx.select.item("None", value=NONE),
+                                    rx.foreach(
+                                        PeopleState.edit_units,
+                                        lambda u: rx.select.item(u[1], value=u[0]),
+                                    ),
+                                ),
+                                value=PeopleState.edit_unit,
+                                on_change=PeopleState.set_edit_unit,
+                            ),
+                        ),
+                        rx.text(
+                            "Residents are not on staff teams.",
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                        width="100%",
+                    ),
+                    rx.vstack(
+                        rx.text("Teams", size="2", weight="medium"),
+                        rx.foreach(
+                            PeopleState.team_choices,
+                            lambda t: rx.checkbox(
+                                t[1],
+                                checked=PeopleState.edit_teams.contains(t[0]),
+                                on_change=lambda v: PeopleState.toggle_edit_team(
+                                    t[0], v
+                                ),
+                                size="3",
+                                min_height=TARGET,
+                            ),
+                        ),
+                        width="100%",
+                    ),
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=PeopleState.close_edit,
+                        min_height=TARGET,
+                    ),
+                    rx.button(
+                        "Save", on_click=PeopleState.save_person, min_height=TARGET
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="28em",
+        ),
+        open=PeopleState.edit_open,
+    )
+
+
+# ------------------------------------------------------------------ teams
+
+
+def team_row(t: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(t["name"]),
+        rx.table.cell(t["lead"]),
+        rx.table.cell(t["members"]),
+        rx.table.cell(
+            rx.button(
+                "Edit",
+                size="2",
+                variant="soft",
+                on_click=PeopleState.edit_team(t["id"]),
+                min_height=TARGET,
+                aria_label="Edit team " + t["name"].to(str),
+            )
+        ),
+        class_name="team-row",
+    )
+
+
+def teams_section() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Teams", size="4"),
+            rx.spacer(),
+            rx.button("New team", on_click=PeopleState.new_team, min_height=TARGET),
+            width="100%",
+            align="center",
+        ),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("Team", "Lead", "Members", "")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(PeopleState.teams, team_row)),
+                size="1",
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        team_dialog(),
+        spacing="3",
+        width="100%",
+    )
+
+
+def team_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(PeopleState.team_id == "", "New team", "Team")),
+            rx.vstack(
+                error_callout(PeopleState.team_error),
+                labelled(
+                    "Team name",
+                    "t-name",
+                    rx.input(
+                        id="t-name",
+                        value=PeopleState.team_name,
+                        on_change=PeopleState.set_team_name,
+                        min_height=TARGET,
+                        width="100%",
+                    ),
+                ),
+                rx.text("Members", size="2", weight="medium"),
+                rx.box(
+                    rx.foreach(
+                        PeopleState.staff,
+                        lambda p: rx.checkbox(
+                            p[1],
+                            checked=PeopleState.team_members.contains(p[0]),
+                            on_change=lambda v: PeopleState.toggle_member(p[0], v),
+                            size="3",
+                            min_height=TARGET,
+                            width="100%",
+                        ),
+                    ),
+                    max_height="14em",
+                    overflow_y="auto",
+                    width="100%",
+                ),
+                labelled(
+                    "Lead",
+                    "t-lead",
+                    rx.select.root(
+                        rx.select.trigger(id="t-lead", min_height=TARGET, width="100%"),
+                        rx.select.content(
+                            rx.select.item("No lead", value=NONE),
+                            rx.foreach(
+                                PeopleState.staff,
+                                lambda p: rx.cond(
+                                    PeopleState.team_members.contains(p[0]),
+                                    rx.select.item(p[1], value=p[0]),
+                                ),
+                            ),
+                        ),
+                        value=PeopleState.team_lead,
+                        on_change=PeopleState.set_team_lead,
+                    ),
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=PeopleState.close_team,
+                        min_height=TARGET,
+                    ),
+                    rx.button(
+                        "Save team", on_click=PeopleState.save_team, min_height=TARGET
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="28em",
+        ),
+        open=PeopleState.team_open,
+    )
