@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain import models as m
+from app.services.messages import conversation_for
 
 
 async def one_of_everything(
@@ -39,9 +40,7 @@ async def one_of_everything(
     )
     session.add_all([new_team, new_user])
     await session.flush()
-    conv = m.Conversation(tenant_id=tenant_id, user_id=user.id)
-    session.add(conv)
-    await session.flush()
+    conv = await conversation_for(session, tenant_id, user.id)  # one per user
     msg = m.Message(
         tenant_id=tenant_id,
         conversation_id=conv.id,

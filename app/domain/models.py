@@ -244,7 +244,15 @@ class Conversation(SQLModel, table=True):
     __tablename__ = "conversations"
     __table_args__ = (
         _fk(("user_id", "users.id")),
-        sa.Index("ix_conversations_user", "tenant_id", "user_id"),
+        # One conversation per user, and one integrations channel (user_id NULL)
+        # per tenant: concurrent first messages must not split it (migration 0003).
+        sa.Index(
+            "ux_conversations_owner",
+            "tenant_id",
+            "user_id",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
     )
     tenant_id: uuid.UUID = _tenant_fk()
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -48,18 +48,27 @@ def _check(body: str, client_message_id: str) -> str:
 async def conversation_for(
     session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None
 ) -> Conversation:
-    """The user's assistant conversation (one per user; one per tenant for events)."""
+    """The user's assistant conversation (one per user; one per tenant for events).
+
+    Race-free: concurrent first messages all INSERT ... ON CONFLICT DO NOTHING on
+    the unique (tenant_id, user_id) index, which waits for a concurrent insert to
+    commit, and then all read the one row that exists."""
     stmt = select(Conversation).where(
+        Conversation.tenant_id == tenant_id,
         Conversation.user_id == user_id
         if user_id
-        else col(Conversation.user_id).is_(None)
+        else col(Conversation.user_id).is_(None),
     )
-    conv = (await session.exec(stmt.order_by(col(Conversation.created_at)))).first()
+    conv = (await session.exec(stmt)).first()
     if conv is None:
         title = "Assistant" if user_id else "Integrations"
-        conv = Conversation(tenant_id=tenant_id, user_id=user_id, title=title)
-        session.add(conv)
-        await session.flush()
+        new = Conversation(tenant_id=tenant_id, user_id=user_id, title=title)
+        await session.execute(
+            insert(Conversation)
+            .values(new.model_dump())
+            .on_conflict_do_nothing(index_elements=["tenant_id", "user_id"])
+        )
+        conv = (await session.exec(stmt)).one()
     return conv
 
 

@@ -21,13 +21,13 @@ from app.core.db import tenant_session
 from app.core.settings import get_settings
 from app.domain.models import (
     Approval,
-    Conversation,
     Message,
     Notification,
     ProposedAction,
     Task,
     utcnow,
 )
+from app.services.messages import conversation_for
 from tests.auth.conftest import clear_rate_limits
 from tests.conftest import Demo
 
@@ -108,9 +108,7 @@ async def other_tenant_rows(demo: Demo, slug: str, handle: str) -> dict[str, Any
     user = demo.user(slug, handle)
     tag = uuid.uuid4().hex[:10]
     async with tenant_session(tid) as s:
-        conv = Conversation(tenant_id=tid, user_id=user.id)
-        s.add(conv)
-        await s.flush()
+        conv = await conversation_for(s, tid, user.id)  # one per user
         msg = Message(
             tenant_id=tid,
             conversation_id=conv.id,
