@@ -76,7 +76,7 @@ async def test_seed_is_idempotent(demo: Any, owner_engine: Any) -> None:
 
 
 def test_split_conversations_are_merged_into_the_oldest(owner_engine: Any) -> None:
-    """Migration 0003 repairs what concurrent first messages split (several
+    """Migration 0004 repairs what concurrent first messages split (several
     conversations of one user, several integrations channels of one tenant), then
     makes a second one impossible."""
     name = f"sb_migrations_{uuid.uuid4().hex[:8]}"
@@ -97,7 +97,7 @@ def test_split_conversations_are_merged_into_the_oldest(owner_engine: Any) -> No
     ]
     try:
         cfg = alembic_config(scratch_url)
-        command.upgrade(cfg, "0002")
+        command.upgrade(cfg, "0003")
         with scratch.begin() as conn:
             conn.execute(
                 text(
@@ -171,7 +171,7 @@ def test_split_conversations_are_merged_into_the_oldest(owner_engine: Any) -> No
                     duplicate.rollback()
                 else:
                     raise AssertionError(f"a second conversation for {owner}")
-        command.downgrade(cfg, "0002")
+        command.downgrade(cfg, "0003")
         command.upgrade(cfg, "head")
     finally:
         scratch.dispose()

@@ -245,7 +245,7 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (
         _fk(("user_id", "users.id")),
         # One conversation per user, and one integrations channel (user_id NULL)
-        # per tenant: concurrent first messages must not split it (migration 0003).
+        # per tenant: concurrent first messages must not split it (migration 0004).
         sa.Index(
             "ux_conversations_owner",
             "tenant_id",

@@ -7,8 +7,8 @@ The repair keeps each owner's oldest conversation, moves every message of the
 others into it and deletes them; the index then makes a second one impossible
 (NULLS NOT DISTINCT: the integrations channel, user_id NULL, is unique too).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-27 22:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
