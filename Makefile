@@ -21,11 +21,12 @@ unexport PYTHONDONTWRITEBYTECODE
 NPM_REGISTRY := $(shell npm config get registry 2>/dev/null)
 export NPM_CONFIG_REGISTRY ?= $(NPM_REGISTRY)
 
-.PHONY: install run run-prod test lint format scenarios bench report clean help
+.PHONY: install run run-prod test soak lint format scenarios bench report clean help
 
 help:
 	@echo "make run        start PostgreSQL, Redis, worker and app (demo data loaded)"
 	@echo "make test       run every test (lint first)"
+	@echo "make soak       the crash and outage tests, long (SOAK_TRIALS=100)"
 	@echo "make lint       ruff format --check, ruff check, import layers, mypy"
 	@echo "make scenarios  run assistant scenarios (FILE=path.yaml for one file)"
 	@echo "make bench      latency, throughput, fairness, fan-out, retrieval and cost benchmarks"
@@ -64,6 +65,11 @@ format: install
 test: install lint
 	$(PY) -m pytest --cov --cov-report=term:skip-covered -p no:cacheprovider $(PYTEST_ARGS)
 	$(PY) -m coverage report --include='agents/*,jobs/*' --fail-under=80
+
+# The reliability tests with many trials (make test runs a few of each).
+SOAK_TRIALS ?= 100
+soak: install
+	SOAK_TRIALS=$(SOAK_TRIALS) $(PY) -m pytest -p no:cacheprovider -m reliability -s $(PYTEST_ARGS)
 
 scenarios: install
 	$(PY) -m devtools.scenarios $(FILE)

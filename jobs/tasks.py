@@ -4,9 +4,10 @@
   ends, the tenant's next message is handed to arq (app/core/fair_queue.py).
 - send_reminder: a schedule's start, as a deferred job backed by the schedules table.
 - send_push: Web Push for notifications not pushed yet.
-- sweep (cron): re-queues messages a crash or a Redis restart left behind, expires
-  approvals, re-creates reminder jobs from the schedules table and embeds memories
-  stored while the embedding model was unavailable.
+- sweep (cron): unlocks the jobs of dead workers (jobs/recovery.py), re-queues
+  messages a crash or a Redis restart left behind, expires approvals, re-creates
+  reminder jobs from the schedules table and embeds memories stored while the
+  embedding model was unavailable.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.core.settings import get_settings
 from app.services import push_sender, reminders, sweeper
 from app.services.turns import handle_message
 from jobs.fairness import acquire_slot, release_slot
+from jobs.recovery import release_dead_workers
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ async def send_reminder(
 
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
-    return await sweeper.sweep()
+    released = await release_dead_workers(str(ctx.get("worker_id", "")))
+    return {**await sweeper.sweep(), "released": released}
 
 
 async def send_push(
@@ -79,6 +82,8 @@ async def send_push(
     already sent: push_sender marks pushed_at)."""
     with log_context(tenant_id=tenant_id, job_id=ctx.get("job_id")):
         report = await push_sender.push_notifications(
-            uuid.UUID(tenant_id), [uuid.UUID(i) for i in notification_ids]
+            uuid.UUID(tenant_id),
+            [uuid.UUID(i) for i in notification_ids],
+            owner=str(ctx.get("job_id", "")),
         )
         return f"sent {report.sent}, removed {report.removed}, failed {report.failed}"

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +21,7 @@ from app.core.db import dispose_engines
 from app.core.logs import configure_logging
 from app.core.queue import close_pools, queue_name, redis_settings
 from app.core.settings import get_settings
+from jobs import recovery
 from jobs.tasks import process_message, send_push, send_reminder, sweep
 
 HEARTBEAT_S = 5.0
@@ -36,9 +35,23 @@ async def _heartbeat(worker_id: str) -> None:
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
-    ctx["worker_id"] = f"{socket.gethostname()}-{os.getpid()}"
+    ctx["worker_id"] = recovery.worker_id()
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["worker_id"]))
     ctx["warm_up"] = asyncio.create_task(_warm_up())
+    # A worker restarted after a crash takes its predecessor's jobs back now.
+    with contextlib.suppress(Exception):
+        await recovery.release_dead_workers(ctx["worker_id"])
+
+
+async def on_job_start(ctx: dict[str, Any]) -> None:
+    # Redis down: the job still runs; only a crash in it would wait for arq's lock.
+    with contextlib.suppress(Exception):
+        await recovery.job_started(ctx["worker_id"], ctx["job_id"])
+
+
+async def after_job_end(ctx: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):
+        await recovery.job_ended(ctx["worker_id"], ctx["job_id"])
 
 
 async def _warm_up() -> None:
@@ -88,6 +101,8 @@ def worker_settings() -> dict[str, Any]:
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
+        "after_job_end": after_job_end,
         # Near-real-time pickup: arq's default 0.5 s poll would add up to half a
         # second to every message.
         "poll_delay": s.worker_poll_delay_s,

@@ -24,6 +24,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +36,7 @@ from sqlmodel import col, select
 
 from app.core.db import tenant_session
 from app.core.live import LiveEvent
+from app.core.redis_client import get_redis, tenant_key
 from app.core.secrets import vapid_private_key_pem
 from app.core.settings import get_settings
 from app.domain.models import Notification, PushSubscription, utcnow
@@ -47,6 +49,8 @@ PUSH_TTL_S = 12 * 3600
 HTTP_TIMEOUT_S = 10.0
 MAX_FAILURES = 5
 GONE = frozenset({404, 410})
+# Older notifications are not pushed late: the app shows them when it next opens.
+PUSH_RECOVERY_WINDOW = timedelta(minutes=10)
 _NONE = uuid.UUID(int=0)  # an id no notification has
 # What the service worker opens when the notification is clicked.
 OPEN_URL = {
@@ -252,11 +256,48 @@ async def _record(
             )
 
 
+# One sender per notification at a time: a job re-created by the sweeper does not
+# race the original. Longer than one batch of sends takes.
+PUSH_LEASE_S = 60
+# Takes the lease when it is free or already this job's (the same job running
+# again after its worker died); KEYS: lease keys, ARGV[1]: owner, ARGV[2]: ttl.
+# Returns the indexes (1-based) of the keys taken.
+_LEASE = """
+local taken = {}
+for i, k in ipairs(KEYS) do
+  local holder = redis.call('GET', k)
+  if not holder or holder == ARGV[1] then
+    redis.call('SET', k, ARGV[1], 'EX', tonumber(ARGV[2]))
+    table.insert(taken, i)
+  end
+end
+return taken
+"""
+
+
+def _lease_key(tenant_id: uuid.UUID, notification_id: uuid.UUID) -> str:
+    return tenant_key(tenant_id, "push", str(notification_id))
+
+
+async def _lease(
+    tenant_id: uuid.UUID, ids: list[uuid.UUID], owner: str
+) -> list[uuid.UUID]:
+    if not ids:
+        return []
+    keys = [_lease_key(tenant_id, i) for i in ids]
+    taken = await get_redis().eval(  # type: ignore[misc]
+        _LEASE, len(keys), *keys, owner, PUSH_LEASE_S
+    )
+    return [ids[int(i) - 1] for i in taken]
+
+
 async def push_notifications(
-    tenant_id: uuid.UUID, notification_ids: list[uuid.UUID]
+    tenant_id: uuid.UUID, notification_ids: list[uuid.UUID], owner: str = ""
 ) -> PushReport:
     """Push the given notifications that have not been pushed yet (a job delivered
-    twice sends nothing the second time: pushed_at is set on success)."""
+    twice sends nothing the second time: pushed_at is set on success). `owner`
+    (the job id) leases each notification while it is being sent, so a second job
+    for the same notification skips it."""
     async with tenant_session(tenant_id) as s:
         rows = (
             await s.exec(
@@ -266,7 +307,39 @@ async def push_notifications(
                 )
             )
         ).all()
+    mine = set(
+        await _lease(tenant_id, [n.id for n in rows], owner or str(uuid.uuid4()))
+    )
     events = [
-        LiveEvent(n.user_id, n.kind, n.id, n.title, dict(n.data or {})) for n in rows
+        LiveEvent(n.user_id, n.kind, n.id, n.title, dict(n.data or {}))
+        for n in rows
+        if n.id in mine
     ]
     return await send_push(tenant_id, events)
+
+
+async def unpushed(tenant_id: uuid.UUID, older_than_s: float) -> list[uuid.UUID]:
+    """Recent notifications still waiting for their push (the worker died between
+    the notification's commit and queueing its push, or during the send) whose
+    recipient has a subscription: the sweeper queues them again."""
+    now = utcnow()
+    async with tenant_session(tenant_id) as s:
+        subscribed = select(PushSubscription.user_id).where(
+            PushSubscription.tenant_id == tenant_id
+        )
+        return list(
+            (
+                await s.exec(
+                    select(Notification.id)
+                    .where(
+                        col(Notification.pushed_at).is_(None),
+                        col(Notification.created_at)
+                        < now - timedelta(seconds=older_than_s),
+                        col(Notification.created_at) >= now - PUSH_RECOVERY_WINDOW,
+                        col(Notification.user_id).in_(subscribed),
+                    )
+                    .order_by(col(Notification.created_at))
+                    .limit(500)
+                )
+            ).all()
+        )

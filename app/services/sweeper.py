@@ -2,9 +2,10 @@
 behind is found there and put back on the queue (same job ids: nothing runs twice).
 
 Per active tenant: places in the tenant's queue held by lost jobs are freed,
-messages stuck before `done` are re-queued, due reminders are
-re-created from the schedules table, expired approvals are closed, and memories
-stored while the embedding model was unavailable are embedded.
+messages stuck before `done` are re-queued, due reminders are re-created from the
+schedules table, notifications whose Web Push never went out are queued again,
+expired approvals are closed, and memories stored while the embedding model was
+unavailable are embedded.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.core.db import platform_session, tenant_session
 from app.core.queue import (
     REMINDER_GRACE,
     enqueue_message,
+    enqueue_push,
     enqueue_reminder,
     fill_tenant_queue,
 )
@@ -27,6 +29,7 @@ from app.core.settings import get_settings
 from app.domain.models import Message, MessageStatus, Schedule, Tenant, utcnow
 from app.services.approvals import expire_due
 from app.services.memories import embed_pending_memories
+from app.services.push_sender import unpushed
 
 log = logging.getLogger(__name__)
 # Reminders due within this window are (re-)queued as deferred jobs.
@@ -40,7 +43,7 @@ UNFINISHED = (
 
 async def sweep() -> dict[str, int]:
     settings = get_settings()
-    counts = {"requeued": 0, "expired": 0, "reminders": 0, "embedded": 0}
+    counts = {"requeued": 0, "expired": 0, "reminders": 0, "embedded": 0, "pushes": 0}
     stuck_before = utcnow() - timedelta(seconds=settings.sweeper_stuck_after_s)
     async with platform_session() as ps:
         tenants = (
@@ -81,9 +84,20 @@ async def sweep() -> dict[str, int]:
             if starts_at is not None:
                 await enqueue_reminder(tid, schedule_id, starts_at)
                 counts["reminders"] += 1
+        pushes = await unpushed(tid, settings.sweeper_stuck_after_s)
+        if pushes:
+            # The lease in push_sender keeps this from racing a push job that is
+            # merely slow.
+            await enqueue_push(tid, pushes)
+            counts["pushes"] += len(pushes)
         counts["expired"] += await expire_due(tid)
         counts["embedded"] += await _embed_pending(tid)
-    if counts["requeued"] or counts["expired"] or counts["embedded"]:
+    if (
+        counts["requeued"]
+        or counts["expired"]
+        or counts["embedded"]
+        or counts["pushes"]
+    ):
         log.info("sweep", extra=counts)
     return counts
 
