@@ -8,6 +8,7 @@ from app.domain.roles import APPROVER_ROLES, ROLES
 from components.audit import audit_tab
 from components.auth import error_callout
 from components.gate import admin_only, console_frame
+from components.memory import memory_tab
 from components.people import people_table, teams_section
 from components.work import approvals_list
 from state.admin import APPROVABLE, AdminState
@@ -144,6 +145,7 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Users", value="users"),
                     rx.tabs.trigger("Approvals", value="approvals"),
                     rx.tabs.trigger("Audit", value="audit"),
+                    rx.tabs.trigger("Memory", value="memory"),
                     rx.tabs.trigger("Usage", value="usage"),
                     rx.tabs.trigger("Settings", value="settings"),
                     # On a phone the tabs wrap instead of being cut off.
@@ -168,6 +170,10 @@ def admin_page() -> rx.Component:
                 rx.tabs.content(
                     rx.box(audit_tab(), padding_top="1em"),
                     value="audit",
+                ),
+                rx.tabs.content(
+                    rx.box(memory_tab(), padding_top="1em"),
+                    value="memory",
                 ),
                 rx.tabs.content(
                     rx.box(

@@ -24,6 +24,7 @@ from state.approvals import ApprovalsState
 from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.live import LiveState
+from state.memory import MemoryState
 from state.operator import OperatorState
 from state.people import PeopleState
 from state.push import PushState
@@ -73,7 +74,10 @@ def register(app: rx.App) -> None:
         route=routes.ADMIN,
         title="Admin · Switchboard",
         on_load=signed_in(
-            AdminState.load_admin, PeopleState.load_people, AuditState.load_audit
+            AdminState.load_admin,
+            PeopleState.load_people,
+            AuditState.load_audit,
+            MemoryState.load_memory,
         ),
     )
     app.add_page(

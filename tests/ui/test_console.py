@@ -14,6 +14,7 @@ from reflex.istate.data import ReflexURL, RouterData
 from app.core.db import tenant_session
 from app.domain.models import AssistantRun, TeamMember, User
 from state.audit import AuditState, ChainState
+from state.memory import MemoryState
 from state.people import PeopleState
 from tests.conftest import Demo
 from tests.ui.conftest import call, new_tab, other_tenant_rows, sign_in, toast
@@ -175,3 +176,38 @@ async def test_people_handlers_refuse_employees(demo: Demo) -> None:
     ):
         assert "not allowed" in toast(await call(people, name, *args)), name
     assert people.people == [] and people.staff == []
+
+
+async def test_memory_tab_adds_edits_and_forgets(demo: Demo, clean_db: None) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "admin")
+    memory = await tab.get_state(MemoryState)
+    await call(memory, "load_memory")
+    assert memory.total >= 4 and memory.team_choices
+    word = f"okapi{uuid.uuid4().hex[:6]}"
+    await call(memory, "set_new", "scope", "team")
+    await call(memory, "set_new", "team", memory.team_choices[0][0])
+    await call(memory, "set_new", "text", f"The {word} van is parked at the back.")
+    assert "Remembered" in toast(await call(memory, "add"))
+    await call(memory, "set_filter", "query", word)
+    [row] = memory.memories
+    assert row["scope"] == "Team" and row["about"] == memory.team_choices[0][1]
+    await call(memory, "open_edit", row["id"])
+    await call(memory, "set_edit_text", "")
+    assert await call(memory, "save_edit") is None and memory.edit_error
+    await call(memory, "set_edit_text", f"The {word} van is in the garage.")
+    await call(memory, "save_edit")
+    assert "garage" in memory.memories[0]["text"]
+    await call(memory, "forget", row["id"])
+    assert memory.memories == [] and memory.total == 0
+    assert "No such memory" in toast(await call(memory, "forget", row["id"]))
+
+
+async def test_memory_handlers_refuse_other_roles(demo: Demo) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "dana")  # a manager
+    memory = await tab.get_state(MemoryState)
+    assert await call(memory, "load_memory") is None  # the page says why
+    assert memory.memories == []
+    for name, args in (("add", ()), ("forget", ("x",)), ("open_edit", ("x",))):
+        assert "not allowed" in toast(await call(memory, name, *args)), name

@@ -17,6 +17,7 @@ from state.approvals import ApprovalsState
 from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.live import LiveState
+from state.memory import MemoryState
 from state.people import PeopleState
 from state.push import PushState
 from state.session import SessionState, _page_states
@@ -51,7 +52,7 @@ def test_every_data_handler_is_guarded() -> None:
 
 
 def test_admin_handlers_require_the_admin_role() -> None:
-    for cls in (AdminState, AuditState, ChainState, PeopleState):
+    for cls in (AdminState, AuditState, ChainState, PeopleState, MemoryState):
         handlers = cls.event_handlers.items()
         names = {n for n, _ in handlers if n != "setvar" and n in cls.__dict__}
         assert names, cls

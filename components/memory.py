@@ -1,0 +1,259 @@
+"""The console's memory tab: what the assistant knows, by scope and source."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.auth import error_callout
+from components.people import labelled
+from state.memory import ANY, SCOPE_LABELS, SOURCE_LABELS, MemoryState
+
+TARGET = "44px"
+
+
+def _select(
+    ident: str, value: rx.Var, name: str, items: list[tuple[str, str]]
+) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(id=ident, min_height=TARGET, width="100%"),
+        rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
+        value=value,
+        on_change=lambda v: MemoryState.set_filter(name, v),
+    )
+
+
+def filters() -> rx.Component:
+    return rx.grid(
+        labelled(
+            "Search",
+            "m-query",
+            rx.debounce_input(
+                rx.input(
+                    id="m-query",
+                    type="search",
+                    value=MemoryState.query,
+                    on_change=lambda v: MemoryState.set_filter("query", v),
+                    min_height=TARGET,
+                    width="100%",
+                ),
+                debounce_timeout=300,
+            ),
+        ),
+        labelled(
+            "Scope",
+            "m-scope",
+            _select(
+                "m-scope",
+                MemoryState.f_scope,
+                "scope",
+                [(ANY, "Any scope"), *SCOPE_LABELS.items()],
+            ),
+        ),
+        labelled(
+            "Source",
+            "m-source",
+            _select(
+                "m-source",
+                MemoryState.f_source,
+                "source",
+                [(ANY, "Any source"), *SOURCE_LABELS.items()],
+            ),
+        ),
+        columns=rx.breakpoints(initial="1", sm="3"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def memory_card(m: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(m["text"], size="2"),
+            rx.hstack(
+                rx.badge(m["scope"]),
+                rx.text(m["about"], size="1"),
+                rx.text("·", size="1", color_scheme="gray"),
+                rx.text(m["source"], size="1", color_scheme="gray"),
+                rx.text(m["at"], size="1", color_scheme="gray"),
+                rx.cond(
+                    m["embedded"] != "",
+                    rx.badge(m["embedded"], color_scheme="amber", size="1"),
+                ),
+                rx.spacer(),
+                rx.button(
+                    "Edit",
+                    variant="soft",
+                    size="2",
+                    on_click=MemoryState.open_edit(m["id"]),
+                    min_height=TARGET,
+                ),
+                rx.button(
+                    "Forget",
+                    variant="soft",
+                    color_scheme="red",
+                    size="2",
+                    on_click=MemoryState.forget(m["id"]),
+                    min_height=TARGET,
+                ),
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        class_name="memory",
+    )
+
+
+def add_form() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Teach the assistant", size="3"),
+            error_callout(MemoryState.add_error),
+            labelled(
+                "What it should know",
+                "m-new-text",
+                rx.text_area(
+                    id="m-new-text",
+                    value=MemoryState.new_text,
+                    on_change=lambda v: MemoryState.set_new("text", v),
+                    rows="3",
+                    width="100%",
+                ),
+            ),
+            rx.grid(
+                labelled(
+                    "For",
+                    "m-new-scope",
+                    rx.select.root(
+                        rx.select.trigger(
+                            id="m-new-scope", min_height=TARGET, width="100%"
+                        ),
+                        rx.select.content(
+                            *[
+                                rx.select.item(t, value=v)
+                                for v, t in SCOPE_LABELS.items()
+                            ]
+                        ),
+                        value=MemoryState.new_scope,
+                        on_change=lambda v: MemoryState.set_new("scope", v),
+                    ),
+                ),
+                rx.cond(
+                    MemoryState.new_scope == "team",
+                    labelled(
+                        "Team",
+                        "m-new-team",
+                        rx.select.root(
+                            rx.select.trigger(
+                                id="m-new-team", min_height=TARGET, width="100%"
+                            ),
+                            rx.select.content(
+                                rx.foreach(
+                                    MemoryState.team_choices,
+                                    lambda t: rx.select.item(t[1], value=t[0]),
+                                )
+                            ),
+                            value=MemoryState.new_team,
+                            on_change=lambda v: MemoryState.set_new("team", v),
+                        ),
+                    ),
+                ),
+                rx.cond(
+                    MemoryState.new_scope == "user",
+                    labelled(
+                        "Person's email",
+                        "m-new-email",
+                        rx.input(
+                            id="m-new-email",
+                            type="email",
+                            value=MemoryState.new_email,
+                            on_change=lambda v: MemoryState.set_new("email", v),
+                            min_height=TARGET,
+                            width="100%",
+                        ),
+                    ),
+                ),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="2",
+                width="100%",
+            ),
+            rx.button("Remember", on_click=MemoryState.add, min_height=TARGET),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def edit_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Edit memory"),
+            rx.vstack(
+                error_callout(MemoryState.edit_error),
+                labelled(
+                    "Text",
+                    "m-edit-text",
+                    rx.text_area(
+                        id="m-edit-text",
+                        value=MemoryState.edit_text,
+                        on_change=MemoryState.set_edit_text,
+                        rows="5",
+                        width="100%",
+                    ),
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=MemoryState.close_edit,
+                        min_height=TARGET,
+                    ),
+                    rx.button(
+                        "Save", on_click=MemoryState.save_edit, min_height=TARGET
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="32em",
+        ),
+        open=MemoryState.edit_open,
+    )
+
+
+def memory_tab() -> rx.Component:
+    return rx.vstack(
+        add_form(),
+        filters(),
+        rx.text(MemoryState.total, " memories", size="2", color_scheme="gray"),
+        rx.foreach(MemoryState.memories, memory_card),
+        rx.hstack(
+            rx.button(
+                "Previous",
+                variant="soft",
+                disabled=MemoryState.page <= 1,
+                on_click=MemoryState.go_page(-1),
+                min_height=TARGET,
+            ),
+            rx.text("Page ", MemoryState.page, " of ", MemoryState.pages, size="2"),
+            rx.button(
+                "Next",
+                variant="soft",
+                disabled=MemoryState.page >= MemoryState.pages,
+                on_click=MemoryState.go_page(1),
+                min_height=TARGET,
+            ),
+            align="center",
+            spacing="3",
+        ),
+        edit_dialog(),
+        spacing="3",
+        width="100%",
+    )
