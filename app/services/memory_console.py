@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy import text as sql
 from sqlmodel import col, select
 
@@ -92,16 +93,17 @@ async def list_memories(
         total = int((await s.exec(select(func.count()).where(*where))).one())
         pages = max(1, -(-total // size))
         page = max(1, min(page, pages))
+        # Eight columns: SQLAlchemy's select (sqlmodel's types stop at four).
         rows = (
-            await s.exec(
-                select(
-                    Memory.id,
-                    Memory.scope,
-                    Memory.team_id,
-                    Memory.user_id,
-                    Memory.source_type,
-                    Memory.text,
-                    Memory.created_at,
+            await s.execute(
+                sa_select(
+                    col(Memory.id),
+                    col(Memory.scope),
+                    col(Memory.team_id),
+                    col(Memory.user_id),
+                    col(Memory.source_type),
+                    col(Memory.text),
+                    col(Memory.created_at),
                     col(Memory.embedding).is_not(None),
                 )
                 .where(*where)
