@@ -26,7 +26,11 @@ app = rx.App(
     # Top of the screen (at the bottom they would sit on the phone's nav bar and
     # the composer), offset below the page header so they never cover it.
     toaster=rx.toast.provider(
-        position="top-center", close_button=True, offset="4.5rem"
+        position="top-center",
+        close_button=True,
+        offset="4.5rem",
+        # Phones (sonner's own offset below 600 px wide): below the header only.
+        custom_attrs={"mobileOffset": {"top": "4.5rem"}},
     ),
 )
 register(app)

@@ -9,9 +9,19 @@ from state.session import SessionState
 
 
 def field(label: str, name: str, kind: str = "text", **props: object) -> rx.Component:
+    """A labelled input: the label names the field for screen readers too."""
+    field_id = f"field-{name}"
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(name=name, type=kind, required=True, width="100%", **props),
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        rx.input(
+            name=name,
+            id=field_id,
+            type=kind,
+            required=True,
+            width="100%",
+            size="3",
+            **props,
+        ),
         spacing="1",
         width="100%",
     )
@@ -25,21 +35,23 @@ def error_callout(message: rx.Var) -> rx.Component:
 
 
 def centered(*children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(*children, spacing="4", width="100%"),
-            width="100%",
-            max_width="400px",
-            size="3",
-        ),
-        min_height="100dvh",
-        padding="1em",
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(*children, spacing="4", width="100%"),
+                width="100%",
+                max_width="400px",
+                size="3",
+            ),
+            min_height="100dvh",
+            padding="1em",
+        )
     )
 
 
 def login_page() -> rx.Component:
     return centered(
-        rx.heading("Sign in to Switchboard", size="6"),
+        rx.heading("Sign in to Switchboard", size="6", as_="h1"),
         error_callout(SessionState.login_error),
         rx.form(
             rx.vstack(
@@ -65,7 +77,7 @@ def login_page() -> rx.Component:
 
 def operator_login_page() -> rx.Component:
     return centered(
-        rx.heading("Platform operator", size="6"),
+        rx.heading("Platform operator", size="6", as_="h1"),
         error_callout(OperatorState.login_error),
         rx.form(
             rx.vstack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.domain.limits import MAX_MESSAGE_CHARS
-from components.layout import empty, shell
+from components.layout import empty, phone_desktop, shell
 from state.chat import ChatState
 
 OFFLINE_HINT = "Answered by the small built-in model, not a large AI model."
@@ -55,6 +55,7 @@ def message_bubble(m: rx.Var) -> rx.Component:
                         "small offline model",
                         color_scheme="amber",
                         variant="soft",
+                        high_contrast=True,  # 4.5:1 on the soft amber
                         size="1",
                         title=OFFLINE_HINT,
                     ),
@@ -114,7 +115,7 @@ def composer() -> rx.Component:
         on_submit=ChatState.send,
         width="100%",
         position="sticky",
-        bottom="calc(4.5em + env(safe-area-inset-bottom))",
+        bottom=phone_desktop("calc(4.5em + env(safe-area-inset-bottom))", "0"),
         background_color=rx.color("gray", 1),
         padding_y="0.5em",
         z_index="5",
@@ -130,6 +131,7 @@ def offline_banner() -> rx.Component:
             "requests (reminders, tasks, notices) and keeps answers short.",
             icon="cpu",
             color_scheme="amber",
+            high_contrast=True,  # 4.5:1 on the soft amber
             size="1",
             id="offline-model-banner",
         ),

@@ -1,6 +1,9 @@
-"""The app shell: a top bar and, on phones and desktops alike, a bottom nav."""
+"""The app shell: a top bar and the navigation, at the bottom on phones and as a
+side bar on desktops (from the `lg` breakpoint, 62em), where the content is wider."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
@@ -8,6 +11,13 @@ from state import routes
 from state.session import SessionState
 
 MAX_WIDTH = "640px"
+DESKTOP_WIDTH = "960px"
+SIDE_NAV = "200px"
+
+
+def phone_desktop(phone: str, desktop: str) -> Any:
+    """A style value for phones, and another from the `lg` breakpoint up."""
+    return rx.breakpoints(initial=phone, lg=desktop)
 
 
 def unread_badge() -> rx.Component:
@@ -33,11 +43,12 @@ def nav_item(
     here = SessionState.router.url.path.to(str)
     current = (here == href) | (here == href + "/")
     return rx.link(
-        rx.vstack(
+        rx.stack(
             rx.box(rx.icon(icon, size=20), badge or rx.fragment(), position="relative"),
-            rx.text(label, size="1"),
-            spacing="1",
+            rx.text(label, size=phone_desktop("1", "3")),
+            spacing=phone_desktop("1", "3"),
             align="center",
+            flex_direction=phone_desktop("column", "row"),
         ),
         href=href,
         underline="none",
@@ -46,8 +57,9 @@ def nav_item(
         aria_label=label,
         aria_current=rx.cond(current, "page", "false"),
         weight=rx.cond(current, "bold", "regular"),
-        flex="1",
+        flex=phone_desktop("1", "0 0 auto"),
         padding_y="0.5em",
+        padding_x=phone_desktop("0", "1.5em"),
         min_height="44px",
     )
 
@@ -66,17 +78,22 @@ def bottom_nav() -> rx.Component:
                 SessionState.can_approve,
                 nav_item("Approvals", "shield-check", routes.APPROVALS),
             ),
-            max_width=MAX_WIDTH,
+            max_width=phone_desktop(MAX_WIDTH, "none"),
             margin_x="auto",
             justify="between",
-            spacing="0",
+            spacing=phone_desktop("0", "4"),
+            flex_direction=phone_desktop("row", "column"),
+            padding_top=phone_desktop("0", "5em"),
         ),
         position="fixed",
         bottom="0",
         left="0",
-        right="0",
+        right=phone_desktop("0", "auto"),
+        top=phone_desktop("auto", "0"),
+        width=phone_desktop("auto", SIDE_NAV),
         background_color=rx.color("gray", 1),
-        border_top=f"1px solid {rx.color('gray', 5)}",
+        border_top=phone_desktop(f"1px solid {rx.color('gray', 5)}", "none"),
+        border_right=phone_desktop("none", f"1px solid {rx.color('gray', 5)}"),
         padding_bottom="env(safe-area-inset-bottom)",
         z_index="10",
         role="navigation",
@@ -111,13 +128,14 @@ def shell(title: str, *children: rx.Component) -> rx.Component:
         rx.el.main(
             top_bar(title),
             *children,
-            max_width=MAX_WIDTH,
+            max_width=phone_desktop(MAX_WIDTH, DESKTOP_WIDTH),
             margin_x="auto",
-            padding_x="1em",
-            padding_bottom="5em",
+            padding_x=phone_desktop("1em", "2em"),
+            padding_bottom=phone_desktop("5em", "2em"),
         ),
         bottom_nav(),
         min_height="100dvh",
+        padding_left=phone_desktop("0", SIDE_NAV),
     )
 
 

@@ -191,6 +191,17 @@ def approval_card(a: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(a["summary"], weight="medium"),
+            rx.cond(
+                a["amount"] != "",
+                rx.text("Amount: ", a["amount"], size="2", class_name="amount"),
+            ),
+            rx.text(
+                a["requester"], " asked ", a["asked_at"], size="2", class_name="asked"
+            ),
+            rx.cond(
+                a["message"] != "",
+                rx.blockquote(a["message"], size="2", class_name="original"),
+            ),
             rx.text(
                 "Needs a ", a["required_role"], " · expires ", a["expires"], size="1"
             ),
@@ -198,14 +209,14 @@ def approval_card(a: rx.Var) -> rx.Component:
                 rx.button(
                     "Approve",
                     color_scheme="green",
-                    size="2",
+                    size="3",
                     on_click=ApprovalsState.decide(a["id"], True),
                 ),
                 rx.button(
                     "Reject",
                     color_scheme="red",
                     variant="soft",
-                    size="2",
+                    size="3",
                     on_click=ApprovalsState.decide(a["id"], False),
                 ),
             ),
@@ -246,7 +257,8 @@ def request_card(r: rx.Var) -> rx.Component:
                 rx.spacer(),
                 rx.badge(
                     r["status"],
-                    variant=rx.cond(r["finished"] == "1", "outline", "soft"),
+                    variant=rx.cond(r["finished"] == "1", "surface", "soft"),
+                    high_contrast=True,
                     color_scheme=rx.match(
                         r["status"],
                         *REQUEST_COLORS.items(),

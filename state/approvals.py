@@ -14,17 +14,26 @@ from state.format import local, parse_id, text
 from state.session import SessionState, guarded
 
 
+def _amount(payload: dict[str, Any]) -> str:
+    cost = payload.get("cost")
+    return f"{float(cost):,.2f}" if isinstance(cost, int | float) else ""
+
+
 async def approval_rows(actor: Actor) -> list[dict[str, str]]:
     zone = await console.tenant_zone(actor)
     return [
         {
-            "id": str(a.id),
-            "summary": a.summary,
-            "required_role": text(a.required_role),
-            "status": text(a.status),
-            "expires": local(a.expires_at, zone),
+            "id": str(p.approval.id),
+            "summary": p.approval.summary,
+            "required_role": text(p.approval.required_role),
+            "status": text(p.approval.status),
+            "expires": local(p.approval.expires_at, zone),
+            "requester": p.requester,
+            "asked_at": local(p.approval.created_at, zone),
+            "message": p.message,
+            "amount": _amount(p.payload),
         }
-        for a in await approvals.list_pending(actor)
+        for p in await approvals.list_pending_detailed(actor)
     ]
 
 

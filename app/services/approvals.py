@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +21,7 @@ from app.domain.models import (
     ActionStatus,
     Approval,
     ApprovalStatus,
+    Message,
     ProposedAction,
     User,
     utcnow,
@@ -94,6 +97,67 @@ async def list_pending(actor: Actor) -> list[Approval]:
             stmt = stmt.where(Approval.required_role == actor.role)
         rows = (await s.exec(stmt.order_by(col(Approval.created_at)))).all()
     return list(rows)
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """A pending approval with what a decider needs: who asked, when, what they
+    wrote, and the exact action with its amount or target."""
+
+    approval: Approval
+    requester: str
+    message: str
+    action_type: str
+    payload: dict[str, Any]
+
+
+async def list_pending_detailed(actor: Actor) -> list[PendingApproval]:
+    rows = await list_pending(actor)
+    if not rows:
+        return []
+    async with tenant_session(actor.tenant_id) as s:
+        actions = {
+            a.id: a
+            for a in (
+                await s.exec(
+                    select(ProposedAction).where(
+                        col(ProposedAction.id).in_([r.action_id for r in rows])
+                    )
+                )
+            ).all()
+        }
+        bodies = dict(
+            (
+                await s.exec(
+                    select(Message.id, Message.body).where(
+                        col(Message.id).in_([a.message_id for a in actions.values()])
+                    )
+                )
+            ).all()
+        )
+        names = dict(
+            (
+                await s.exec(
+                    select(User.id, User.name).where(
+                        col(User.id).in_([r.requested_by for r in rows])
+                    )
+                )
+            ).all()
+        )
+    out = []
+    for r in rows:
+        action = actions[r.action_id]
+        out.append(
+            PendingApproval(
+                approval=r,
+                requester=str(names.get(r.requested_by, "") if r.requested_by else "")
+                or "An integration",
+                message=str(bodies.get(action.message_id, "")),
+                action_type=action.type,
+                payload=dict(action.payload or {}),
+            )
+        )
+    return out
 
 
 async def decide(actor: Actor, approval_id: uuid.UUID, approve: bool) -> Approval:

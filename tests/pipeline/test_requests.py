@@ -12,7 +12,7 @@ import pytest
 from app.core.live import events_stream
 from app.core.redis_client import get_redis
 from app.domain.models import Message, Notification, ProposedAction, Task
-from app.services.approvals import decide, list_pending
+from app.services.approvals import decide, list_pending, list_pending_detailed
 from app.services.requests import list_my_requests
 from app.services.tasks import update_task_status
 from tests.pipeline.conftest import ScriptedModel, actor_of
@@ -156,6 +156,13 @@ async def test_an_approval_decision_reaches_the_requesters_chat(
     (waiting,) = await list_my_requests(actor_of(luis))
     assert (waiting.kind, waiting.status) == ("Purchase", "waiting for approval")
     (approval,) = await list_pending(actor_of(maya))
+    # The decider sees who asked, what they wrote and the exact amount.
+    (card,) = await list_pending_detailed(actor_of(maya))
+    assert (card.requester, card.message, card.payload["cost"]) == (
+        "Luis Ortega",
+        "Please buy a new fryer for $450",
+        450,
+    )
     await decide(actor_of(maya), approval.id, approve=True)
     assert await notes_of(luis) == [
         "Maya Chen approved your request: Task: Buy a new fryer"
