@@ -207,13 +207,13 @@ def sign_in(page: Any, base: str, slug: str, email: str, landing: str = "/") -> 
     page.wait_for_url(at(base, landing), timeout=30_000)
 
 
-ARTIFACTS = PROJECT_ROOT / "artifacts" / "screens"
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
 SCREEN_SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 
 
 def screenshots(page: Any, name: str) -> list[Path]:
     """Full-page screenshots of the page as it is now, at phone and desktop width,
-    under the git-ignored artifacts/screens/ (for people to look at; the test does
+    under the git-ignored artifacts/screenshots/ (for people to look at; the test does
     not compare pixels). The viewport is restored afterwards."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     before = page.viewport_size
