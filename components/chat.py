@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.domain.limits import MAX_MESSAGE_CHARS
 from components.layout import empty, phone_desktop, shell
-from state.chat import ChatState
+from state.chat import SCROLL_TO_END_JS, ChatState
 
 OFFLINE_HINT = "Answered by the small built-in model, not a large AI model."
 
@@ -42,8 +42,26 @@ def action_card(c: rx.Var) -> rx.Component:
     )
 
 
+def day_separator(m: rx.Var) -> rx.Component:
+    return rx.cond(
+        m["day"] != "",
+        rx.hstack(
+            rx.separator(flex="1"),
+            rx.text(m["day"], size="1", color_scheme="gray", high_contrast=True),
+            rx.separator(flex="1"),
+            align="center",
+            width="100%",
+            class_name="day-separator",
+        ),
+    )
+
+
 def message_bubble(m: rx.Var) -> rx.Component:
     mine = m["author"] == "user"
+    return rx.fragment(day_separator(m), _bubble(m, mine))
+
+
+def _bubble(m: rx.Var, mine: rx.Var) -> rx.Component:
     return rx.box(
         rx.box(
             rx.text(m["body"], size="3", white_space="pre-wrap"),
@@ -123,6 +141,42 @@ def composer() -> rx.Component:
     )
 
 
+def jump_to_latest() -> rx.Component:
+    """Back to the newest message from far up a long conversation."""
+    return rx.button(
+        rx.icon("arrow-down", size=16),
+        "Latest",
+        on_click=rx.call_script(SCROLL_TO_END_JS),
+        variant="surface",
+        radius="full",
+        size="3",
+        min_height="44px",
+        position="fixed",
+        right=phone_desktop("1em", "2em"),
+        bottom=phone_desktop("calc(11em + env(safe-area-inset-bottom))", "7em"),
+        z_index="6",
+        id="jump-to-latest",
+        aria_label="Jump to the latest message",
+        display="none",  # shown by JUMP_JS when far above the end
+        class_name="jump-to-latest",
+    )
+
+
+# Shows the "Latest" button while the page is scrolled well above its end.
+JUMP_JS = """
+if (!window.sbJump) {
+  window.sbJump = () => {
+    const b = document.getElementById("jump-to-latest");
+    if (!b) return;
+    const left = document.documentElement.scrollHeight - (scrollY + innerHeight);
+    b.style.display = left > 400 ? "inline-flex" : "none";
+  };
+  addEventListener("scroll", window.sbJump, {passive: true});
+  addEventListener("resize", window.sbJump);
+}
+"""
+
+
 def offline_banner() -> rx.Component:
     return rx.cond(
         ChatState.offline_model,
@@ -160,6 +214,8 @@ def chat_page() -> rx.Component:
                     color_scheme="gray",
                 ),
             ),
+            jump_to_latest(),
+            rx.script(JUMP_JS),
             composer(),
             spacing="4",
             width="100%",

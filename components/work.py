@@ -73,7 +73,15 @@ def alert_card(a: rx.Var) -> rx.Component:
     content = rx.vstack(
         rx.text(a["title"], weight=rx.cond(a["unread"] == "1", "bold", "regular")),
         rx.cond(a["body"] != "", rx.text(a["body"], size="2")),
-        rx.text(a["at"], size="1", color_scheme="gray"),
+        rx.hstack(
+            rx.text(a["at"], size="1", color_scheme="gray", high_contrast=True),
+            rx.cond(
+                a["more"] != "",
+                rx.badge(a["more"], size="1", variant="soft", class_name="more"),
+            ),
+            spacing="2",
+            align="center",
+        ),
         spacing="1",
         flex="1",
     )
@@ -88,7 +96,7 @@ def alert_card(a: rx.Var) -> rx.Component:
                     underline="none",
                     color_scheme="gray",
                     high_contrast=True,
-                    on_click=AlertsState.mark_read(a["id"]),
+                    on_click=AlertsState.mark_group_read(a["ids"]),
                     flex="1",
                     class_name="alert-link",
                 ),
@@ -101,7 +109,7 @@ def alert_card(a: rx.Var) -> rx.Component:
                     size="2",
                     min_height="44px",
                     variant="soft",
-                    on_click=AlertsState.mark_read(a["id"]),
+                    on_click=AlertsState.mark_group_read(a["ids"]),
                 ),
             ),
             align="start",

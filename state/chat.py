@@ -16,7 +16,7 @@ from app.domain.models import Message
 from app.services import console
 from app.services.action_cards import action_cards
 from app.services.messages import list_conversation, submit_message
-from state.format import item_href, local, text
+from state.format import day_label, item_href, local, text
 from state.session import SessionExpired, SessionState, guarded
 
 PENDING = frozenset({"received", "queued", "processing"})
@@ -51,8 +51,10 @@ async def conversation_rows(
         actor, [m.reply_to_id for m in messages if m.reply_to_id is not None]
     )
     rows = []
+    previous_day = ""
     for m in messages:
         model = models.get(m.reply_to_id, "") if m.reply_to_id else ""
+        day = day_label(m.created_at, zone)
         rows.append(
             {
                 "id": str(m.id),
@@ -61,8 +63,11 @@ async def conversation_rows(
                 "status": text(m.status),
                 "at": local(m.created_at, zone),
                 "offline": "1" if model.startswith(OFFLINE_MODEL_PREFIX) else "",
+                # A separator above the first message of each day.
+                "day": day if day != previous_day else "",
             }
         )
+        previous_day = day
     return rows
 
 

@@ -29,6 +29,15 @@ def local(ts: datetime | None, zone: tzinfo) -> str:
     return ts.astimezone(zone).strftime("%a %d %b %H:%M")
 
 
+def day_label(ts: datetime | None, zone: tzinfo) -> str:
+    """The day of a time in the organisation's zone ("Friday 06 March 2026")."""
+    if ts is None:
+        return ""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(zone).strftime("%A %d %B %Y")
+
+
 def text(value: Any) -> str:
     if value is None:
         return ""

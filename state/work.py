@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from app.domain.actor import Actor
+from app.domain.models import Notification
 from app.domain.roles import STAFF_ROLES
 from app.services import console, notifications, tasks
 from state import routes
@@ -14,6 +15,8 @@ from state.format import item_href, local, parse_id, text
 from state.session import SessionState, guarded
 
 TASK_STATUSES = tasks.STATUSES
+# Alerts read to build the grouped inbox.
+GROUPED_LIMIT = 200
 
 
 async def task_rows(actor: Actor) -> list[dict[str, str]]:
@@ -40,20 +43,44 @@ async def task_rows(actor: Actor) -> list[dict[str, str]]:
     ]
 
 
+def alert_group(n: Notification) -> str:
+    """Alerts about one request (task, approval) or from one sender are one row in
+    the inbox: a chatty sender or a re-sent message is not a firehose."""
+    data = n.data or {}
+    for key in ("task_id", "approval_id"):
+        if data.get(key):
+            return f"{key}:{data[key]}"
+    if n.kind == "notify":
+        return f"from:{n.title}"
+    return f"id:{n.id}"
+
+
 async def alert_rows(actor: Actor) -> list[dict[str, str]]:
+    """The inbox, newest first, one row per group (its newest alert on top)."""
     zone = await console.tenant_zone(actor)
-    return [
-        {
-            "id": str(n.id),
-            "kind": text(n.kind),
-            "title": n.title,
-            "body": n.body or "",
-            "at": local(n.created_at, zone),
-            "unread": "" if n.read_at else "1",
-            "href": alert_href(actor, n.kind, n.data or {}),
-        }
-        for n in await notifications.list_notifications(actor)
-    ]
+    groups: dict[str, list[Notification]] = {}
+    for n in await notifications.list_notifications(actor, limit=GROUPED_LIMIT):
+        groups.setdefault(alert_group(n), []).append(n)
+    rows = []
+    for items in groups.values():
+        n = items[0]
+        unread = [i for i in items if i.read_at is None]
+        rows.append(
+            {
+                "id": str(n.id),
+                "ids": ",".join(str(i.id) for i in unread),
+                "count": str(len(items)),
+                "more": f"+{len(items) - 1} earlier" if len(items) > 1 else "",
+                "kind": text(n.kind),
+                "title": n.title,
+                "body": n.body or "",
+                "at": local(n.created_at, zone),
+                "unread": "1" if unread else "",
+                "unread_n": str(len(unread)),
+                "href": alert_href(actor, n.kind, n.data or {}),
+            }
+        )
+    return rows
 
 
 def alert_href(actor: Actor, kind: str, data: dict[str, Any]) -> str:
@@ -93,7 +120,7 @@ class AlertsState(SessionState):
 
     @rx.var
     def unread_count(self) -> int:
-        return sum(1 for a in self.alerts if a["unread"])
+        return sum(int(a.get("unread_n") or 0) for a in self.alerts)
 
     @rx.event
     @guarded()
@@ -105,6 +132,16 @@ class AlertsState(SessionState):
     @guarded()
     async def mark_read(self, actor: Actor, notification_id: str) -> None:
         await notifications.mark_read(actor, parse_id(notification_id))
+        self.alerts = await alert_rows(actor)
+        await self._refresh_unread(actor)
+
+    @rx.event
+    @guarded()
+    async def mark_group_read(self, actor: Actor, ids: str) -> None:
+        """Every unread alert of one inbox row (comma-separated ids)."""
+        for one in str(ids).split(",")[:GROUPED_LIMIT]:
+            if one:
+                await notifications.mark_read(actor, parse_id(one))
         self.alerts = await alert_rows(actor)
         await self._refresh_unread(actor)
 
