@@ -54,7 +54,14 @@ class _Batcher:
         # call; those made while it runs join the next.
         await asyncio.sleep(0)
         while self.pending:
-            batch, self.pending = self.pending, []
+            batch: list[tuple[list[str], asyncio.Future[list[list[float]]]]] = []
+            size = 0
+            while self.pending and (
+                not batch or size + len(self.pending[0][0]) <= BATCH_SIZE
+            ):
+                item = self.pending.pop(0)
+                batch.append(item)
+                size += len(item[0])
             texts = [t for ts, _ in batch for t in ts]
             try:
                 vectors = await _embed_now(texts)
@@ -79,6 +86,10 @@ async def embed_texts(texts: list[str]) -> list[list[float]]:
     """Embed texts through litellm with the configured model, in shared calls."""
     if not texts:
         return []
+    if len(texts) >= BATCH_SIZE:
+        # A bulk request (the sweeper's backlog) fills calls on its own and must
+        # not make a turn's question wait behind it.
+        return await _embed_now(list(texts))
     loop = asyncio.get_running_loop()
     batcher = _batchers.get(loop)
     if batcher is None:
