@@ -17,9 +17,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 # Bounded defaults: what a shared 2-core machine runs in minutes.
 BENCHES = {
-    "pipeline": ["--rates", "2,5,10", "--seconds", "8"],
-    "slow_model": ["--rates", "10,30", "--seconds", "8"],
-    "fanout": ["--tabs", "200,1000,2000"],
+    "pipeline": ["--rates", "2,5,10", "--seconds", "6", "--serial", "10"]
+    + ["--fair-rate", "0.05", "--fair-seconds", "20"],
+    "slow_model": ["--rates", "10,20", "--seconds", "6"],
+    "fanout": ["--tabs", "200,1000,2000,5000"],
     "retrieval": ["--rows", "20000"],
 }
 

@@ -299,9 +299,10 @@ async def serial_phase(run: Run, n: int) -> dict[str, Any]:
 
 
 async def fairness_phase(
-    run: Run, per_tenant_rate: float, factor: float, seconds: float
+    run: Run, per_tenant_rate: float, factor: float, seconds: float, burst: int
 ) -> dict[str, Any]:
-    """The quiet tenants' end-to-end p95 alone, then with one tenant at `factor`x."""
+    """The quiet tenants' end-to-end p95 alone, then with one tenant at `factor`x
+    their rate, then with that tenant sending `burst` messages at once."""
     tenants = list(run.senders)
     flooder, quiet = tenants[0], tenants[1:]
     quiet_rate = per_tenant_rate * len(quiet)
@@ -317,6 +318,14 @@ async def fairness_phase(
     with_flood = await quiet_load()
     flood_ids = await flood_task
     await drain(run, with_flood + flood_ids, 90)
+    burst_pick = round_robin(run, [flooder])
+    burst_ids: list[str] = []
+    if burst:
+        before = set(run.sent)
+        await asyncio.gather(*(send(run, burst_pick(i)) for i in range(burst)))
+        burst_ids = [m for m in run.sent if m not in before]
+    with_burst = await quiet_load()
+    await drain(run, with_burst + burst_ids, 120)
 
     def p95(ids: list[str]) -> float:
         sent = [run.sent[m] for m in ids]
@@ -325,10 +334,10 @@ async def fairness_phase(
             0.95,
         )
 
-    base, flooded = p95(alone), p95(with_flood)
+    base, flooded, bursted = p95(alone), p95(with_flood), p95(with_burst)
     print(
         f"fairness: quiet p95 {base:.0f} ms alone, {flooded:.0f} ms while one "
-        f"tenant sends {factor}x",
+        f"tenant sends {factor}x, {bursted:.0f} ms after a burst of {burst}",
         flush=True,
     )
     return {
@@ -340,6 +349,10 @@ async def fairness_phase(
         "ratio": round(flooded / base, 2) if base else None,
         "flood_completed": sum(1 for m in flood_ids if run.sent[m].received_at),
         "flood_sent": len(flood_ids),
+        "burst": burst,
+        "quiet_p95_with_burst_ms": round(bursted, 1),
+        "burst_ratio": round(bursted / base, 2) if base else None,
+        "seconds": seconds,
     }
 
 
@@ -467,12 +480,13 @@ async def bench(
         result_rates = await rates_phase(run, rates, args.seconds)
         floor = await floor_phase(run)
         fairness = await fairness_phase(
-            run, args.fair_rate, args.flood_factor, args.seconds
+            run, args.fair_rate, args.flood_factor, args.fair_seconds, args.burst
         )
         cost = await tokens_and_cost(run, list(run.sent))
     floor["one_at_a_time_p50_ms"] = serial["end_to_end"]["p50_ms"]
     targets = {
         "fairness_p95_ratio": target(fairness["ratio"] or 0.0, 1.5),
+        "fairness_burst_p95_ratio": target(fairness["burst_ratio"] or 0.0, 1.5),
         "floor_ratio_p50": target(
             serial["end_to_end"]["p50_ms"] / max(0.001, floor["sum_p50_ms"]), 3.0
         ),
@@ -512,8 +526,10 @@ def main() -> int:
     parser.add_argument("--rates", default="10,50", help="offered messages/s")
     parser.add_argument("--seconds", type=float, default=10.0, help="per rate")
     parser.add_argument("--serial", type=int, default=15, help="one at a time")
-    parser.add_argument("--fair-rate", type=float, default=0.3, help="msg/s/tenant")
+    parser.add_argument("--fair-rate", type=float, default=0.1, help="msg/s/tenant")
     parser.add_argument("--flood-factor", type=float, default=10.0)
+    parser.add_argument("--fair-seconds", type=float, default=20.0)
+    parser.add_argument("--burst", type=int, default=60, help="flood all at once")
     args = parser.parse_args()
     # sqlmodel nags about session.execute on text statements: not for a bench log.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
