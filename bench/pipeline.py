@@ -91,7 +91,7 @@ TEXTS = {
 }
 PRICE_MODELS = (
     "gpt-4o-mini",
-    "claude-3-5-haiku-20241022",
+    "claude-haiku-4-5",
     "gpt-4o",
     "ollama/llama3.1",  # a local model: $0 per token
 )
@@ -421,21 +421,7 @@ async def tokens_and_cost(run: Run, ids: list[str]) -> dict[str, Any]:
         completion += [float(c) for _, c in per.values()]
     mean_in = sum(prompt) / max(1, len(prompt))
     mean_out = sum(completion) / max(1, len(completion))
-    models = {}
-    for name in PRICE_MODELS:
-        info = litellm.model_cost.get(name) or {}
-        p_in = float(info.get("input_cost_per_token") or 0.0)
-        p_out = float(info.get("output_cost_per_token") or 0.0)
-        per_1000 = 1000 * (mean_in * p_in + mean_out * p_out)
-        models[name] = {
-            "input_per_mtok": round(p_in * 1e6, 3),
-            "output_per_mtok": round(p_out * 1e6, 3),
-            "per_1000_messages": round(per_1000, 4),
-            "per_month": {
-                k: round(per_1000 * int(v["messages_per_month"]) / 1000, 2)
-                for k, v in PROFILES.items()
-            },
-        }
+    models = price(mean_in, mean_out)
     return {
         "messages": len(prompt),
         "prompt_tokens": {
@@ -452,6 +438,30 @@ async def tokens_and_cost(run: Run, ids: list[str]) -> dict[str, Any]:
         "profiles": PROFILES,
         "models": models,
     }
+
+
+def price(mean_in: float, mean_out: float) -> dict[str, Any]:
+    """Cost per 1,000 messages and per profile-month for PRICE_MODELS, from
+    litellm's bundled cost map."""
+    models: dict[str, Any] = {}
+    for name in PRICE_MODELS:
+        info = litellm.model_cost.get(name)
+        if info is None:
+            models[name] = {"in_cost_map": False}
+            continue
+        p_in = float(info.get("input_cost_per_token") or 0.0)
+        p_out = float(info.get("output_cost_per_token") or 0.0)
+        per_1000 = 1000 * (mean_in * p_in + mean_out * p_out)
+        models[name] = {
+            "input_per_mtok": round(p_in * 1e6, 3),
+            "output_per_mtok": round(p_out * 1e6, 3),
+            "per_1000_messages": round(per_1000, 4),
+            "per_month": {
+                k: round(per_1000 * int(v["messages_per_month"]) / 1000, 2)
+                for k, v in PROFILES.items()
+            },
+        }
+    return models
 
 
 def _rss_mb(pid: int) -> float:
@@ -507,7 +517,9 @@ async def bench(
             "worker_max_jobs": get_settings().worker_max_jobs,
             "tenant_max_concurrency": get_settings().tenant_max_concurrency,
             "command": "python -m bench.pipeline "
-            f"--rates {args.rates} --seconds {args.seconds:g}",
+            f"--rates {args.rates} --seconds {args.seconds:g} --serial {args.serial} "
+            f"--fair-rate {args.fair_rate:g} --fair-seconds {args.fair_seconds:g} "
+            f"--burst {args.burst}",
         },
         "one_at_a_time": serial,
         "rates": result_rates,

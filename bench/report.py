@@ -217,7 +217,9 @@ def slow_section(s: dict[str, Any]) -> list[str]:
         "(`app/services/turns.py` `_run`), so a turn waiting for the model holds no "
         "database connection: the connection columns count the whole app role "
         "(the bench's own submits included) while the calls were in flight; a "
-        "transaction held across a model call would stay idle for over a second.",
+        "transaction held across a model call would stay idle for over a second. "
+        "Idle spells over a second without one are a CPU-starved event loop (the "
+        "worker's or the bench's): compare them with the model calls in flight.",
         "",
         f"Sustained with p95 within 1.2x the model's latency: "
         f"**{s['sustained_per_s_at_p95_within_1_2x']} msg/s**.",
@@ -297,6 +299,9 @@ def cost_section(p: dict[str, Any]) -> list[str]:
     )
     out.append("|---|---|---|" + "---|" * len(profiles))
     for name, m in c["models"].items():
+        if not m.get("per_month"):
+            out.append(f"| `{name}` | not in litellm's cost map | | |")
+            continue
         out.append(
             f"| `{name}` | {m['input_per_mtok']} / {m['output_per_mtok']} | "
             f"{m['per_1000_messages']:.3f} | "
@@ -313,43 +318,127 @@ def cost_section(p: dict[str, Any]) -> list[str]:
     return out
 
 
+def _capacity(results: dict[str, dict[str, Any]]) -> tuple[float, float, float]:
+    """Messages per month of an average tenant, and the msg/s one worker process
+    sustained offline and with the slow hosted model (measured, best rate)."""
+    p, s = results.get("pipeline"), results.get("slow_model")
+    per_month = 0.0
+    offline = hosted = 0.0
+    if p:
+        profiles = p["cost"]["profiles"].values()
+        per_month = sum(v["messages_per_month"] for v in profiles) / len(profiles)
+        offline = max(r["throughput_per_s"] for r in p["rates"].values())
+    if s:
+        hosted = max(r["throughput_per_s"] for r in s["rates"].values())
+    return per_month, offline, hosted
+
+
+def tenants_per_worker(per_month: float, per_s: float) -> float:
+    peak_per_tenant = per_month / SECONDS_PER_MONTH * PEAK_FACTOR
+    return per_s / peak_per_tenant if peak_per_tenant else 0.0
+
+
 def sizing_section(results: dict[str, dict[str, Any]]) -> list[str]:
-    p = results.get("pipeline")
-    s = results.get("slow_model")
-    if not p:
+    per_month, offline, hosted = _capacity(results)
+    if not per_month:
         return []
-    profiles = p["cost"]["profiles"]
-    per_month = sum(v["messages_per_month"] for v in profiles.values()) / len(profiles)
-    per_worker = max(r["throughput_per_s"] for r in p["rates"].values())
-    slow_latency = s["params"]["model_latency_s"] if s else 1.5
-    slow_per_worker = (
-        max((r["model_calls_in_flight_max"] for r in s["rates"].values()), default=0)
-        / slow_latency
-        if s
-        else 0.0
-    )
+    s = results.get("slow_model")
+    latency = s["params"]["model_latency_s"] if s else 1.5
     out = [
         "## How far one machine goes: sizing",
         "",
         f"Assumptions: an average tenant sends {per_month:,.0f} messages a month "
         f"(the mean of the two profiles above); the busiest hour runs at "
-        f"{PEAK_FACTOR}x the month's average rate. Measured: one worker process "
-        f"sustains {per_worker} msg/s with the offline model (best offered rate "
-        f"above) and held {slow_per_worker * slow_latency:.0f} slow-model turns at "
-        f"once ({slow_per_worker:.1f} msg/s at {slow_latency} s per call).",
+        f"{PEAK_FACTOR}x the month's average rate. Measured on this run's machine: "
+        f"one worker process sustained {offline} msg/s with the offline model and "
+        f"{hosted} msg/s with the {latency} s hosted model (best offered rate of "
+        "each). On a loaded machine these capacities are low; the table scales "
+        "with them.",
         "",
         "| tenants | peak msg/s | worker processes (offline model) | worker "
-        "processes (1.5 s hosted model) | turns in flight at peak (hosted) |",
+        f"processes ({latency} s hosted model) | turns in flight at peak (hosted) |",
         "|---|---|---|---|---|",
     ]
     for n in (10, 100, 1000):
         peak = n * per_month / SECONDS_PER_MONTH * PEAK_FACTOR
-        offline = max(1, math.ceil(peak / per_worker)) if per_worker else "–"
-        hosted = max(1, math.ceil(peak / slow_per_worker)) if slow_per_worker else "–"
+        off = max(1, math.ceil(peak / offline)) if offline else "–"
+        host = max(1, math.ceil(peak / hosted)) if hosted else "–"
         out.append(
-            f"| {n:,} | {peak:.2f} | {offline} | {hosted} | {peak * slow_latency:.0f} |"
+            f"| {n:,} | {peak:.2f} | {off} | {host} | {math.ceil(peak * latency)} |"
         )
     out.append("")
+    return out
+
+
+def answer_section(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The production question, in a few lines, from the figures below."""
+    out = ["## The answer, from this run", ""]
+    p, s = results.get("pipeline"), results.get("slow_model")
+    f, r = results.get("fanout"), results.get("retrieval")
+    per_month, offline, hosted = _capacity(results)
+    if p:
+        one = p["one_at_a_time"]["end_to_end"]
+        floor = p["floor"]["sum_p50_ms"]
+        out.append(
+            f"- **Latency**: a message with nothing queued is answered in p50 "
+            f"{_ms(one['p50_ms'])} ms, p95 {_ms(one['p95_ms'])} ms (offline model; "
+            f"the floor of one commit, one Redis round trip, one embedding and one "
+            f"vector query is {_ms(floor)} ms)."
+        )
+        out.append(
+            f"- **Throughput**: one worker process sustained {offline} msg/s "
+            f"offline; that is about {tenants_per_worker(per_month, offline):,.0f} "
+            "average tenants at their busiest hour per worker process."
+        )
+    if s:
+        peak = max(x["model_calls_in_flight_max"] for x in s["rates"].values())
+        seen = [
+            (x.get("db_connections") or {}).get("held_over_1s_max")
+            for x in s["rates"].values()
+        ]
+        held = max((v for v in seen if v is not None), default="not measured")
+        out.append(
+            f"- **Slow hosted model** ({s['params']['model_latency_s']} s a call): "
+            f"one worker held {peak} model calls at once and sustained {hosted} "
+            f"msg/s; connections idle in a transaction for over a second (what a "
+            f"turn holding one across its model call would show): {held} at most."
+        )
+    if p:
+        c = p["cost"]
+        line = (
+            f"- **Tokens and money**: prompt p50 {c['prompt_tokens']['p50']:.0f}, "
+            f"p95 {c['prompt_tokens']['p95']:.0f} tokens, completion p50 "
+            f"{c['completion_tokens']['p50']:.0f}; per tenant per month: "
+        )
+        parts = []
+        for name, m in c["models"].items():
+            if m.get("per_month"):
+                months = ", ".join(
+                    f"${v:,.2f} ({k})" for k, v in m["per_month"].items()
+                )
+                parts.append(f"`{name}` {months}")
+        out.append(line + "; ".join(parts) + ".")
+    if f:
+        out.append(
+            f"- **Open apps**: {f['largest_tabs_within_250ms']:,} tabs on one "
+            "backend process received a 200-person notification within p95 250 ms "
+            "(the largest size tried that held)."
+        )
+    if r:
+        cls = r["classes"]
+        out.append(
+            "- **Retrieval**: recall@10 of the tenant-scoped query "
+            + ", ".join(f"{c} {cls[c]['auto']['recall_at_10']:.3f}" for c in cls)
+            + "; the naive filtered HNSW query: "
+            + ", ".join(f"{c} {cls[c]['naive_hnsw']['recall_at_10']:.3f}" for c in cls)
+            + "."
+        )
+    out += [
+        "- **Scale-out**: more worker processes on the same Redis, more Reflex "
+        "backends behind a proxy, PostgreSQL replicas, then Citus by `tenant_id` "
+        "(last section).",
+        "",
+    ]
     return out
 
 
@@ -407,9 +496,9 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         "--rates 20,70 --seconds 20`, `python -m bench.retrieval --rows 1000000`, "
         "then `python -m bench.report`.",
         "",
-        "## Targets",
-        "",
     ]
+    out += answer_section(results)
+    out += ["## Targets", ""]
     out += targets_section(results)
     out.append("")
     if "pipeline" in results:

@@ -1,0 +1,33 @@
+"""`make report`: the committed results render into docs/feasibility.md, every
+target with its measured value, and the committed report is the rendered one."""
+
+from __future__ import annotations
+
+from bench.machine import target
+from bench.report import REPORT, load, render
+
+
+def test_target_reports_value_limit_and_met() -> None:
+    assert target(120.0, 100.0) == {
+        "value": 120.0,
+        "limit": 100.0,
+        "op": "<=",
+        "met": False,
+    }
+    assert target(0.995, 0.99, at_most=False)["met"] is True
+
+
+def test_every_result_and_target_is_in_the_report() -> None:
+    results = load()
+    assert {"pipeline", "slow_model", "fanout", "retrieval"} <= set(results)
+    text = render(results)
+    for data in results.values():
+        assert "cores" in data["machine"] and "load_avg_1m" in data["machine"]
+        for key, t in data["targets"].items():
+            (row,) = [line for line in text.splitlines() if f"`{key}`" in line]
+            assert ("yes" if t["met"] else "**no**") in row, row
+    assert "## The answer, from this run" in text
+
+
+def test_the_committed_report_is_the_rendered_one() -> None:
+    assert REPORT.read_text() == render(load()) + "\n"
