@@ -168,6 +168,9 @@ class User(SQLModel, table=True):
     # Residents: the property and unit they live in.
     property_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = None
+    # When push notifications may reach them, local "HH:MM-HH:MM"; None: any time
+    # (app/domain/push_hours.py).
+    push_hours: str | None = Field(default=None, max_length=11)
     created_at: datetime = _ts()
 
 

@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -34,12 +34,14 @@ from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from app.core.db import tenant_session
+from app.core.db import platform_session, tenant_session
 from app.core.live import LiveEvent
 from app.core.redis_client import get_redis, tenant_key
 from app.core.secrets import vapid_private_key_pem
 from app.core.settings import get_settings
-from app.domain.models import Notification, PushSubscription, utcnow
+from app.domain.models import Notification, PushSubscription, Tenant, User, utcnow
+from app.domain.push_hours import push_allowed
+from app.domain.timezones import zone_or_utc
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class PushReport:
     sent: int = 0
     removed: int = 0
     failed: int = 0
+    quiet: int = 0  # events not pushed: outside the recipient's push hours
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,42 @@ def _send_all(jobs: list[_Job]) -> list[int]:
         return [_post(job, session) for job in jobs]
 
 
-async def send_push(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> PushReport:
-    """Push each event to every subscription of its recipient (see module doc)."""
+async def _in_push_hours(
+    tenant_id: uuid.UUID, user_ids: set[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """The users whose push hours (in the organisation's zone) include now."""
+    async with platform_session() as ps:
+        zone = zone_or_utc(
+            (
+                await ps.exec(select(Tenant.timezone).where(Tenant.id == tenant_id))
+            ).first()
+        )
+    async with tenant_session(tenant_id) as s:
+        windows = (
+            await s.exec(
+                select(User.id, User.push_hours).where(
+                    User.tenant_id == tenant_id, col(User.id).in_(user_ids)
+                )
+            )
+        ).all()
+    local = now.astimezone(zone).time()
+    return {uid for uid, window in windows if push_allowed(window, local)}
+
+
+async def send_push(
+    tenant_id: uuid.UUID, events: Iterable[LiveEvent], now: datetime | None = None
+) -> PushReport:
+    """Push each event to every subscription of its recipient (see module doc),
+    except to people outside their push hours (the alert waits in their inbox)."""
     events = list(events)
     report = PushReport()
     recipients = {ev.user_id for ev in events}
+    if not recipients:
+        return report
+    awake = await _in_push_hours(tenant_id, recipients, now or utcnow())
+    report.quiet = len([ev for ev in events if ev.user_id not in awake])
+    events = [ev for ev in events if ev.user_id in awake]
+    recipients &= awake
     if not recipients:
         return report
     note_ids = [ev.notification_id for ev in events if ev.notification_id]

@@ -160,10 +160,14 @@ async def seed_tenant(spec: dict[str, Any], report: SeedReport) -> uuid.UUID:
                     password_hash=password_hash,
                     property_id=prop.id if prop else None,
                     unit_id=unit.id if unit else None,
+                    push_hours=u.get("push_hours"),
                 )
                 s.add(existing)
                 await s.flush()
                 report.add("users")
+            elif existing.push_hours is None and u.get("push_hours"):
+                existing.push_hours = u["push_hours"]  # a database seeded before
+                s.add(existing)
             users[u["handle"]] = existing
 
         for t in spec.get("teams") or []:

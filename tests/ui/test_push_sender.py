@@ -226,3 +226,34 @@ async def test_no_subscriptions_sends_nothing(demo: Demo, clean_db: None) -> Non
     report = await send_push(tid, [LiveEvent(uuid.uuid4(), "notify", None, "x")])
     assert (report.sent, report.removed, report.failed) == (0, 0, 0)
     assert (await send_push(tid, [])).sent == 0
+
+
+async def test_nothing_is_pushed_outside_push_hours(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    """Priya (seed data) accepts push only between 10:00 and 23:00, her
+    organisation's time; the alert still waits in her inbox."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.core.db import platform_session
+    from app.domain.models import Tenant
+
+    tid = demo.tenant("harbor-bistro").id
+    priya = demo.user("harbor-bistro", "priya")
+    assert priya.push_hours == "10:00-23:00"
+    path = f"/201/{uuid.uuid4().hex}"
+    await _subscribe(tid, priya.id, push_service.base + path, Browser.new())
+    async with platform_session() as ps:
+        tenant = await ps.get(Tenant, tid)
+    assert tenant is not None
+    zone = ZoneInfo(tenant.timezone)
+    event = LiveEvent(priya.id, "notify", None, "Bar fridge is warm")
+
+    night = await send_push(tid, [event], now=datetime(2026, 3, 3, 3, 0, tzinfo=zone))
+    assert (night.sent, night.quiet) == (0, 1)
+    assert [r for r in push_service.received if r.path == path] == []
+
+    noon = await send_push(tid, [event], now=datetime(2026, 3, 3, 12, 0, tzinfo=zone))
+    assert (noon.sent, noon.quiet) == (1, 0)
+    assert len([r for r in push_service.received if r.path == path]) == 1
