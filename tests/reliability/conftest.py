@@ -44,6 +44,11 @@ class WorkerLauncher:
         self.started.append(pid)
         return pid
 
+    def kill_all(self) -> None:
+        for pid in self.started:
+            if self.alive(pid):
+                self.kill(pid)
+
     def kill(self, pid: int) -> None:
         """SIGKILL: no shutdown hook, no job finishing, no Redis clean-up."""
         os.kill(pid, signal.SIGKILL)
@@ -64,8 +69,12 @@ class WorkerLauncher:
         return True
 
 
-@pytest.fixture
-def worker_launcher(demo: object, tmp_path: Path) -> Iterator[WorkerLauncher]:
+@pytest.fixture(scope="session")
+def worker_launcher(
+    demo: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerLauncher]:
+    """One launcher for the session (its start-up is the expensive part); each test
+    starts and kills its own workers."""
     env = {**os.environ, **WORKER_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.worker_launcher"],
@@ -78,7 +87,7 @@ def worker_launcher(demo: object, tmp_path: Path) -> Iterator[WorkerLauncher]:
     assert proc.stdout is not None
     ready = proc.stdout.readline().strip()
     assert ready == "ready", f"worker launcher failed to start: {ready!r}"
-    launcher = WorkerLauncher(proc, tmp_path)
+    launcher = WorkerLauncher(proc, tmp_path_factory.mktemp("workers"))
     try:
         yield launcher
     finally:
@@ -90,3 +99,10 @@ def worker_launcher(demo: object, tmp_path: Path) -> Iterator[WorkerLauncher]:
             proc.kill()
             proc.wait()
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def workers(worker_launcher: WorkerLauncher) -> Iterator[WorkerLauncher]:
+    """The launcher, with no worker of this test left running afterwards."""
+    yield worker_launcher
+    worker_launcher.kill_all()

@@ -98,7 +98,7 @@ async def test_kill_9_the_worker_mid_turn(
     demo: Any,
     owner_engine: Any,
     push_service: PushService,
-    worker_launcher: WorkerLauncher,
+    workers: WorkerLauncher,
 ) -> None:
     n_trials = trials(20)
     seed = int(os.environ.get("SOAK_SEED") or random.randrange(1 << 30))
@@ -108,7 +108,7 @@ async def test_kill_9_the_worker_mid_turn(
     kills: list[float] = []
     started = time.monotonic()
     recoveries: list[float] = []  # from a kill to the trial's messages done
-    pid = worker_launcher.start()
+    pid = workers.start()
     for _ in range(n_trials):
         batch = []
         for tenant, handle, body in rng.sample(REQUESTS, PER_TRIAL):
@@ -116,8 +116,8 @@ async def test_kill_9_the_worker_mid_turn(
             result = await submit_message(actor_of(user), body, uuid.uuid4().hex)
             batch.append(result.message_id)
         await asyncio.sleep(rng.uniform(0, MAX_KILL_DELAY_S))
-        worker_launcher.kill(pid)
-        pid = worker_launcher.start()
+        workers.kill(pid)
+        pid = workers.start()
         killed_at = time.monotonic()
         kills.append(killed_at)
         await _wait_for(
