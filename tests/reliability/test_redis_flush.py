@@ -112,13 +112,13 @@ async def test_redis_flushed_with_messages_queued_and_reminders_deferred(
         reminded_after = int(
             conn.execute(text(reminders_sql), {"ids": schedule_ids}).scalar() or 0
         )
-    result = tally(owner_engine, [uuid.UUID(m) for m in sent])
+    counted = tally(owner_engine, [uuid.UUID(m) for m in sent])
     print(
         f"\nreliability redis-flush: messages={n_messages} unfinished={unfinished} "
         f"reminders={reminded}/{audience} after second flush={reminded_after} "
-        f"recovered in {recovered_in:.1f} s: {result.line()}"
+        f"recovered in {recovered_in:.1f} s: {counted.line()}"
     )
     assert unfinished == 0
     assert reminded == reminded_after == audience
-    assert result.lost == 0, result.line()
-    assert result.duplicated == 0, result.line()
+    assert counted.lost == 0, counted.line()
+    assert counted.duplicated == 0, counted.line()
