@@ -98,6 +98,8 @@ class Prepared:
     messages: list[dict[str, str]]
     # The same memories with scope and score, for the audit chain.
     retrieved: list[dict[str, Any]] = field(default_factory=list)
+    # The tenant's data policy kept memory content out of the prompt.
+    memories_withheld: bool = False
 
 
 async def prepare(
@@ -105,9 +107,12 @@ async def prepare(
     actor: Actor,
     msg: Message,
     query_embedding: list[float] | None,
+    withhold_memories: bool = False,
 ) -> Prepared:
     """Directory, retrieval and the prompt, read through the tenant session (the
-    message's embedding was computed before it opened: agents.embeddings)."""
+    message's embedding was computed before it opened: agents.embeddings).
+    `withhold_memories`: retrieval still runs (the audit chain lists what was
+    held back) but no memory text goes into the prompt."""
     directory = await load_directory(session, actor)
     tz = zone_or_utc(directory.tenant.timezone)
     now_utc = msg.clock or datetime.now(UTC)
@@ -119,7 +124,11 @@ async def prepare(
         tuple(t.id for t in directory.teams if directory.sender.id in t.member_ids),
     )
     found = await retrieve(session, scope, msg.body, query_embedding, k=RETRIEVE_K)
-    shown = [PromptMemory(f"m{i + 1}", m.text) for i, m in enumerate(found)]
+    shown = (
+        []
+        if withhold_memories
+        else [PromptMemory(f"m{i + 1}", m.text) for i, m in enumerate(found)]
+    )
     messages = build_messages(
         directory, shown, await _history(session, msg), msg.body, now_local
     )
@@ -131,34 +140,41 @@ async def prepare(
         [str(m.id) for m in found],
         messages,
         [{"id": str(m.id), "scope": m.scope, "score": m.score} for m in found],
+        withhold_memories,
     )
 
 
-async def _ask(messages: list[dict[str, str]]) -> Completion:
+async def _ask(messages: list[dict[str, str]], model: str | None) -> Completion:
     with stage("model"):
         if get_settings().llm_output_mode == "tools":
             # For providers that follow a forced tool call better than JSON mode.
-            return await complete(messages, tool_schema=output_json_schema())
-        return await complete(messages)
+            return await complete(
+                messages, model=model, tool_schema=output_json_schema()
+            )
+        return await complete(messages, model=model)
 
 
-async def decide(prepared: Prepared, policy_raw: dict[str, object]) -> TurnPlan:
-    """The model's answer, parsed (one repair retry) and checked by the policy."""
+async def decide(
+    prepared: Prepared, policy_raw: dict[str, object], model: str | None = None
+) -> TurnPlan:
+    """The model's answer (`model`: the tenant's, else the platform's), parsed (one
+    repair retry) and checked by the policy."""
     msg, directory, messages = prepared.msg, prepared.directory, prepared.messages
     plan = TurnPlan(
         reply="",
         retrieved_memory_ids=prepared.retrieved_ids,
         retrieved=prepared.retrieved,
         prompt=messages,
+        memories_withheld=prepared.memories_withheld,
     )
-    first = await _ask(messages)
+    first = await _ask(messages, model)
     plan.usage.append(_usage(first, "chat"))
     try:
         with stage("validation"):
             parsed = parse_output(first.text)
     except OutputInvalid as exc:
         log.warning("model output rejected; repairing", extra={"reason": exc.reason})
-        second = await _ask(repair_messages(messages, first.text, exc.reason))
+        second = await _ask(repair_messages(messages, first.text, exc.reason), model)
         plan.usage.append(_usage(second, "repair"))
         try:
             parsed = parse_output(second.text)

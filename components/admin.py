@@ -123,12 +123,40 @@ def settings_form() -> rx.Component:
                     type="number",
                     min="0",
                 ),
+                rx.text("Model", size="2", as_="label", html_for="s-model"),
+                rx.input(
+                    id="s-model",
+                    value=AdminState.model,
+                    on_change=AdminState.set_model,
+                    placeholder="built-in (platform default)",
+                ),
                 columns="2",
                 spacing="2",
                 align="center",
                 width="100%",
             ),
-            rx.button("Save settings", on_click=AdminState.save_settings),
+            rx.text(
+                "Any litellm model string (for example openai/gpt-4o-mini); empty "
+                "uses the platform's model.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.heading("Data policy", size="3"),
+            rx.checkbox(
+                "Memory content may be sent to an external model provider",
+                checked=AdminState.external_memory,
+                on_change=AdminState.set_external_memory,
+                size="2",
+            ),
+            rx.text(
+                "When off, prompts for an external model carry no memories; the "
+                "audit chain shows them as withheld. The built-in model runs here.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.button(
+                "Save settings", on_click=AdminState.save_settings, min_height="44px"
+            ),
             spacing="3",
         ),
         width="100%",

@@ -31,6 +31,8 @@ class AdminState(SessionState):
     purchase_threshold: str = ""
     approver_role: str = "manager"
     token_budget: str = ""
+    model: str = ""
+    external_memory: bool = True
     settings_error: str = ""
 
     # Form state only (nothing is read or saved until save_settings), guarded all
@@ -60,6 +62,16 @@ class AdminState(SessionState):
 
     @rx.event
     @guarded(*ADMIN_ROLES)
+    async def set_model(self, actor: Actor, value: str) -> None:
+        self.model = str(value).strip()[:120]
+
+    @rx.event
+    @guarded(*ADMIN_ROLES)
+    async def set_external_memory(self, actor: Actor, value: bool) -> None:
+        self.external_memory = bool(value)
+
+    @rx.event
+    @guarded(*ADMIN_ROLES)
     async def save_settings(self, actor: Actor) -> Any:
         try:
             view = await tenant_settings.update_settings(
@@ -73,6 +85,8 @@ class AdminState(SessionState):
                     "monthly_token_budget": int(
                         self.token_budget.replace(",", "") or 0
                     ),
+                    "model": self.model,
+                    "external_memory": self.external_memory,
                 },
             )
         except ValueError:
@@ -91,6 +105,8 @@ class AdminState(SessionState):
         self.purchase_threshold = f"{view.purchase_approval_over:g}"
         self.approver_role = view.approver_role
         self.token_budget = str(view.monthly_token_budget)
+        self.model = view.model
+        self.external_memory = view.external_memory
 
     @rx.event
     @guarded(*ADMIN_ROLES)

@@ -1,6 +1,7 @@
 """An organisation's own settings, edited by its admins: the assistant policy
-(which actions need approval, the purchase threshold, the approving role) and the
-monthly token budget. Read by agents/policy.py and the budget check."""
+(which actions need approval, the purchase threshold, the approving role), the
+monthly token budget, the model and the data policy (memory content to external
+providers or not). Read by agents/policy.py and the budget check."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.domain.actor import Actor
 from app.domain.errors import Forbidden, Invalid, NotFound
 from app.domain.models import Tenant
 from app.domain.roles import APPROVER_ROLES
-from app.domain.tenant_policy import TenantPolicy
+from app.domain.tenant_policy import MODEL_RE, TenantPolicy
 from app.services import audit
 
 MAX_BUDGET = 10_000_000_000
@@ -25,6 +26,8 @@ class TenantSettings:
     purchase_approval_over: float
     approver_role: str
     monthly_token_budget: int
+    model: str = ""  # "" = the platform's model
+    external_memory: bool = True
 
 
 def _view(tenant: Tenant) -> TenantSettings:
@@ -34,6 +37,8 @@ def _view(tenant: Tenant) -> TenantSettings:
         policy.purchase_approval_over,
         policy.approver_role,
         tenant.monthly_token_budget,
+        policy.model,
+        policy.external_memory,
     )
 
 
@@ -68,12 +73,24 @@ async def update_settings(actor: Actor, changes: dict[str, Any]) -> TenantSettin
     budget = changes.get("monthly_token_budget")
     if budget is not None and not 0 <= int(budget) <= MAX_BUDGET:
         raise Invalid("monthly_token_budget must be between 0 and 10,000,000,000.")
+    model = changes.get("model")
+    if model is not None and model != "" and not MODEL_RE.match(str(model)):
+        raise Invalid("model must be a litellm model string, or empty for the default.")
+    external = changes.get("external_memory")
+    if external is not None and not isinstance(external, bool):
+        raise Invalid("external_memory must be true or false.")
     async with platform_session() as s:
         tenant = await s.get(Tenant, actor.tenant_id, with_for_update=True)
         if tenant is None:
             raise NotFound("No such organisation.")
         policy = dict(tenant.policy or {})
-        for key in ("approval_required", "purchase_approval_over", "approver_role"):
+        for key in (
+            "approval_required",
+            "purchase_approval_over",
+            "approver_role",
+            "model",
+            "external_memory",
+        ):
             if changes.get(key) is not None:
                 value = changes[key]
                 policy[key] = (

@@ -29,6 +29,7 @@ from app.core import stages
 from app.core.db import platform_session, tenant_session
 from app.core.live import LiveEvent, emit
 from app.core.logs import log_context
+from app.core.settings import get_settings
 from app.core.stages import stage, turn_clock
 from app.domain.actor import Actor
 from app.domain.limits import MAX_MESSAGE_CHARS
@@ -44,6 +45,7 @@ from app.domain.models import (
     utcnow,
 )
 from app.domain.roles import INTEGRATION_ROLE, Role
+from app.domain.tenant_policy import TenantPolicy
 from app.services import audit
 from app.services.approvals import request_approval
 from app.services.execution import execute_action, payload_hash
@@ -158,6 +160,10 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
 
 
 async def _run(tenant: Tenant, msg: Message) -> str:
+    # The tenant's model and data policy: memory content stays out of a prompt
+    # for an external provider when the organisation forbids it.
+    policy = TenantPolicy.from_dict(tenant.policy)
+    model = policy.model_for(get_settings().llm_model)
     # Embedding the question may call a hosted model: before any connection is taken.
     with stage("embedding"):
         query_embedding = await embed_query(msg.body)
@@ -171,10 +177,12 @@ async def _run(tenant: Tenant, msg: Message) -> str:
             return await _budget_stop(s, tenant, msg)
         actor = _actor_for(tenant.id, sender)
         with stage("retrieval"):
-            prepared = await prepare(s, actor, msg, query_embedding)
+            prepared = await prepare(
+                s, actor, msg, query_embedding, policy.withholds_memories(model)
+            )
     # The model call runs with no transaction open: a slow provider holds no
     # database connection.
-    plan = await decide(prepared, dict(tenant.policy or {}))
+    plan = await decide(prepared, dict(tenant.policy or {}), model)
     with stage("execution"):
         return await _persist(tenant, msg, actor, plan)
 

@@ -211,3 +211,32 @@ async def test_memory_handlers_refuse_other_roles(demo: Demo) -> None:
     assert memory.memories == []
     for name, args in (("add", ()), ("forget", ("x",)), ("open_edit", ("x",))):
         assert "not allowed" in toast(await call(memory, name, *args)), name
+
+
+async def test_settings_carry_the_model_and_the_data_policy(
+    demo: Demo, clean_db: None
+) -> None:
+    from app.services.tenant_settings import get_settings_for
+    from state.admin import AdminState
+
+    tab = new_tab()
+    await sign_in(tab, "riverside-lofts", "admin")
+    admin = await tab.get_state(AdminState)
+    await call(admin, "load_admin")
+    assert admin.model == "" and admin.external_memory is True
+    who = demo.user("riverside-lofts", "admin")
+    try:
+        await call(admin, "set_model", "openai/gpt-4o-mini")
+        await call(admin, "set_external_memory", False)
+        assert "Settings saved" in toast(await call(admin, "save_settings"))
+        from app.domain.actor import Actor
+
+        view = await get_settings_for(Actor(who.tenant_id, who.id, who.role))
+        assert (view.model, view.external_memory) == ("openai/gpt-4o-mini", False)
+        await call(admin, "set_model", "not a model!")
+        assert await call(admin, "save_settings") is None
+        assert "litellm model" in admin.settings_error
+    finally:
+        await call(admin, "set_model", "")
+        await call(admin, "set_external_memory", True)
+        await call(admin, "save_settings")
