@@ -174,7 +174,11 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         "",
         "Mechanism: per-tenant queues in front of arq (`app/core/fair_queue.py`), "
         "at most TENANT_MAX_CONCURRENCY of a tenant's jobs in arq at once, the next "
-        "one re-queued at the back when one ends: round robin between tenants.",
+        "one re-queued at the back when one ends: round robin between tenants. "
+        "A quiet tenant's message waits behind at most that many of the flooder's "
+        "jobs, whatever its backlog (tests/pipeline/test_fairness.py checks the "
+        "order); what remains of the inflation is the flooder's running jobs "
+        "sharing the CPU, which on a saturated machine slows every turn.",
         "",
     ]
     rss = ", ".join(f"{v:.0f} MB" for v in p.get("worker_rss_mb") or [])
@@ -468,8 +472,21 @@ The production shape (what each piece already supports):
   created on the distributed tables, and the operator console's cross-tenant reads
   become multi-shard queries (or go to a replica).
 
-Not yet done: the integration test with two worker processes and two Reflex
-backends on the Redis state manager, and `/api/metrics`.
+Not measured or not done yet:
+
+- the integration test with two worker processes and two Reflex backends on the
+  Redis state manager, and `/api/metrics` (prometheus-client is not a dependency);
+- fan-out through real websockets: `bench/fanout.py` measures the hub (XADD → the
+  tab's subscription), not Reflex's socket and state delta;
+- retrieval at 1M rows (`python -m bench.retrieval --rows 1000000`): the bounded run
+  keeps the skew and the small tenants' size, not the large tenants' 100k rows, so
+  the iterative HNSW path of `auto` is exercised only by the forced `hnsw` rows;
+- the offered rates of 50 and 100 msg/s and 100 concurrent slow-model turns: on a
+  shared, loaded 2-core machine one worker's CPU (MiniLM embeddings, the offline
+  model, the transaction) is the limit well before that; run the commands under
+  Conditions on a quiet machine;
+- the prompt is not trimmed yet (p95 above 1,500 tokens: the directory block lists
+  everyone for staff).
 """
 
 
