@@ -361,10 +361,10 @@ async def unpushed(tenant_id: uuid.UUID, older_than_s: float) -> list[uuid.UUID]
         subscribed = select(PushSubscription.user_id).where(
             PushSubscription.tenant_id == tenant_id
         )
-        return list(
+        rows = list(
             (
                 await s.exec(
-                    select(Notification.id)
+                    select(Notification.id, Notification.user_id)
                     .where(
                         col(Notification.pushed_at).is_(None),
                         col(Notification.created_at)
@@ -377,3 +377,8 @@ async def unpushed(tenant_id: uuid.UUID, older_than_s: float) -> list[uuid.UUID]
                 )
             ).all()
         )
+    # Outside a recipient's push hours the alert waits in the inbox: not a loss.
+    awake = (
+        await _in_push_hours(tenant_id, {u for _, u in rows}, now) if rows else set()
+    )
+    return [n for n, u in rows if u in awake]

@@ -137,9 +137,17 @@ def tally(
                 text("SELECT id, user_id, pushed_at FROM notifications")
             ).all()
             seen = subscribers.deliveries(push_service)
-            expected = {(subscribers.path_for(u), str(n)) for n, u, _ in notes}
+            expected = {
+                (path, str(n))
+                for n, u, _ in notes
+                if (path := subscribers.path_for(u)) in subscribers.browsers
+            }
             t.losses["push_not_sent"] = len(expected - set(seen))
-            t.losses["push_not_recorded"] = sum(1 for *_, p in notes if p is None)
+            t.losses["push_not_recorded"] = sum(
+                1
+                for n, u, p in notes
+                if p is None and subscribers.path_for(u) in subscribers.browsers
+            )
             in_window = 0
             for times in seen.values():
                 first, *again = sorted(times)
