@@ -183,3 +183,32 @@ def clean_db(owner_engine: Any) -> Iterator[None]:
 
 def unique_id() -> str:
     return uuid.uuid4().hex
+
+
+# Names the tests use as push services, with the addresses a resolver would return
+# (the tests run offline); every other name goes to the real getaddrinfo, so
+# numeric forms such as 2130706433 or [::1] are resolved as in production.
+PUBLIC_PUSH_ADDRESS = "142.250.185.74"
+TEST_DNS = {
+    "fcm.googleapis.com": [PUBLIC_PUSH_ADDRESS],
+    "push.example.net": [PUBLIC_PUSH_ADDRESS],
+    "updates.push.services.mozilla.com": ["2600:1901:0:92a9::"],
+    "private.push.test": ["10.0.0.5"],
+    "mixed.push.test": [PUBLIC_PUSH_ADDRESS, "127.0.0.1"],
+    "metadata.push.test": ["169.254.169.254"],
+    "v6loop.push.test": ["::1"],
+}
+
+
+def offline_resolver(host: str, port: int) -> list[str]:
+    from app.core.netguard import system_resolver
+
+    return TEST_DNS.get(host.lower()) or system_resolver(host, port)
+
+
+@pytest.fixture(autouse=True)
+def offline_dns() -> Iterator[None]:
+    from app.core.netguard import resolving_with
+
+    with resolving_with(offline_resolver):
+        yield

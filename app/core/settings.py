@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     vapid_private_key: str | None = None
     vapid_public_key: str | None = None
     vapid_subject: str = "mailto:ops@switchboard.example"
+    # Networks (CIDR, comma-separated) push endpoints may resolve into although not
+    # public, e.g. an on-site push relay; such endpoints may also use http and any
+    # port. Empty: only public addresses, https, port 443 (app/core/netguard.py).
+    push_private_networks: str = ""
 
     # Assistant loop
     worker_poll_delay_s: float = 0.02

@@ -9,7 +9,8 @@ is blocking), and keeps the table tidy:
 - 201/202: delivered to the push service; `last_success_at` set, failures reset,
   the notification marked `pushed_at`;
 - 404/410: the browser dropped the subscription (RFC 8030): the row is deleted;
-- anything else (5xx, 429, timeouts): `failures` + 1; after MAX_FAILURES in a row
+- anything else (5xx, 429, timeouts, an endpoint that no longer resolves to public
+  addresses only, see app/core/netguard.py): `failures` + 1; after MAX_FAILURES in a row
   the row is deleted, so a dead endpoint does not cost a request forever.
 
 Failures are logged, never raised: push is best effort, the notification row in
@@ -23,7 +24,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -36,9 +37,11 @@ from sqlmodel import col, select
 
 from app.core.db import platform_session, tenant_session
 from app.core.live import LiveEvent
+from app.core.netguard import CheckedUrl, check_url, pinned_session
 from app.core.redis_client import get_redis, tenant_key
 from app.core.secrets import vapid_private_key_pem
 from app.core.settings import get_settings
+from app.domain.errors import Invalid
 from app.domain.models import Notification, PushSubscription, Tenant, User, utcnow
 from app.domain.push_hours import push_allowed
 from app.domain.timezones import zone_or_utc
@@ -105,8 +108,20 @@ def payload_for(event: LiveEvent, body: str = "") -> str:
     )
 
 
-def _post(job: _Job, session: requests.Session) -> int:
-    """One push; the HTTP status (0 when the push service could not be reached)."""
+def _post(job: _Job, sessions: dict[CheckedUrl, requests.Session]) -> int:
+    """One push; the HTTP status (0 when the push service could not be reached or
+    its endpoint is refused)."""
+    try:
+        # Checked again now (the name may resolve elsewhere since it was stored),
+        # and the session connects to exactly the addresses checked.
+        target = check_url(job.target.info["endpoint"])
+    except Invalid:
+        log.warning("web push endpoint refused: not a public address")
+        return 0
+    key = replace(target, url="")  # one session per push service address
+    session = sessions.get(key)
+    if session is None:
+        session = sessions[key] = pinned_session(target)
     try:
         response = webpush(
             job.target.info,
@@ -126,9 +141,13 @@ def _post(job: _Job, session: requests.Session) -> int:
 
 
 def _send_all(jobs: list[_Job]) -> list[int]:
-    # One HTTP session per batch: connections to the same push service are reused.
-    with requests.Session() as session:
-        return [_post(job, session) for job in jobs]
+    # Sessions per batch: connections to the same push service are reused.
+    sessions: dict[CheckedUrl, requests.Session] = {}
+    try:
+        return [_post(job, sessions) for job in jobs]
+    finally:
+        for session in sessions.values():
+            session.close()
 
 
 async def _in_push_hours(

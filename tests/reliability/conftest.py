@@ -19,7 +19,9 @@ from app.core.settings import PROJECT_ROOT, get_settings
 
 # The production settings (job timeout, sweeper delay): recovery must not depend
 # on test-only tuning.
-WORKER_ENV = {"LOG_LEVEL": "INFO"}
+# The workers push to the tests' loopback push service: an internal address, which
+# the push sender refuses unless the operator trusts it (app/core/netguard.py).
+WORKER_ENV = {"LOG_LEVEL": "INFO", "PUSH_PRIVATE_NETWORKS": "127.0.0.1/32"}
 
 
 def trials(default: int) -> int:

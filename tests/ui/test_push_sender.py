@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +26,15 @@ from sqlmodel import select
 
 from app.core.db import tenant_session
 from app.core.live import LiveEvent
+from app.core.netguard import resolving_with
 from app.core.secrets import vapid_public_key_b64
+from app.core.settings import get_settings
 from app.domain.models import Notification, PushSubscription
 from app.services.notifications import notify_users
 from app.services.push_sender import MAX_FAILURES, push_notifications, send_push
-from tests.conftest import Demo
+from tests.conftest import PUBLIC_PUSH_ADDRESS, Demo
+
+LOOP = "127.0.0.1/32"
 
 
 def b64u(raw: bytes) -> str:
@@ -81,8 +86,31 @@ def push_service() -> Iterator[PushService]:
     service.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield service
-    server.shutdown()
+    # This loopback service is an internal address: trusted explicitly, as an
+    # operator would trust an on-site push relay (app/core/netguard.py).
+    try:
+        with trusting(LOOP):
+            yield service
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def trusting(networks: str) -> Iterator[None]:
+    """PUSH_PRIVATE_NETWORKS for the block, in the environment too: some fixtures
+    rebuild the settings."""
+    before_env = os.environ.get("PUSH_PRIVATE_NETWORKS")
+    before = get_settings().push_private_networks
+    os.environ["PUSH_PRIVATE_NETWORKS"] = networks
+    get_settings().push_private_networks = networks
+    try:
+        yield
+    finally:
+        if before_env is None:
+            os.environ.pop("PUSH_PRIVATE_NETWORKS", None)
+        else:
+            os.environ["PUSH_PRIVATE_NETWORKS"] = before_env
+        get_settings().push_private_networks = before
 
 
 @dataclass
@@ -257,3 +285,58 @@ async def test_nothing_is_pushed_outside_push_hours(
     noon = await send_push(tid, [event], now=datetime(2026, 3, 3, 12, 0, tzinfo=zone))
     assert (noon.sent, noon.quiet) == (1, 0)
     assert len([r for r in push_service.received if r.path == path]) == 1
+
+
+async def test_internal_endpoints_are_refused_when_sending(
+    demo: Demo,
+    clean_db: None,
+    push_service: PushService,
+) -> None:
+    """A row that got past the old filter (or a name that resolves inside since it
+    was checked) is not contacted: checked again at send time."""
+    tid = demo.tenant("harbor-bistro").id
+    sam = demo.user("harbor-bistro", "sam")
+    port = push_service.base.rsplit(":", 1)[1]
+    paths = [f"/201/{uuid.uuid4().hex}" for _ in range(4)]
+    for host, path in zip(
+        ["127.0.0.1", "2130706433", "127.1", "rebound.push.test"], paths, strict=True
+    ):
+        await _subscribe(tid, sam.id, f"http://{host}:{port}{path}", Browser.new())
+    # https on 443 too, for a name that now resolves to loopback (DNS rebinding).
+    await _subscribe(tid, sam.id, "https://rebound.push.test/x", Browser.new())
+
+    def rebound(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "rebound.push.test" else []
+
+    with resolving_with(rebound), trusting(""):
+        report = await send_push(tid, [LiveEvent(sam.id, "notify", None, "x")])
+
+    assert (report.sent, report.failed) == (0, 5)
+    assert not [r for r in push_service.received if r.path in paths]
+
+
+async def test_sender_connects_to_the_checked_address_only(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    """The name is resolved once, by the check; the connection goes to that
+    address (this name has no DNS entry at all), with the name as Host."""
+    tid = demo.tenant("harbor-bistro").id
+    sam = demo.user("harbor-bistro", "sam")
+    port = push_service.base.rsplit(":", 1)[1]
+    path = f"/201/{uuid.uuid4().hex}"
+    await _subscribe(
+        tid, sam.id, f"http://pinned.push.test:{port}{path}", Browser.new()
+    )
+    calls: list[str] = []
+
+    def once(host: str, _port: int) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"] if host == "pinned.push.test" else [PUBLIC_PUSH_ADDRESS]
+
+    with resolving_with(once):
+        report = await send_push(tid, [LiveEvent(sam.id, "notify", None, "x")])
+
+    assert report.sent == 1
+    [got] = [r for r in push_service.received if r.path == path]
+    assert got.headers["host"] == f"pinned.push.test:{port}"
+    assert calls == ["pinned.push.test"]
