@@ -128,6 +128,7 @@ async def complete(
     timeout: float | None = None,
     max_retries: int | None = None,
     tool_schema: dict[str, Any] | None = None,
+    response_schema: dict[str, Any] | None = None,
 ) -> Completion:
     """One chat completion. With tool_schema, the model must call a `respond` tool
     whose arguments are the answer (for providers better at tools than JSON mode)."""
@@ -142,6 +143,8 @@ async def complete(
         "timeout": timeout,
         "num_retries": 0,
         "drop_params": True,
+        "temperature": settings.llm_temperature,
+        "max_tokens": settings.llm_max_tokens,
     }
     if settings.llm_api_base and not model.startswith(PROVIDER + "/"):
         kwargs["api_base"] = settings.llm_api_base
@@ -159,6 +162,11 @@ async def complete(
             }
         ]
         kwargs["tool_choice"] = {"type": "function", "function": {"name": TOOL_NAME}}
+    elif response_schema is not None and not model.startswith(PROVIDER + "/"):
+        kwargs["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": response_schema},
+        }
     elif json_mode and _supports_json_mode(model):
         kwargs["response_format"] = {"type": "json_object"}
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from agents import cues
 from agents import textmatch as tm
+from agents.intents import classify
 from agents.prompt import parse_context
+from agents.routing import EMERGENCY, responsible_team
 from agents.timeparse import FoundTime, find_time
 
 OFFLINE_MODEL_NAME = "offline"
@@ -33,6 +36,22 @@ UNTRUSTED_REPLY = (
 FOREIGN_REPLY = "I can only read English, so I may have misunderstood."
 UNSURE_REPLY = "I'm not sure who should handle this."
 NEGATED_REPLY = "OK, I won't do that. Nothing was changed."
+CLARIFY_PREFIX = "To be sure I get this right:"
+# Calibrated confidences (agents/intents.py): above CONFIDENT the top intent is
+# trusted on its own; an intent below CANDIDATE is not worth trying.
+CONFIDENT = 0.5
+CANDIDATE = 0.12
+_OFFERS = {
+    "relay": "pass a message on to someone",
+    "remind": "set a reminder",
+    "report": "report a problem to the team that fixes it",
+    "permission": "record permission to enter your home",
+    "log_service": "log a service as done",
+    "cancel_service": "cancel a service",
+    "purchase": "request a purchase",
+}
+_CUED_FRAMES = ("relay", "cancel_service", "log_service", "permission")
+Frame = Callable[[str, "FoundTime | None", bool], list[dict[str, Any]]]
 
 _RELAY_LET = re.compile(
     r"\blet\s+(?P<aud>.+?)\s+know\b(?:\s+(?:that|about))?[\s,:]*(?P<content>.*)",
@@ -53,12 +72,15 @@ _AUD_THEN_NEWS = re.compile(
 _SELF = re.compile(r"^\s*(me|myself|us)\b", re.IGNORECASE)
 _CANCEL = re.compile(r"\b(cancel|call off|skip|postpone indefinitely)\b", re.I)
 _COMPLETED = re.compile(
-    r"\b(finished|completed|done with|have done|did the|performed|took care of)\b",
+    r"\b(finished|completed?|done|have done|did the|performed|took care of|"
+    r"cleared|sorted)\b",
     re.IGNORECASE,
 )
 _PERMISSION = re.compile(
     r"\b(?:can|may|could|is welcome to|are welcome to)\s+(?:come|enter|go|pop|stop)"
-    r"|\bpermission\b|\blet (?:them|him|her) in\b|\baccess (?:to )?my\b",
+    r"|\bpermission\b|\blet (?:them|him|her|yoursel\w+) in\b|\baccess (?:to )?my\b"
+    r"|\b(?:feel free|go ahead|fine|ok|okay|happy|allowed|authori[sz]e)\b.{0,30}"
+    r"\b(?:come|enter|go|access|in)\b",
     re.IGNORECASE,
 )
 _SMALL_TALK = re.compile(
@@ -66,32 +88,10 @@ _SMALL_TALK = re.compile(
     r"good evening|bye)\b[\s!.]*$",
     re.IGNORECASE,
 )
-_EMERGENCY = re.compile(
-    r"\b(flood\w*|fire|smoke|gas|no heat(ing)?|burst|pouring|sparks?|"
-    r"carbon monoxide|emergency|electrocut\w*)\b",
+_SCHEDULE_VERB = re.compile(
+    r"^\s*(please\s+)?(can you\s+|could you\s+)?(schedule|book|set up|arrange|put|"
+    r"add|plan|organi[sz]e|pencil in)\s+(in\s+)?(an?\s+|the\s+)?",
     re.IGNORECASE,
-)
-# Problem words by the kind of team that handles them (matched against team names).
-_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "mainten",
-        re.compile(
-            r"\b(leak\w*|drip\w*|broken|break\w*|fix|repair\w*|water|sink|tap|"
-            r"toilet|heat\w*|boiler|radiator|light\w*|bulb|door|lock|window|"
-            r"ceiling|wall|floor|flood\w*|pouring|burst|mou?ld|damp|power|electric\w*|"
-            r"socket|gas|elevator|lift|noise|stuck|not working|doesn't work|"
-            r"won't|smoke|fire|pipe\w*)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "clean",
-        re.compile(
-            r"\b(dirty|clean\w*|trash|rubbish|garbage|litter|spill\w*|stain\w*|"
-            r"smell\w*|bins?|mess\w*)\b",
-            re.IGNORECASE,
-        ),
-    ),
 )
 
 
@@ -110,18 +110,31 @@ def answer(messages: list[Any]) -> str:
     if context is None:
         out = {"reply": "I could not read my instructions.", "actions": []}
     else:
-        out = OfflineAssistant(context).respond(text)
+        out = OfflineAssistant(context).respond(text, _previous(dict_messages))
     return json.dumps(out, ensure_ascii=False)
+
+
+def _previous(messages: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The turn before the current message: (user text, assistant reply)."""
+    turns = [m for m in messages if m.get("role") in ("user", "assistant")]
+    if len(turns) < 3 or [t.get("role") for t in turns[-3:-1]] != ["user", "assistant"]:
+        return None
+    return str(turns[-3].get("content") or ""), str(turns[-2].get("content") or "")
 
 
 class OfflineAssistant:
     def __init__(self, context: dict[str, Any]) -> None:
         self.ctx = tm.Context(context)
         self.now = datetime.fromisoformat(context["now"])
+        self._top: tuple[str, float] = ("", 0.0)
 
     # ------------------------------------------------------------------ dispatch
 
-    def respond(self, text: str) -> dict[str, Any]:
+    def respond(
+        self, text: str, previous: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """`previous` is the last (user text, assistant reply) of the conversation:
+        when that reply was a clarifying question, this message answers it."""
         text = text.strip()[:2000]
         if not text or _SMALL_TALK.match(text):
             return {"reply": "Hello! How can I help?", "actions": []}
@@ -135,27 +148,60 @@ class OfflineAssistant:
             return {"reply": "OK, I won't do anything about it.", "actions": []}
         if cues.is_negated(text):
             return {"reply": NEGATED_REPLY, "actions": []}
+        if previous is not None and previous[1].startswith(CLARIFY_PREFIX):
+            text = f"{previous[0].rstrip(' .?!')}. {text}"
+        return self._understand(text)
+
+    def _understand(self, text: str) -> dict[str, Any]:
+        prediction = classify(text)
         question = cues.is_question(text)
         when = find_time(text, self.now)
-        if not question:
-            for handler in (
-                self._cancel,
-                self._completed,
-                self._relay,
-                self._permission,
-            ):
-                actions = handler(text, when, question)
-                if actions:
-                    return {"reply": self._describe(actions), "actions": actions}
+        ranked = sorted(prediction.scores.items(), key=lambda kv: kv[1], reverse=True)
+        top, confidence = ranked[0]
+        self._top = (top, confidence)
         if question:
-            return {"reply": self._answer_question(text), "actions": []}
-        actions = self._report(text, when)
-        if actions:
-            return {"reply": self._describe(actions), "actions": actions}
-        if self.ctx.sender.get("role") in ("manager", "admin"):
+            # A question gets an answer and changes nothing, unless it asks for
+            # something to be done (cues.asks_for_action makes it no question).
+            return {"reply": self._answer(text, ranked), "actions": []}
+        if top == "smalltalk" and confidence >= CONFIDENT:
+            return {"reply": "You're welcome! Anything else?", "actions": []}
+        frames: dict[str, Frame] = {
+            "relay": self._relay,
+            "remind": self._remind,
+            "permission": self._permission,
+            "log_service": self._completed,
+            "cancel_service": self._cancel,
+            "purchase": self._purchase,
+            "report": self._report_frame,
+        }
+        # The classifier ranks what the message may be; a frame that finds its
+        # slots (who, what, when) confirms it. The first confirmed one wins.
+        tried = [i for i, score in ranked if i in frames and score >= CANDIDATE]
+        # Then the frames that demand their own explicit cue ("let X know",
+        # "cancel", "finished"): a clear instruction the classifier underrated.
+        tried += [i for i in _CUED_FRAMES if i not in tried]
+        for intent in tried:
+            actions = frames[intent](text, when, False)
+            if actions:
+                return {"reply": self._describe(actions), "actions": actions}
+        if top in ("question", "status") and self.ctx.relevant_facts(text):
+            # Asked without a question mark ("bin day"): answer what is known.
+            return {"reply": self._answer(text, ranked), "actions": []}
+        if (
+            self.ctx.sender.get("role") in ("manager", "admin")
+            and top == "report"
+            and confidence >= CONFIDENT
+        ):
             # A manager's statement is a note the assistant keeps (as a memory).
             return {"reply": "Noted, I'll remember that.", "actions": []}
-        return self._forward(text, UNSURE_REPLY)
+        if self.ctx.sender.get("role") == "resident" or top == "report":
+            return self._forward(text, UNSURE_REPLY)
+        return {"reply": self._clarify(ranked), "actions": []}
+
+    def _clarify(self, ranked: list[tuple[str, float]]) -> str:
+        """One question that offers the two likeliest readings."""
+        options = [_OFFERS[i] for i, _ in ranked if i in _OFFERS][:2]
+        return f"{CLARIFY_PREFIX} do you want me to {' or '.join(options)}?"
 
     def _forward(self, text: str, why: str) -> dict[str, Any]:
         """Hand the original message to the organisation's triage role and tell
@@ -240,7 +286,10 @@ class OfflineAssistant:
         if not refs:
             return []  # "let me know", "tell me": not a relay to anyone else
         if self_reminder:
-            content = (when.strip_from(content) if when else content) or content
+            in_content = find_time(content, self.now)
+            content = (in_content.strip_from(content) if in_content else content) or (
+                content
+            )
         if not content or verb == "let" and match.start() > 0:
             # "X happens, please let the residents know": the news is the rest.
             before = re.sub(
@@ -252,7 +301,11 @@ class OfflineAssistant:
             content = (before + " " + content).strip()
         content = tm.clean_sentence(content)
         prop = self.ctx.mentioned_property(text)
-        if when and (when.has_clock or (verb == "remind" and when.has_date)):
+        if (
+            when
+            and not when.deadline
+            and (when.has_clock or (verb == "remind" and when.has_date))
+        ):
             action: dict[str, Any] = {
                 "type": "schedule",
                 "title": tm.title_of(when.strip_trailing(content)),
@@ -268,11 +321,15 @@ class OfflineAssistant:
     def _permission(
         self, text: str, when: FoundTime | None, question: bool
     ) -> list[dict[str, Any]]:
-        if not _PERMISSION.search(text) or when is None:
+        if self.ctx.sender.get("role") != "resident" or when is None:
+            return []  # permission to enter a home is its resident's to give
+        if not (_PERMISSION.search(text) or self._is_top("permission")):
             return []
         refs = self.ctx.named_teams(text) + self.ctx.named_people(text)
         if not refs:
-            return []
+            # "Feel free to come in tomorrow to fix the shower": whoever fixes it.
+            team = responsible_team(text, self.ctx.teams, self.ctx.properties)
+            refs = [team or self.ctx.team_for_purpose("repairs") or "role:manager"]
         action: dict[str, Any] = {
             "type": "schedule",
             "title": tm.title_of("Entry permission: " + when.strip_from(text)),
@@ -280,15 +337,72 @@ class OfflineAssistant:
             "audience": refs,
             "kind": "entry_permission",
         }
-        action.update(self.ctx.sender_place())
+        action.update(self._place(text))
         return [action]
+
+    def _place(self, text: str) -> dict[str, str]:
+        """The sender's own place, or the unit the text names when it is another
+        (the policy refuses that for a resident, with the reason)."""
+        place = self.ctx.sender_place()
+        other = tm.other_unit(text, self.ctx.sender)
+        if other is not None:
+            place["unit"] = other
+        return place
+
+    def _is_top(self, intent: str) -> bool:
+        return self._top[0] == intent and self._top[1] >= CONFIDENT
+
+    def _remind(
+        self, text: str, when: FoundTime | None, question: bool
+    ) -> list[dict[str, Any]]:
+        """ "Remind X to ...", else an entry in the calendar at the time given."""
+        relayed = self._relay(text, when, question)
+        if relayed or when is None or not (when.has_clock or when.has_date):
+            return relayed
+        refs = self.ctx.named_teams(text) + self.ctx.named_people(text)
+        title = tm.title_of(_SCHEDULE_VERB.sub("", when.strip_from(text)))
+        action: dict[str, Any] = {
+            "type": "schedule",
+            "title": title,
+            "start": when.at.strftime("%Y-%m-%dT%H:%M"),
+            "audience": refs or [self.ctx.sender["ref"]],
+            "kind": "meeting" if re.search(r"\bmeeting\b", text, re.I) else "event",
+        }
+        prop = self.ctx.mentioned_property(text)
+        if prop is not None:
+            action["property"] = tm.ref_key(prop["ref"])
+        return [action]
+
+    def _purchase(
+        self, text: str, when: FoundTime | None, question: bool
+    ) -> list[dict[str, Any]]:
+        """A purchase request is a task with its cost: over the tenant's
+        threshold the policy holds it for approval, whatever the wording."""
+        amount = tm.find_amount(text)
+        if amount is None and not self._is_top("purchase"):
+            return []
+        task: dict[str, Any] = {
+            "type": "create_task",
+            "title": tm.title_of(tm.strip_amount(tm.first_clause(text))),
+            "details": text[:2000],
+        }
+        if amount is not None:
+            task["cost"] = amount
+        return [task]
+
+    def _report_frame(
+        self, text: str, when: FoundTime | None, question: bool
+    ) -> list[dict[str, Any]]:
+        return self._report(text, when)
 
     def _report(self, text: str, when: FoundTime | None) -> list[dict[str, Any]]:
         sender = self.ctx.sender
-        emergency = bool(_EMERGENCY.search(text))
+        emergency = bool(EMERGENCY.search(text))
         summary = tm.title_of(tm.first_clause(text))
         if sender.get("role") == "resident":
-            team = self._responsible_team(text)
+            team = responsible_team(text, self.ctx.teams, self.ctx.properties)
+            if team is None and emergency:
+                team = self.ctx.team_for_purpose("repairs")
             if team is None and not emergency:
                 return []
             actions: list[dict[str, Any]] = []
@@ -301,7 +415,7 @@ class OfflineAssistant:
                     "assignee": team,
                     "priority": "urgent" if emergency else "normal",
                 }
-                task.update(self.ctx.sender_place())
+                task.update(self._place(text))
                 actions.append(task)
             if emergency:
                 recipients.append("role:manager")
@@ -340,15 +454,25 @@ class OfflineAssistant:
             actions.insert(0, task)
         return actions
 
-    def _responsible_team(self, text: str) -> str | None:
-        for team_word, pattern in _CATEGORIES:
-            if pattern.search(text):
-                team = self.ctx.team_like(team_word)
-                if team is not None:
-                    return team
-        return self.ctx.team_like("mainten") if _EMERGENCY.search(text) else None
-
     # ------------------------------------------------------------------ replies
+
+    def _answer(self, text: str, ranked: list[tuple[str, float]]) -> str:
+        """From the organisation's data in the context: the sender's open
+        requests (a status question), what is coming up, services, memories."""
+        asks_status = next(i for i, _ in ranked if i in ("question", "status"))
+        if asks_status == "status":
+            found = self.ctx.request_status(text)
+            if found:
+                return found
+            facts = self.ctx.relevant_facts(text)
+            return " ".join(
+                [
+                    "I can't see an open request about that, so I can't say it "
+                    "has been fixed; tell me what is wrong and I'll report it.",
+                    *(["Related:", *facts] if facts else []),
+                ]
+            )
+        return self._answer_question(text)
 
     def _answer_question(self, text: str) -> str:
         facts = self.ctx.relevant_facts(text)

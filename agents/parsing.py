@@ -30,15 +30,17 @@ def _extract_object(text: str) -> Any:
         stripped = stripped.strip("`")
         if stripped.lower().startswith("json"):
             stripped = stripped[4:]
+    # strict=False: raw newlines and tabs inside strings, which small models
+    # write, are read as the characters they are.
     try:
-        return json.loads(stripped)
+        return json.loads(stripped, strict=False)
     except json.JSONDecodeError:
         pass
     start = stripped.find("{")
     if start < 0:
         raise OutputInvalid("the answer is not JSON")
     try:
-        obj, _ = json.JSONDecoder().raw_decode(stripped[start:])
+        obj, _ = json.JSONDecoder(strict=False).raw_decode(stripped[start:])
     except json.JSONDecodeError as exc:
         raise OutputInvalid(f"the answer is not valid JSON ({exc.msg})") from exc
     return obj

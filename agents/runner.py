@@ -18,12 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agents.directory import load_directory
 from agents.embeddings import embed_texts
 from agents.model import Completion, complete
+from agents.orgdata import load_org_data, wants_org_data
 from agents.parsing import OutputInvalid, parse_output, repair_messages
 from agents.plan import Proposal, TurnPlan, Usage
 from agents.policy import refusal_line, validate
 from agents.prompt import PromptMemory, build_messages
 from agents.retrieval import RetrievalScope, retrieve
-from agents.schemas import output_json_schema
+from agents.schemas import grammar_schema, output_json_schema
 from app.core.settings import get_settings
 from app.core.stages import stage
 from app.domain.actions import SPECS
@@ -129,8 +130,13 @@ async def prepare(
         if withhold_memories
         else [PromptMemory(f"m{i + 1}", m.text) for i, m in enumerate(found)]
     )
+    org_data = (
+        await load_org_data(session, directory, now_utc, tz)
+        if wants_org_data(msg.body) and not withhold_memories
+        else None
+    )
     messages = build_messages(
-        directory, shown, await _history(session, msg), msg.body, now_local
+        directory, shown, await _history(session, msg), msg.body, now_local, org_data
     )
     return Prepared(
         actor,
@@ -145,11 +151,18 @@ async def prepare(
 
 
 async def _ask(messages: list[dict[str, str]], model: str | None) -> Completion:
+    mode = get_settings().llm_output_mode
     with stage("model"):
-        if get_settings().llm_output_mode == "tools":
+        if mode == "tools":
             # For providers that follow a forced tool call better than JSON mode.
             return await complete(
                 messages, model=model, tool_schema=output_json_schema()
+            )
+        if mode == "json_schema":
+            # Grammar-constrained decoding: the schema without length limits (they
+            # blow up grammar compilers); parsing checks the limits afterwards.
+            return await complete(
+                messages, model=model, response_schema=grammar_schema()
             )
         return await complete(messages, model=model)
 

@@ -71,3 +71,24 @@ def parse_action(raw: Any) -> Action | InvalidAction:
 def output_json_schema() -> dict[str, Any]:
     """JSON Schema of AssistantOutput, shown to the model in the prompt."""
     return AssistantOutput.model_json_schema()
+
+
+# Keys a grammar compiler turns into huge state machines (a maxLength of 2000 is a
+# 2000-state repetition in llama.cpp's GBNF); pydantic checks them afterwards.
+_GRAMMAR_HEAVY = frozenset(
+    {"maxLength", "minLength", "maxItems", "minItems", "pattern", "maximum", "minimum"}
+)
+
+
+def _lighten(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _lighten(v) for k, v in node.items() if k not in _GRAMMAR_HEAVY}
+    if isinstance(node, list):
+        return [_lighten(v) for v in node]
+    return node
+
+
+def grammar_schema() -> dict[str, Any]:
+    """The answer's schema for JSON-schema output modes: same shape, no limits."""
+    out: dict[str, Any] = _lighten(output_json_schema())
+    return out

@@ -11,6 +11,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from agents.routing import team_for
+
 STOP_WORDS = frozenset(
     {
         "a",
@@ -127,9 +129,98 @@ _ROLE_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 )
 
 
+_AMOUNT = re.compile(
+    r"(?:[$£€]\s?(?P<a>\d[\d,]*(?:\.\d{1,2})?)(?P<k1>k)?)"
+    r"|(?:(?P<b>\d[\d,]*(?:\.\d{1,2})?)(?P<k2>k)?\s?(?:dollars|bucks|usd|pounds|quid|"
+    r"gbp|euros?|eur)\b)",
+    re.IGNORECASE,
+)
+_AMOUNT_PHRASE = re.compile(
+    r"[\s,(-]*\b(?:for|at|costing|cost(?:s)?|priced at|budget|about|around|"
+    r"roughly|approx\w*|it'?s|its|total|each)?[\s:]*(?:about|around|roughly)?\s*"
+    r"(?:[$£€]\s?\d[\d,]*(?:\.\d{1,2})?k?|\d[\d,]*(?:\.\d{1,2})?k?\s?(?:dollars|"
+    r"bucks|usd|pounds|quid|gbp|euros?|eur)\b)(?:\s*(?:total|each))?[)]?",
+    re.IGNORECASE,
+)
+# "flat 3C", "unit 2", "apartment 4B", "Ben's flat", "my neighbour's flat".
+_UNIT_NAMED = re.compile(
+    r"\b(?:flat|unit|apartment|apt|no\.?)\s*#?\s*(?P<label>\d{1,4}[a-z]?|[a-z]\d{1,3})\b",
+    re.IGNORECASE,
+)
+_UNIT_OF = re.compile(
+    r"\b(?P<owner>[A-Z][a-z]+|neighbou?r|neighbou?rs)'s?\s+(?:flat|unit|apartment|"
+    r"place|home|room)\b",
+    re.IGNORECASE,
+)
+
+
+def find_amount(text: str) -> float | None:
+    """The largest money amount in the text ("$450", "1,200 dollars", "£3k")."""
+    found: list[float] = []
+    for m in _AMOUNT.finditer(text):
+        raw = (m.group("a") or m.group("b") or "").replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if m.group("k1") or m.group("k2"):
+            value *= 1000
+        found.append(value)
+    return max(found) if found else None
+
+
+def strip_amount(text: str) -> str:
+    return _AMOUNT_PHRASE.sub("", text).strip(" ,.-")
+
+
+def other_unit(text: str, sender: dict[str, Any]) -> str | None:
+    """A unit the text is about that is not the sender's own, if it names one."""
+    own = str(sender.get("unit") or "").lower()
+    first = str(sender.get("name") or "").split(" ")[0].lower()
+    for m in _UNIT_NAMED.finditer(text):
+        label = m.group("label")
+        if label.lower() != own:
+            return label.upper()[:20]
+    for m in _UNIT_OF.finditer(text):
+        owner = m.group("owner")
+        if owner.lower() not in (first, "my", "our"):
+            return f"{owner}'s"[:20]
+    return None
+
+
+# Words people use for the same thing (British and American, everyday and formal):
+# each maps to one canonical word before stemming.
+_SAME = {
+    "bin": "trash",
+    "bins": "trash",
+    "rubbish": "trash",
+    "garbage": "trash",
+    "refuse": "trash",
+    "waste": "trash",
+    "collected": "pickup",
+    "collection": "pickup",
+    "collect": "pickup",
+    "lift": "elevator",
+    "lifts": "elevator",
+    "flat": "apartment",
+    "hallways": "hallway",
+    "corridor": "hallway",
+    "corridors": "hallway",
+    "halls": "hallway",
+    "hall": "hallway",
+    "cleaned": "cleaning",
+    "clean": "cleaning",
+    "faucet": "tap",
+    "fixed": "fix",
+    "repaired": "fix",
+    "repair": "fix",
+    "sorted": "fix",
+}
+
+
 def stem(word: str) -> str:
     """A crude stem: enough to match delivery/delivers, enter/entering."""
-    word = word.lower()
+    word = _SAME.get(word.lower(), word.lower())
     if len(word) > 5:
         return word[:5]
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
@@ -181,6 +272,27 @@ def human_time(iso: str) -> str:
     return at.strftime("%a %d %b at %H:%M")
 
 
+_ASKS_AGENDA = re.compile(
+    r"\b(what'?s|what is|anything|any\w*|what)\b.*\b(on|planned|happening|"
+    r"scheduled|coming up|booked)\b|\b(schedule|calendar|agenda|diary|plan)\b",
+    re.IGNORECASE,
+)
+_ASKS_LIST = re.compile(
+    r"\b(my|our|open|outstanding|pending|still)\b.*\b(requests?|tasks?|reports?|"
+    r"list|jobs?|open)\b",
+    re.IGNORECASE,
+)
+_TEAM_WORDS = re.compile(r"\b(team|our|we|kitchen|maintenance|crew)\b", re.I)
+_STATUS_WORDS = {stem(w) for w in ("fixed", "done", "yet", "still", "sorted", "open")}
+
+
+def _request_line(r: dict[str, Any]) -> str:
+    status = str(r.get("status") or "open").replace("_", " ")
+    who = f", with {r['assignee']}" if r.get("assignee") else ""
+    since = f", reported {r['created']}" if r.get("created") else ""
+    return f'"{r.get("title", "request")}" is {status}{who}{since}.'
+
+
 class Context:
     """The prompt's <context> block with lookups over it."""
 
@@ -230,6 +342,10 @@ class Context:
             if fragment in t["ref"] or fragment in t.get("name", "").lower():
                 return str(t["ref"])
         return None
+
+    def team_for_purpose(self, purpose: str) -> str | None:
+        """The tenant's team whose name says it does `purpose` ("repairs")."""
+        return team_for("", self.teams, purpose)
 
     def sender_teams(self) -> list[str]:
         return list(self.sender.get("teams") or [])
@@ -332,13 +448,42 @@ class Context:
 
     # --------------------------------------------------------------- memories
 
+    def upcoming(self, question: str, limit: int = 6) -> list[str]:
+        """What is coming up, when the question asks about a period ("this
+        week", "today", "what's on")."""
+        items = self.data.get("upcoming") or []
+        if not items or not _ASKS_AGENDA.search(question):
+            return []
+        return [f"{i['title']}: {i['when']}." for i in items[:limit]]
+
+    def request_status(self, question: str) -> str | None:
+        """The sender's own requests (and, for staff, their teams' open tasks)
+        that the question is about, with their status."""
+        words = content_stems(question) - _STATUS_WORDS
+        mine = list(self.data.get("my_requests") or [])
+        team = list(self.data.get("team_tasks") or [])
+        matches = [
+            r for r in mine + team if words & content_stems(str(r.get("title", "")))
+        ]
+        if not matches and _ASKS_LIST.search(question):
+            matches = team if _TEAM_WORDS.search(question) and team else mine or team
+        if not matches:
+            return None
+        lines = [_request_line(r) for r in matches[:5]]
+        return " ".join(lines)
+
     def relevant_facts(self, question: str, limit: int = 3) -> list[str]:
         """Memories (and services) sharing words with the question, best first."""
+        agenda = self.upcoming(question)
+        if agenda:
+            return ["Coming up:", *agenda]
         words = content_stems(question)
         candidates: list[str] = [m["text"] for m in self.memories]
         for prop in self.properties:
             for s in prop.get("services") or []:
                 candidates.append(f"{s['name']} at {prop['name']}: {s['when']}.")
+        for item in self.data.get("upcoming") or []:
+            candidates.append(f"{item['title']}: {item['when']}.")
         asks_when = bool(_ASKS_WHEN.search(question))
         asks_habit = bool(_ASKS_HABIT.search(question))
         scored = []

@@ -65,6 +65,13 @@ _DAYPART_RE = re.compile(
     r"\b(?:this\s+|tomorrow\s+|in\s+the\s+)?(morning|afternoon|evening|tonight)\b",
     re.IGNORECASE,
 )
+# "at 11", "at 8": an hour with nothing after it that makes it a number of
+# something ("at 4 degrees", "at 3 Elm Road").
+_AT_HOUR_RE = re.compile(
+    r"\bat\s+(?P<h>\d{1,2})\b(?!\s*(?:%|°|[.,:]\d|degrees?|percent|[A-Z]|"
+    r"[a-z]{2,}\s+(?:road|street|lane|avenue)))",
+)
+_DEADLINE_RE = re.compile(r"\b(before|by|until|till|no later than)\s*$", re.IGNORECASE)
 _DAYPART_CLOCK = {
     "morning": time(9, 0),
     "afternoon": time(14, 0),
@@ -87,6 +94,8 @@ class FoundTime:
     has_clock: bool
     has_date: bool
     spans: tuple[tuple[int, int], ...]
+    # "before noon", "by 5pm": a time limit for the news, not when something is.
+    deadline: bool = False
 
     def strip_from(self, text: str) -> str:
         """The text without the time phrases (for titles)."""
@@ -199,6 +208,10 @@ def _find_clock(text: str) -> tuple[time, tuple[int, int], bool] | None:
             return _spoken(m), m.span(), not m.group("dayhalf")
         except (ValueError, KeyError):
             continue
+    for m in _AT_HOUR_RE.finditer(text):
+        hour = int(m.group("h"))
+        if 1 <= hour <= 12:
+            return time(hour % 12 or 12, 0), m.span(), True
     return None
 
 
@@ -235,9 +248,12 @@ def find_time(text: str, now: datetime) -> FoundTime | None:
     clock: time | None = None
     vague = False  # a part of the day stands for an hour, but is no clock time
     found_clock = _find_clock(text)
+    deadline = False
     if found_clock is not None:
         clock, span, ambiguous = found_clock
         spans.append(span)
+        said = text[span[0] : span[1]].lower()
+        deadline = said.startswith("by ") or bool(_DEADLINE_RE.search(text[: span[0]]))
         if ambiguous:
             clock = _resolve_half(clock, day, now)
     else:
@@ -256,9 +272,10 @@ def find_time(text: str, now: datetime) -> FoundTime | None:
         candidate = datetime.combine(now.date(), clock)
         if candidate < now:
             candidate += timedelta(days=1)
-        return FoundTime(candidate, True, False, tuple(spans))
+        return FoundTime(candidate, True, False, tuple(spans), deadline)
     at = datetime.combine(day, clock or time(9, 0))
-    return FoundTime(at, clock is not None and not vague, True, tuple(spans))
+    has_clock = clock is not None and not vague
+    return FoundTime(at, has_clock, True, tuple(spans), deadline)
 
 
 _TRAILING = (
@@ -268,6 +285,7 @@ _TRAILING = (
     _RELATIVE_RE,
     _SPOKEN_RE,
     _BARE_HOUR_RE,
+    _AT_HOUR_RE,
     _DAYPART_RE,
 )
 

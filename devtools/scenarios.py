@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -28,8 +29,10 @@ import yaml
 from sqlalchemy import text as sql
 from sqlmodel import col, select
 
+from agents.intents import classifier as intent_classifier
 from app.core.db import platform_session, tenant_session
 from app.core.logs import configure_logging
+from app.core.settings import get_settings
 from app.domain.actor import Actor
 from app.domain.models import (
     Approval,
@@ -56,7 +59,13 @@ from jobs.worker import running_worker
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = (PROJECT / "demo" / "scenarios",)
 SHARED_DIR = PROJECT.parent / "shared" / "scenarios"
-WAIT_S = 60.0
+
+
+def wait_s() -> float:
+    """How long a scenario waits for its turn: SCENARIO_WAIT_S, else enough for
+    the job (which outlasts the model's timeout) and a retry."""
+    raw = os.environ.get("SCENARIO_WAIT_S")
+    return float(raw) if raw else float(get_settings().job_timeout_s + 15)
 
 
 @dataclass
@@ -134,7 +143,8 @@ async def _send_and_wait(
     actor: Actor, text: str, client_id: str, clock: datetime
 ) -> uuid.UUID:
     result = await submit_message(actor, text, client_id, source="api", clock=clock)
-    deadline = time.monotonic() + WAIT_S
+    wait = wait_s()
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         async with tenant_session(actor.tenant_id) as s:
             msg = await s.get(Message, (actor.tenant_id, result.message_id))
@@ -144,7 +154,7 @@ async def _send_and_wait(
             ):
                 return result.message_id
         await asyncio.sleep(0.05)
-    raise TimeoutError(f"message not processed within {WAIT_S:g} s")
+    raise TimeoutError(f"message not processed within {wait:g} s")
 
 
 async def _outcome(
@@ -366,6 +376,8 @@ async def run_files(paths: Iterable[str | Path], out: Any = sys.stdout) -> list[
         tenant_ids = (await ps.exec(select(Tenant.id))).all()
     for tid in tenant_ids:
         await embed_pending_memories(tid)
+    if get_settings().llm_model.startswith("switchboard/"):
+        await asyncio.to_thread(intent_classifier)  # not inside the first turn
     run_id = uuid.uuid4().hex[:8]
     results: list[Result] = []
     async with running_worker():

@@ -15,6 +15,7 @@ from typing import Any
 from arq import cron
 from arq.worker import Worker, func, run_worker
 
+from agents.intents import classifier as intent_classifier
 from agents.local_embedding import encode_local
 from app.core import health
 from app.core.db import dispose_engines
@@ -57,12 +58,15 @@ async def after_job_end(ctx: dict[str, Any]) -> None:
 async def _warm_up() -> None:
     """Load the local embedding model now, not during the first user's turn (it
     takes seconds). Jobs are served meanwhile; a failure only costs the warm-up."""
-    if not get_settings().embedding_model.startswith("switchboard/"):
-        return
+    settings = get_settings()
     try:
-        await asyncio.to_thread(encode_local, ["warm up"])
+        if settings.embedding_model.startswith("switchboard/"):
+            await asyncio.to_thread(encode_local, ["warm up"])
+        if settings.llm_model.startswith("switchboard/"):
+            # The built-in model's intent classifier trains (or loads) once.
+            await asyncio.to_thread(intent_classifier)
     except Exception:
-        logging.getLogger(__name__).warning("embedding warm-up failed", exc_info=True)
+        logging.getLogger(__name__).warning("model warm-up failed", exc_info=True)
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:

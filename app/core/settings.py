@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -54,8 +54,14 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
-    # "json": JSON mode where the provider has it; "tools": a forced tool call.
-    llm_output_mode: Literal["json", "tools"] = "json"
+    # Sent with every chat call: a turn's answer is short JSON, and a server
+    # left to generate until the timeout keeps generating after we gave up.
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 800
+    # "json": JSON mode where the provider has it; "json_schema": the answer's
+    # schema as a response format (grammar-constrained servers such as llama.cpp);
+    # "tools": a forced tool call.
+    llm_output_mode: Literal["json", "json_schema", "tools"] = "json"
     embedding_model: str = "switchboard/minilm"
     embedding_dim: int = 384
 
@@ -84,6 +90,8 @@ class Settings(BaseSettings):
     # Assistant loop
     worker_poll_delay_s: float = 0.02
     worker_max_jobs: int = 10
+    # Kept above the model's own budget (see _job_outlasts_model): a job killed
+    # before its model call gives up is retried while the server still works.
     job_timeout_s: int = 60
     tenant_max_concurrency: int = 2
     sweeper_stuck_after_s: int = 30
@@ -114,6 +122,15 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @model_validator(mode="after")
+    def _job_outlasts_model(self) -> Settings:
+        """The job must outlast the model's timeout, or the worker kills it while
+        the model still works (and its retry queues behind the same server)."""
+        floor = int(self.llm_timeout_s + 10)
+        if self.job_timeout_s < floor:
+            self.job_timeout_s = floor
+        return self
 
 
 def _split(value: str) -> list[str]:

@@ -12,7 +12,7 @@ from agents.parsing import (
     parse_output,
     repair_messages,
 )
-from agents.schemas import InvalidAction
+from agents.schemas import InvalidAction, grammar_schema
 from app.domain.actions.notify import NotifyAction
 
 
@@ -81,3 +81,14 @@ def test_repair_prompt_quotes_the_reason() -> None:
     msgs = repair_messages([{"role": "user", "content": "q"}], "oops", "not JSON")
     assert msgs[-2] == {"role": "assistant", "content": "oops"}
     assert "not JSON" in msgs[-1]["content"]
+
+
+def test_raw_newlines_inside_strings_are_read() -> None:
+    out = parse_output('{"reply": "Line one\nline two", "actions": []}')
+    assert out.reply == "Line one\nline two"
+
+
+def test_grammar_schema_has_no_length_limits() -> None:
+    text = json.dumps(grammar_schema())
+    assert "maxLength" not in text and "pattern" not in text
+    assert "notify" in text  # same shapes

@@ -4,10 +4,20 @@ the scenario files in demo/scenarios/ cover the same behaviour end to end."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from agents import cues
-from tests.agents.test_offline_model import ask, types
+from agents.offline_model import CLARIFY_PREFIX, answer
+from agents.plan import Proposal
+from agents.prompt import build_messages
+from agents.routing import responsible_team
+from agents.runner import compose_reply
+from tests.agents.test_offline_model import NOW, ask, types
+from tests.agents.test_policy import check
+from tests.agents.yaml_directory import directory_for
 
 
 def test_tell_person_the_news_sends_the_news() -> None:
@@ -142,3 +152,166 @@ def test_question_or_request(text: str, question: bool) -> None:
 )
 def test_language(text: str, foreign: bool) -> None:
     assert cues.is_foreign(text) is foreign
+
+
+# --------------------------------------------------------------- through policy
+
+
+def decide(tenant: str, handle: str, text: str, **policy: Any) -> list[Proposal]:
+    """The built-in model's proposals for `text`, checked by the policy."""
+    out = ask(tenant, handle, text)
+    return [check(tenant, handle, a, policy or None) for a in out["actions"]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order a new commercial blender for $450.",
+        "Can we get a new blender? It's $450",
+        "I need to buy a blender, 450 dollars",
+        "Please purchase a commercial blender (about $450) for the bar",
+    ],
+)
+def test_a_purchase_over_the_threshold_waits_for_approval(text: str) -> None:
+    (p,) = decide("harbor-bistro", "luis", text)
+    assert p.type == "create_task"
+    assert p.decision == "needs_approval"
+    assert p.required_role == "manager"
+
+
+def test_a_purchase_under_the_threshold_runs() -> None:
+    (p,) = decide("harbor-bistro", "luis", "Order more napkins for $40")
+    assert (p.type, p.decision) == ("create_task", "allow")
+
+
+def test_the_threshold_is_the_tenants() -> None:
+    (p,) = decide(
+        "harbor-bistro", "luis", "Order napkins for $40", purchase_approval_over=20
+    )
+    assert p.decision == "needs_approval"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Maintenance can go into Ben's flat tomorrow, he said it's fine",
+        "The plumber can enter flat 3C tomorrow at 10am",
+        "My neighbour's flat is fine for maintenance to enter on Friday at 2pm",
+    ],
+)
+def test_a_resident_cannot_act_on_another_unit(text: str) -> None:
+    proposals = decide("maple-court", "alice", text)
+    assert proposals, "the request is refused, not ignored"
+    assert all(p.decision == "deny" for p in proposals)
+    assert "own unit" in proposals[0].reason
+    assert "own unit" in compose_reply("", proposals)
+
+
+def test_a_resident_permission_for_their_own_unit_runs() -> None:
+    (p,) = decide("maple-court", "alice", "Maintenance can come into my flat at 3pm")
+    assert (p.type, p.decision) == ("schedule", "allow")
+
+
+@pytest.mark.parametrize(
+    ("tenant", "handle", "text", "team"),
+    [
+        (
+            "maple-court",
+            "alice",
+            "The intercom in my flat doesn't buzz anymore",
+            "maintenance",
+        ),
+        (
+            "maple-court",
+            "ben",
+            "Someone left rubbish bags all over the stairs",
+            "cleaning",
+        ),
+        ("maple-court", "ben", "my radiator is stone cold", "maintenance"),
+    ],
+)
+def test_problems_go_to_the_team_for_them(
+    tenant: str, handle: str, text: str, team: str
+) -> None:
+    out = ask(tenant, handle, text)
+    assert out["actions"][0]["type"] == "create_task"
+    assert out["actions"][0]["assignee"] == f"team:{team}"
+
+
+def test_routing_is_by_purpose_not_by_team_name() -> None:
+    teams = [
+        {"ref": "team:facilities", "name": "Facilities"},
+        {"ref": "team:housekeeping", "name": "Housekeeping"},
+        {"ref": "team:office", "name": "Office"},
+    ]
+    assert responsible_team("The boiler is leaking", teams, []) == "team:facilities"
+    assert responsible_team("Spilled coffee in the lobby", teams, []) == (
+        "team:housekeeping"
+    )
+    assert responsible_team("The lift is stuck", teams, []) == "team:facilities"
+    assert responsible_team("Lovely weather today", teams, []) is None
+
+
+# --------------------------------------------------------------- answers from data
+
+
+def ask_with(handle: str, text: str, **data: Any) -> Any:
+    d = directory_for("maple-court", handle)
+    return json.loads(answer(build_messages(d, [], [], text, NOW, data)))
+
+
+def test_is_my_sink_fixed_reads_the_senders_requests() -> None:
+    out = ask_with(
+        "ben",
+        "Is my sink fixed?",
+        my_requests=[
+            {
+                "title": "Kitchen sink is leaking",
+                "status": "open",
+                "assignee": "Maintenance",
+                "created": "Mon 02 Mar",
+            },
+            {"title": "Hall light broken", "status": "done"},
+        ],
+    )
+    assert out["actions"] == []
+    assert "Kitchen sink is leaking" in out["reply"]
+    assert "open" in out["reply"]
+    assert "Hall light" not in out["reply"]
+
+
+def test_whats_on_this_week_lists_upcoming_schedules() -> None:
+    out = ask_with(
+        "ben",
+        "What's on this week?",
+        upcoming=[
+            {"title": "Trash pickup", "when": "Tue 03 Mar 07:00"},
+            {"title": "Hallway cleaning", "when": "Fri 06 Mar 10:00"},
+        ],
+    )
+    assert out["actions"] == []
+    assert "Trash pickup" in out["reply"] and "Fri 06 Mar" in out["reply"]
+
+
+def test_when_are_the_bins_collected_reads_the_service_catalogue() -> None:
+    out = ask("maple-court", "ben", "When are the bins collected?")
+    assert out["actions"] == []
+    assert "Tuesday" in out["reply"]
+
+
+def test_low_confidence_asks_one_question_and_the_answer_carries_over() -> None:
+    d = directory_for("harbor-bistro", "maya")
+    first = json.loads(answer(build_messages(d, [], [], "the fridge", NOW)))
+    assert first["actions"] == []
+    assert first["reply"].startswith(CLARIFY_PREFIX)
+    history = [("user", "the fridge"), ("assistant", first["reply"])]
+    second = json.loads(
+        answer(
+            build_messages(
+                d, [], history, "tell the kitchen it is warm, over 8 degrees", NOW
+            )
+        )
+    )
+    (action,) = second["actions"]
+    assert action["type"] == "notify"
+    assert action["recipients"] == ["team:kitchen"]
