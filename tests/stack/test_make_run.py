@@ -57,6 +57,29 @@ def _wait_for(url: str, timeout: float) -> httpx.Response:
     raise AssertionError(f"{url} did not answer 200 in {timeout}s ({last})")
 
 
+def _check_api_edges(api: str, page_origin: str) -> None:
+    """What the in-process tests check, through the real Reflex backend: /api
+    answers JSON 404/405, and CORS only answers the app's own origin."""
+    missing = httpx.get(f"{api}/api/v1/does-not-exist")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = httpx.delete(f"{api}/api/v1/auth/login")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"] == "method_not_allowed"
+    acao = "access-control-allow-origin"
+    for origin in ("https://evil.example", "null"):
+        assert (
+            acao
+            not in httpx.get(f"{api}/api/health", headers={"Origin": origin}).headers
+        )
+        pre = httpx.options(
+            f"{api}/api/v1/auth/me",
+            headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
+        )
+        assert acao not in pre.headers
+    own = httpx.get(f"{api}/api/health", headers={"Origin": page_origin})
+    assert own.headers[acao] == page_origin
+
+
 def test_make_run_starts_and_stops_cleanly() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="sb-smoke-"))
     os.chmod(data_dir, 0o755)
@@ -84,6 +107,7 @@ def test_make_run_starts_and_stops_cleanly() -> None:
     try:
         health = _wait_for(f"http://localhost:{back}/api/health", timeout=300)
         assert health.json()["status"] == "ok"
+        _check_api_edges(f"http://localhost:{back}", f"http://localhost:{front}")
         home = _wait_for(f"http://localhost:{front}/", timeout=120)
         assert "<html" in home.text.lower()
     finally:
