@@ -108,3 +108,25 @@ async def test_parallel_ensure_operator_creates_once(demo: Demo) -> None:
             await s.exec(select(func.count()).where(Operator.email == email))
         ).one()
     assert count == 1
+
+
+async def test_parallel_creation_of_one_team_is_one_created_and_conflicts(
+    demo: Demo,
+) -> None:
+    """The console's team form (a service call, no API route): the same mechanism."""
+    from app.domain.errors import Conflict
+    from app.services.people import save_team
+    from tests.api.objects import actor
+
+    admin = actor(demo.user("harbor-bistro", "admin"))
+    name = f"Race team {uuid.uuid4().hex[:6]}"
+    outcomes = await asyncio.gather(
+        *(
+            save_team(admin, team_id=None, name=name, member_ids=[], lead_id=None)
+            for _ in range(N)
+        ),
+        return_exceptions=True,
+    )
+    kinds = Counter(type(o).__name__ for o in outcomes)
+    assert kinds == {"UUID": 1, "Conflict": N - 1}, outcomes
+    assert all(str(o) for o in outcomes if isinstance(o, Conflict))
