@@ -74,6 +74,12 @@ soak: install
 scenarios: install
 	$(PY) -m devtools.scenarios $(FILE)
 
+eval: install
+	$(PY) -m devtools.eval $(FILE)
+
+intents: install
+	$(PY) -m agents.intents
+
 bench: install
 	$(PY) -m bench
 

@@ -58,6 +58,8 @@ from jobs.worker import running_worker
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = (PROJECT / "demo" / "scenarios",)
+# Held out: measured by `make eval`, never tuned on (not in the default run).
+HELDOUT_DIR = PROJECT / "demo" / "scenarios" / "heldout"
 SHARED_DIR = PROJECT.parent / "shared" / "scenarios"
 
 
@@ -86,6 +88,13 @@ class Result:
     id: str
     failures: list[str]
     seconds: float
+    tenant: str = ""
+    kind: str = ""
+    file: str = ""
+    # Every message the scenario sent (history first): `make eval` reads their
+    # assistant runs for tokens, latency and cost.
+    message_ids: list[uuid.UUID] = field(default_factory=list)
+    tenant_id: uuid.UUID | None = None
 
     @property
     def passed(self) -> bool:
@@ -336,6 +345,8 @@ async def run_scenario(scenario: dict[str, Any], run_id: str) -> Result:
     """One scenario; `run_id` keeps client message ids unique per file and run."""
     started = time.perf_counter()
     sid = str(scenario.get("id", "?"))
+    sent: list[uuid.UUID] = []
+    tenant_id: uuid.UUID | None = None
     try:
         async with platform_session() as ps:
             tenant = (
@@ -344,6 +355,7 @@ async def run_scenario(scenario: dict[str, Any], run_id: str) -> Result:
         if tenant is None:
             raise LookupError(f"unknown tenant {scenario['tenant']!r}")
         tz = zone_or_utc(tenant.timezone)
+        tenant_id = tenant.id
         names = await _Names.load(tenant.id)
         now_local = (
             datetime.fromisoformat(str(scenario["now"]))
@@ -362,12 +374,42 @@ async def run_scenario(scenario: dict[str, Any], run_id: str) -> Result:
             message_id = await _send_and_wait(
                 actor, str(turn["text"]), f"scenario:{run_id}:{sid}:{i}", clock
             )
+            sent.append(message_id)
         assert message_id is not None
         got = await _outcome(tenant.id, message_id, names, tz)
         failures = compare(scenario.get("expect") or {}, got)
     except Exception as exc:  # one broken scenario must not stop the run
         failures = [f"error: {type(exc).__name__}: {exc}"]
-    return Result(sid, failures, time.perf_counter() - started)
+    return Result(
+        sid,
+        failures,
+        time.perf_counter() - started,
+        tenant=str(scenario.get("tenant", "")),
+        kind=scenario_kind(scenario),
+        message_ids=sent,
+        tenant_id=tenant_id,
+    )
+
+
+def scenario_kind(scenario: dict[str, Any]) -> str:
+    """What a scenario tests: its `kind`, else what its expectation implies."""
+    if scenario.get("kind"):
+        return str(scenario["kind"])
+    expect = scenario.get("expect") or {}
+    if expect.get("rejected"):
+        return "refusal"
+    if str(expect.get("approval") or "none") != "none":
+        return "approval"
+    for key, kind in (
+        ("service_logs", "service"),
+        ("schedules", "schedule"),
+        ("tasks", "task"),
+    ):
+        if expect.get(key):
+            return kind
+    if expect.get("notified"):
+        return "notify"
+    return "answer"
 
 
 async def run_files(paths: Iterable[str | Path], out: Any = sys.stdout) -> list[Result]:
@@ -384,6 +426,7 @@ async def run_files(paths: Iterable[str | Path], out: Any = sys.stdout) -> list[
         for n, path in enumerate(scenario_files(paths)):
             for scenario in load_scenarios(path):
                 result = await run_scenario(scenario, f"{run_id}:{n}")
+                result.file = path.name
                 results.append(result)
                 status = "PASS" if result.passed else "FAIL"
                 line = f"{status} {path.name}:{result.id} ({result.seconds:.2f} s)"
