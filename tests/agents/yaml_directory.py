@@ -40,7 +40,8 @@ def directory_for(tenant_slug: str, handle: str) -> Directory:
             role=u["role"],
             teams=tuple(sorted(teams_of.get(u["handle"], []))),
             property=u.get("property"),
-            unit=u.get("unit"),
+            # YAML reads `unit: 1` as a number; the database holds labels as text.
+            unit=None if u.get("unit") is None else str(u["unit"]),
         )
         for u in sorted(spec["users"], key=lambda u: u["handle"])
     ]
