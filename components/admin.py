@@ -8,8 +8,10 @@ from app.domain.roles import APPROVER_ROLES, ROLES
 from components.audit import audit_tab
 from components.auth import error_callout
 from components.gate import admin_only, console_frame
+from components.integrations import integrations_tab
 from components.memory import memory_tab
 from components.people import people_table, teams_section
+from components.usage import usage_tab
 from components.work import approvals_list
 from state.admin import APPROVABLE, AdminState
 
@@ -175,6 +177,7 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Audit", value="audit"),
                     rx.tabs.trigger("Memory", value="memory"),
                     rx.tabs.trigger("Usage", value="usage"),
+                    rx.tabs.trigger("Integrations", value="integrations"),
                     rx.tabs.trigger("Settings", value="settings"),
                     # On a phone the tabs wrap instead of being cut off.
                     flex_wrap="wrap",
@@ -204,17 +207,23 @@ def admin_page() -> rx.Component:
                     value="memory",
                 ),
                 rx.tabs.content(
+                    rx.box(integrations_tab(), padding_top="1em"),
+                    value="integrations",
+                ),
+                rx.tabs.content(
                     rx.box(
-                        table(
-                            [
-                                ("month", "Month"),
-                                ("calls", "Calls"),
-                                ("tokens", "Tokens"),
-                                ("cost", "Cost"),
-                                ("p50", "Latency p50"),
-                                ("p95", "Latency p95"),
-                            ],
-                            AdminState.usage,
+                        usage_tab(
+                            table(
+                                [
+                                    ("month", "Month"),
+                                    ("calls", "Calls"),
+                                    ("tokens", "Tokens"),
+                                    ("cost", "Cost"),
+                                    ("p50", "Latency p50"),
+                                    ("p95", "Latency p95"),
+                                ],
+                                AdminState.usage,
+                            )
                         ),
                         padding_top="1em",
                     ),

@@ -23,12 +23,14 @@ from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.audit import AuditState, ChainState
 from state.chat import ChatState
+from state.integrations import IntegrationsState
 from state.live import LiveState
 from state.memory import MemoryState
 from state.operator import OperatorState
 from state.people import PeopleState
 from state.push import PushState
 from state.requests import RequestsState
+from state.usage import UsageState
 from state.work import AlertsState, TasksState
 
 
@@ -78,6 +80,8 @@ def register(app: rx.App) -> None:
             PeopleState.load_people,
             AuditState.load_audit,
             MemoryState.load_memory,
+            UsageState.load_usage,
+            IntegrationsState.load_keys,
         ),
     )
     app.add_page(

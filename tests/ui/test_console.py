@@ -14,8 +14,10 @@ from reflex.istate.data import ReflexURL, RouterData
 from app.core.db import tenant_session
 from app.domain.models import AssistantRun, TeamMember, User
 from state.audit import AuditState, ChainState
+from state.integrations import IntegrationsState
 from state.memory import MemoryState
 from state.people import PeopleState
+from state.usage import UsageState
 from tests.conftest import Demo
 from tests.ui.conftest import call, new_tab, other_tenant_rows, sign_in, toast
 
@@ -240,3 +242,47 @@ async def test_settings_carry_the_model_and_the_data_policy(
         await call(admin, "set_model", "")
         await call(admin, "set_external_memory", True)
         await call(admin, "save_settings")
+
+
+async def test_usage_tab_loads_for_admins_only(demo: Demo, clean_db: None) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "admin")
+    usage = await tab.get_state(UsageState)
+    await call(usage, "load_usage")
+    assert len(usage.days) == 30 and usage.budget > 0 and usage.month
+    other = new_tab()
+    await sign_in(other, "maple-court", "dana")
+    theirs = await other.get_state(UsageState)
+    assert await call(theirs, "load_usage") is None and theirs.days == []
+
+
+async def test_api_keys_shown_once_listed_and_revoked(
+    demo: Demo, clean_db: None
+) -> None:
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "admin")
+    keys = await tab.get_state(IntegrationsState)
+    await call(keys, "load_keys")
+    await call(keys, "set_new_name", "")
+    await call(keys, "create_key")
+    assert keys.key_error and keys.created_secret == ""
+    await call(keys, "set_new_name", "Door sensors")
+    await call(keys, "create_key")
+    secret = keys.created_secret
+    assert secret.startswith("sbk_") and keys.key_error == ""
+    [row] = [k for k in keys.keys if k["name"] == "Door sensors"]
+    assert row["last_used"] == "never" and secret not in str(keys.keys)
+    await call(keys, "load_keys")  # shown once: gone on the next load
+    assert keys.created_secret == ""
+    assert "Revoked" in toast(await call(keys, "revoke_key", row["id"]))
+    [row] = [k for k in keys.keys if k["name"] == "Door sensors"]
+    assert row["state"] == "revoked"
+
+    other = new_tab()
+    await sign_in(other, "riverside-lofts", "admin")
+    theirs = await other.get_state(IntegrationsState)
+    assert "Not found" in toast(await call(theirs, "revoke_key", row["id"]))
+    employee = new_tab()
+    await sign_in(employee, "maple-court", "omar")
+    refused = await employee.get_state(IntegrationsState)
+    assert "not allowed" in toast(await call(refused, "create_key"))

@@ -16,11 +16,13 @@ from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.audit import AuditState, ChainState
 from state.chat import ChatState
+from state.integrations import IntegrationsState
 from state.live import LiveState
 from state.memory import MemoryState
 from state.people import PeopleState
 from state.push import PushState
 from state.session import SessionState, _page_states
+from state.usage import UsageState
 from state.work import AlertsState, TasksState
 from tests.conftest import Demo
 from tests.ui.conftest import call, new_tab, redirect_path, sign_in, toast
@@ -52,7 +54,16 @@ def test_every_data_handler_is_guarded() -> None:
 
 
 def test_admin_handlers_require_the_admin_role() -> None:
-    for cls in (AdminState, AuditState, ChainState, PeopleState, MemoryState):
+    console = (
+        AdminState,
+        AuditState,
+        ChainState,
+        PeopleState,
+        MemoryState,
+        UsageState,
+        IntegrationsState,
+    )
+    for cls in console:
         handlers = cls.event_handlers.items()
         names = {n for n, _ in handlers if n != "setvar" and n in cls.__dict__}
         assert names, cls
