@@ -52,7 +52,7 @@ _PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"bath\w*|drain\w*|block\w*|crack\w*|handle|hinge|tripp\w*|fuse|"
             r"wi-?fi|internet|aerial|meter|pressure|hot water|cold|mice|rats?|pests?|"
             r"cockroach\w*|appliance|oven|hob|fridge|freezer|washing machine|"
-            r"dishwasher|boiler)\b",
+            r"dishwasher|boiler|bang\w*|rattl\w*|grind\w*|squeak\w*)\b",
             re.IGNORECASE,
         ),
     ),
@@ -88,12 +88,43 @@ def team_purpose(team_name: str) -> tuple[str, float]:
     return labels[best], float(sims[best])
 
 
+# For problems whose words the patterns miss (typos, unusual words): the closest
+# of these, in the embedding space, if it is close enough.
+_PROBLEM_EXAMPLES = {
+    "repairs": (
+        "something in my flat is broken and needs repairing",
+        "the heating or hot water is not working",
+        "a leak or a drip from a pipe or tap",
+        "an appliance is making a strange noise",
+        "the door, lock or window is stuck",
+        "the lights or electrics have failed",
+    ),
+    "cleaning": (
+        "the common areas are dirty and need cleaning",
+        "rubbish or litter has been left in the hallway",
+        "there is a spill or a stain on the floor",
+        "it smells bad in the stairwell",
+    ),
+}
+MIN_PROBLEM_SIMILARITY = 0.35
+
+
+@functools.lru_cache(maxsize=1)
+def _problem_vectors() -> tuple[list[str], np.ndarray]:
+    labels = [p for p, examples in _PROBLEM_EXAMPLES.items() for _ in examples]
+    texts = [t for examples in _PROBLEM_EXAMPLES.values() for t in examples]
+    return labels, np.asarray(encode_local(texts))
+
+
 def problem_purpose(text: str) -> str | None:
     """What kind of team a problem needs, from the things it names."""
     for purpose, pattern in _PROBLEMS:
         if pattern.search(text):
             return purpose
-    return None
+    labels, vectors = _problem_vectors()
+    sims = vectors @ np.asarray(encode_local([text])[0])
+    best = int(sims.argmax())
+    return labels[best] if sims[best] >= MIN_PROBLEM_SIMILARITY else None
 
 
 def team_for(text: str, teams: list[dict[str, Any]], purpose: str) -> str | None:

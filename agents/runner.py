@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agents.coherence import check_coherence
 from agents.directory import load_directory
 from agents.embeddings import embed_texts
 from agents.model import Completion, complete
@@ -200,7 +201,8 @@ async def decide(
     with stage("validation"):
         policy = TenantPolicy.from_dict(dict(policy_raw))
         plan.proposals = [
-            validate(a, directory, prepared.now_local, policy) for a in parsed.actions
+            validate(check_coherence(a), directory, prepared.now_local, policy)
+            for a in parsed.actions
         ]
         plan.reply = compose_reply(parsed.reply, plan.proposals)
         plan.memories = _memories(directory, prepared.actor, msg, plan.proposals)

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
+from agents.coherence import check_coherence
 from agents.parsing import (
     MAX_OUTPUT_CHARS,
     OutputInvalid,
     parse_output,
     repair_messages,
 )
-from agents.schemas import InvalidAction, grammar_schema
+from agents.schemas import InvalidAction, grammar_schema, parse_action
 from app.domain.actions.notify import NotifyAction
 
 
@@ -92,3 +93,23 @@ def test_grammar_schema_has_no_length_limits() -> None:
     text = json.dumps(grammar_schema())
     assert "maxLength" not in text and "pattern" not in text
     assert "notify" in text  # same shapes
+
+
+@pytest.mark.parametrize(
+    ("raw", "coherent"),
+    [
+        ({"type": "create_task", "title": "Type"}, False),
+        ({"type": "create_task", "title": "string"}, False),
+        ({"type": "notify", "recipients": ["user:sam"], "message": "..."}, False),
+        ({"type": "schedule", "title": "title", "start": "2026-03-03T09:00"}, False),
+        ({"type": "create_task", "title": "Fix the tap"}, True),
+        ({"type": "notify", "recipients": ["user:sam"], "message": "hi"}, True),
+    ],
+)
+def test_placeholder_text_is_refused_as_incoherent(
+    raw: dict[str, object], coherent: bool
+) -> None:
+    checked = check_coherence(parse_action(raw))
+    assert isinstance(checked, InvalidAction) is not coherent
+    if not coherent:
+        assert "says nothing about your message" in checked.reason  # type: ignore[union-attr]
