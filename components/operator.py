@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.admin import table
 from components.auth import error_callout
 from state.operator import OperatorState
 
@@ -43,6 +42,55 @@ def create_tenant_form() -> rx.Component:
     )
 
 
+def tenant_row(t: rx.Var) -> rx.Component:
+    active = t["status"] == "active"
+    return rx.table.row(
+        rx.table.cell(t["slug"]),
+        rx.table.cell(t["name"]),
+        rx.table.cell(t["users"]),
+        rx.table.cell(t["tokens"]),
+        rx.table.cell(t["cost"]),
+        rx.table.cell(
+            rx.badge(t["status"], color_scheme=rx.cond(active, "green", "red"))
+        ),
+        rx.table.cell(
+            rx.button(
+                rx.cond(active, "Suspend", "Resume"),
+                size="2",
+                variant="soft",
+                color_scheme=rx.cond(active, "red", "green"),
+                on_click=OperatorState.set_suspended(t["id"], active),
+                min_height="44px",
+            )
+        ),
+        class_name="tenant-row",
+    )
+
+
+def tenants_table() -> rx.Component:
+    headers = [
+        "Slug",
+        "Name",
+        "Users",
+        "Tokens this month / budget",
+        "Cost",
+        "Status",
+        "",
+    ]
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
+            ),
+            rx.table.body(rx.foreach(OperatorState.tenants, tenant_row)),
+            size="1",
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+
+
 def operator_page() -> rx.Component:
     return rx.container(
         rx.vstack(
@@ -58,16 +106,7 @@ def operator_page() -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            table(
-                [
-                    ("slug", "Slug"),
-                    ("name", "Name"),
-                    ("kind", "Kind"),
-                    ("status", "Status"),
-                    ("created", "Created (UTC)"),
-                ],
-                OperatorState.tenants,
-            ),
+            tenants_table(),
             create_tenant_form(),
             spacing="4",
             padding_y="1.5em",

@@ -16,7 +16,7 @@ from app.domain.errors import DomainError, Unauthorized
 from app.services import auth as auth_service
 from app.services import console
 from state import routes
-from state.format import when
+from state.format import parse_id
 
 
 class OperatorExpired(Exception):
@@ -91,14 +91,32 @@ class OperatorState(rx.State):
     async def _reload(self, op: Any) -> None:
         self.tenants = [
             {
+                "id": str(t.id),
                 "slug": t.slug,
                 "name": t.name,
-                "kind": t.kind,
                 "status": t.status,
-                "created": when(t.created_at),
+                "users": f"{t.users:,}",
+                "tokens": f"{t.tokens_this_month:,} / {t.monthly_token_budget:,}",
+                "cost": f"${t.cost_this_month:.4f}",
             }
-            for t in await console.list_tenants(op)
+            for t in await console.tenant_details(op)
         ]
+
+    @rx.event
+    async def set_suspended(self, tenant_id: str, suspended: bool) -> Any:
+        try:
+            op = await self._operator()
+        except OperatorExpired:
+            return rx.redirect(routes.OPERATOR_LOGIN)
+        try:
+            row = await console.set_tenant_status(
+                op, parse_id(tenant_id), bool(suspended)
+            )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload(op)
+        verb = "Suspended" if row.status == "suspended" else "Resumed"
+        return rx.toast.success(f"{verb} {row.slug}.")
 
     @rx.event
     async def create_tenant(self, form: dict[str, Any]) -> Any:

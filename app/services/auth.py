@@ -34,7 +34,7 @@ from app.core.tokens import (
     issue_operator_token,
     operator_from_access_token,
 )
-from app.domain.errors import Unauthorized
+from app.domain.errors import Forbidden, Unauthorized
 from app.domain.models import (
     AuditEvent,
     Operator,
@@ -62,6 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BAD_LOGIN = "Wrong organisation, email or password."
+SUSPENDED = "Your organisation's account is suspended. Contact the platform operator."
 BAD_REFRESH = "Invalid or expired session; please sign in again."
 OPERATOR_PREFIX = "op"
 MAX_TOKEN_LEN = 200
@@ -146,12 +147,17 @@ async def _issue_pair(
     )
 
 
-async def _active_tenant(slug: str) -> Tenant | None:
+async def _tenant_by_slug(slug: str) -> Tenant | None:
     async with platform_session() as ps:
-        tenant = (await ps.exec(select(Tenant).where(Tenant.slug == slug))).first()
-    if tenant is None or tenant.status != "active":
-        return None
-    return tenant
+        return (await ps.exec(select(Tenant).where(Tenant.slug == slug))).first()
+
+
+async def _tenant_is_active(tenant_id: uuid.UUID) -> bool:
+    async with platform_session() as ps:
+        status = (
+            await ps.exec(select(Tenant.status).where(Tenant.id == tenant_id))
+        ).first()
+    return status == "active"
 
 
 async def login(
@@ -161,7 +167,7 @@ async def login(
     slug = tenant_slug.strip().lower()
     address = email.strip().lower()
     await rate_limit.check_login(slug, address, client_addr)
-    tenant = await _active_tenant(slug) if slug else None
+    tenant = await _tenant_by_slug(slug) if slug else None
     if tenant is None:
         verify_password(None, password)  # same time as a wrong password
         raise Unauthorized(BAD_LOGIN)
@@ -170,6 +176,9 @@ async def login(
         ok = verify_password(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled:
             user = None
+        elif tenant.status != "active":
+            # Told only to someone who proved who they are.
+            raise Forbidden(SUSPENDED)
         else:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
@@ -188,6 +197,9 @@ async def refresh(refresh_token: str) -> TokenPair:
     """
     head, _ = _parse_refresh(refresh_token)
     tenant_id = _tenant_of(head)
+    if not await _tenant_is_active(tenant_id):
+        # A suspended organisation's sessions end at their next refresh.
+        raise Unauthorized(SUSPENDED)
     digest = hash_token(refresh_token)
     reused = False
     pair: TokenPair | None = None

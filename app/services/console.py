@@ -21,7 +21,7 @@ from app.core.db import platform_session, tenant_session
 from app.core.passwords import hash_password
 from app.domain.accounts import check_email, check_name, check_password, check_slug
 from app.domain.actor import Actor, require_admin
-from app.domain.errors import Conflict, Forbidden
+from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.models import AssistantRun, AuditEvent, Team, TeamMember, Tenant, User
 from app.domain.timezones import parse_timezone, zone_or_utc
 
@@ -280,6 +280,88 @@ async def create_tenant(
                 data={"slug": slug},
             )
         )
+    return TenantRow(
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.kind,
+        tenant.status,
+        tenant.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class TenantDetail:
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    users: int
+    tokens_this_month: int
+    cost_this_month: float
+    monthly_token_budget: int
+
+
+DETAIL_SQL = text(
+    """
+    SELECT (SELECT count(*) FROM users WHERE tenant_id = :t),
+           coalesce(sum(prompt_tokens + completion_tokens), 0),
+           coalesce(sum(cost_usd), 0)
+    FROM llm_usage
+    WHERE tenant_id = :t AND created_at >= date_trunc('month', now())
+    """
+)
+
+
+async def tenant_details(operator: Any) -> list[TenantDetail]:
+    """Every organisation with its size, this month's usage and cost, and status:
+    counts and sums only, never tenant content."""
+    require_operator(operator)
+    async with platform_session() as s:
+        tenants = (await s.exec(select(Tenant).order_by(col(Tenant.slug)))).all()
+    out = []
+    for t in tenants:
+        async with tenant_session(t.id) as ts:
+            users, tokens, cost = (await ts.execute(DETAIL_SQL, {"t": t.id})).one()
+        out.append(
+            TenantDetail(
+                t.id,
+                t.slug,
+                t.name,
+                t.status,
+                int(users),
+                int(tokens),
+                float(cost),
+                t.monthly_token_budget,
+            )
+        )
+    return out
+
+
+async def set_tenant_status(
+    operator: Any, tenant_id: uuid.UUID, suspended: bool
+) -> TenantRow:
+    """Suspend (no sign-in, sessions end at their next refresh, messages answered
+    with a notice and not processed) or resume an organisation."""
+    require_operator(operator)
+    status = "suspended" if suspended else "active"
+    async with platform_session() as s:
+        tenant = await s.get(Tenant, tenant_id, with_for_update=True)
+        if tenant is None:
+            raise NotFound("No such organisation.")
+        changed = tenant.status != status
+        tenant.status = status
+        s.add(tenant)
+    if changed:
+        async with tenant_session(tenant_id) as ts:
+            ts.add(
+                AuditEvent(
+                    tenant_id=tenant_id,
+                    actor=f"operator:{operator.operator_id}",
+                    kind="tenant.suspended" if suspended else "tenant.resumed",
+                    subject=f"tenant:{tenant_id}",
+                )
+            )
     return TenantRow(
         tenant.id,
         tenant.slug,

@@ -159,7 +159,29 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
         return status
 
 
+SUSPENDED_REPLY = (
+    "Your organisation's account is suspended, so I can't process messages right "
+    "now. An admin can contact the platform operator."
+)
+
+
+async def _suspended_stop(tenant: Tenant, msg: Message) -> str:
+    """A suspended organisation's message: a clear reply, no model call."""
+    async with tenant_session(tenant.id) as s:
+        row = await s.get(Message, (tenant.id, msg.id))
+        if row is None:
+            return "skipped"
+        await _write_reply(s, row, SUSPENDED_REPLY)
+        row.status = MessageStatus.done.value
+        row.error = "tenant_suspended"
+        row.updated_at = utcnow()
+        s.add(row)
+    return "suspended"
+
+
 async def _run(tenant: Tenant, msg: Message) -> str:
+    if tenant.status != "active":
+        return await _suspended_stop(tenant, msg)
     # The tenant's model and data policy: memory content stays out of a prompt
     # for an external provider when the organisation forbids it.
     policy = TenantPolicy.from_dict(tenant.policy)

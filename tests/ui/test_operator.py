@@ -103,3 +103,65 @@ async def test_operator_logout_revokes(operator: str) -> None:
     assert op._access_token == "" and not op.operator_signed_in
     with pytest.raises(Exception, match="sign in again"):
         await service.operator_refresh(refresh)
+
+
+async def test_operator_suspends_and_resumes_an_organisation(
+    operator: str, clean_db: None
+) -> None:
+    from app.domain.actor import Actor
+    from app.domain.errors import Forbidden, Unauthorized
+    from app.domain.models import LlmUsage, Message
+    from app.services.messages import submit_message
+    from app.services.turns import SUSPENDED_REPLY, handle_message
+    from tests.ui.conftest import toast
+
+    op = await _operator_tab(operator)
+    slug = f"elm-{uuid.uuid4().hex[:6]}"
+    email, password = f"admin@{slug}.example", "elm-admin-password"
+    form = {
+        "slug": slug,
+        "name": "Elm",
+        "admin_name": "Elm Admin",
+        "admin_email": email,
+        "admin_password": password,
+    }
+    await call(op, "create_tenant", form)
+    [row] = [t for t in op.tenants if t["slug"] == slug]
+    assert (row["users"], row["status"], row["cost"]) == ("1", "active", "$0.0000")
+    pair = await service.login(slug, email, password, "t")
+
+    result = await call(op, "set_suspended", row["id"], True)
+    assert "Suspended" in toast(result)
+    [row] = [t for t in op.tenants if t["slug"] == slug]
+    assert row["status"] == "suspended"
+    with pytest.raises(Forbidden, match="suspended"):
+        await service.login(slug, email, password, "t")
+    with pytest.raises(Unauthorized, match="Wrong organisation"):
+        await service.login(slug, email, "wrong-password-123", "t")
+    with pytest.raises(Unauthorized, match="suspended"):
+        await service.refresh(pair.refresh_token)
+
+    # A message that was already in: answered with the notice, no model call.
+    actor = Actor(pair.tenant_id, pair.user_id, pair.role)
+    sent = await submit_message(actor, "Remind everyone about the meeting", "c-1")
+    assert await handle_message(pair.tenant_id, sent.message_id) == "suspended"
+    async with tenant_session(pair.tenant_id) as s:
+        reply = (
+            await s.exec(select(Message).where(Message.reply_to_id == sent.message_id))
+        ).one()
+        assert reply.body == SUSPENDED_REPLY
+        assert (await s.exec(select(LlmUsage))).first() is None
+
+    assert "Resumed" in toast(await call(op, "set_suspended", row["id"], False))
+    assert (await service.login(slug, email, password, "t")).role == "admin"
+
+
+async def test_only_operators_suspend(demo: Demo) -> None:
+    tab = new_tab()
+    op = await tab.get_state(OperatorState)
+    tid = str(demo.tenant("harbor-bistro").id)
+    assert (
+        redirect_path(await call(op, "set_suspended", tid, True)) == "/operator/login"
+    )
+    async with platform_session() as s:
+        assert (await s.get(Tenant, demo.tenant("harbor-bistro").id)).status == "active"  # type: ignore[union-attr]
