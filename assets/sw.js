@@ -9,11 +9,33 @@
 const CACHE = "switchboard-shell-v1";
 const SHELL = ["/", "/manifest.json", "/icon-192.png", "/icon-512.png"];
 
+// The start page names every bundle it needs (modulepreload links): keep them
+// with it, so the app opens offline, not only its HTML.
+function cacheStartPage(response) {
+  return response
+    .text()
+    .then((html) => {
+      const assets = new Set(html.match(/\/assets\/[A-Za-z0-9._@-]+/g) || []);
+      return caches.open(CACHE).then((cache) =>
+        Promise.all(
+          [...assets].map((url) =>
+            cache
+              .match(url, { ignoreVary: true })
+              .then((hit) => hit || cache.add(url))
+          )
+        )
+      );
+    })
+    .catch(() => undefined);
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
       .then((cache) => cache.addAll(SHELL))
+      .then(() => caches.match("/"))
+      .then((page) => page && cacheStartPage(page))
       .catch(() => undefined) // offline at install time: cache on a later visit
       .then(() => self.skipWaiting())
   );
@@ -45,7 +67,9 @@ self.addEventListener("fetch", (event) => {
         .then((response) => {
           if (response.ok && url.pathname === "/") {
             const copy = response.clone();
+            const scan = response.clone();
             caches.open(CACHE).then((cache) => cache.put("/", copy));
+            cacheStartPage(scan);
           }
           return response;
         })
@@ -63,8 +87,10 @@ self.addEventListener("fetch", (event) => {
   }
   if (url.origin === self.location.origin && url.pathname.startsWith("/assets/")) {
     // The production build's bundles have hashed names: cache first, keep them.
+    // ignoreVary: a bundle cached by URL answers a module request whatever its
+    // Origin or encoding headers.
     event.respondWith(
-      caches.match(request).then(
+      caches.match(request, { ignoreVary: true }).then(
         (hit) =>
           hit ||
           fetch(request).then((response) => {

@@ -102,6 +102,7 @@ def _bubble(m: rx.Var, mine: rx.Var) -> rx.Component:
         justify_content=rx.cond(mine, "flex-end", "flex-start"),
         width="100%",
         class_name=rx.cond(mine, "msg msg-user", "msg msg-assistant"),
+        data_cid=m["cid"],
     )
 
 
@@ -177,6 +178,122 @@ if (!window.sbJump) {
 """
 
 
+# The offline outbox. A message written with no connection is kept in
+# localStorage with its client id (made now, once), shown as a pending bubble, and
+# sent through the hidden #outbox-form (ChatState.send_outbox) when the connection
+# is back: one at a time, oldest first, again every few seconds until its bubble
+# (data-cid) is in the conversation. The server stores a client id once, so
+# re-sends after a reconnect or a reload never duplicate a message.
+OUTBOX_JS = """
+if (!window.sbOutbox) {
+  const KEY = "sb_outbox";
+  const RESEND_MS = 4000;
+  let lastSend = 0;
+  const load = () => {
+    try { return JSON.parse(localStorage.getItem(KEY) || "[]"); }
+    catch (e) { return []; }
+  };
+  const save = (items) => localStorage.setItem(KEY, JSON.stringify(items));
+  const newId = () => "outbox-" + (crypto.randomUUID
+    ? crypto.randomUUID().replace(/-/g, "")
+    : Date.now().toString(36) + Math.random().toString(36).slice(2));
+  const bubble = (item) => {
+    const row = document.createElement("div");
+    row.className = "msg msg-user msg-pending";
+    row.dataset.pending = item.cid;
+    Object.assign(row.style, {
+      marginLeft: "auto", marginTop: "0.75em", maxWidth: "85%", width: "fit-content",
+      padding: "0.6em 0.9em", borderRadius: "12px", whiteSpace: "pre-wrap",
+      border: "1px dashed var(--accent-8)", background: "var(--accent-2)",
+      display: "flex", flexDirection: "column", gap: "0.25em",
+    });
+    const text = document.createElement("div");
+    text.className = "msg-pending-body";
+    text.textContent = item.body;
+    const state = document.createElement("small");
+    state.textContent = navigator.onLine ? "Sending…" : "Waiting for a connection";
+    state.style.color = "var(--gray-11)";
+    row.append(text, state);
+    return row;
+  };
+  window.sbOutbox = () => {
+    const banner = document.getElementById("offline-banner");
+    if (banner) banner.style.display = navigator.onLine ? "none" : "flex";
+    let items = load();
+    const sent = items.filter(
+      (i) => document.querySelector('[data-cid="' + i.cid + '"]'));
+    if (sent.length) {
+      items = items.filter((i) => !sent.includes(i));
+      save(items);
+    }
+    const box = document.getElementById("outbox");
+    if (box) box.replaceChildren(...items.map(bubble));
+    const form = document.getElementById("outbox-form");
+    if (items.length && form && navigator.onLine
+        && Date.now() - lastSend > RESEND_MS) {
+      lastSend = Date.now();
+      form.querySelector("[name=cid]").value = items[0].cid;
+      form.querySelector("[name=body]").value = items[0].body;
+      form.requestSubmit();
+    }
+  };
+  // Before React's own handler: offline, the composer writes to the outbox.
+  addEventListener("submit", (e) => {
+    if (navigator.onLine || !e.target || e.target.id !== "composer") return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const area = e.target.querySelector("textarea[name=body]");
+    const body = ((area && area.value) || "").trim();
+    if (!body) return;
+    const items = load();
+    items.push({cid: newId(), body: body, at: Date.now()});
+    save(items);
+    if (area) {
+      const set = Object.getOwnPropertyDescriptor(
+        HTMLTextAreaElement.prototype, "value").set;
+      set.call(area, "");
+      area.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+    window.sbOutbox();
+  }, true);
+  addEventListener("online", () => { lastSend = 0; window.sbOutbox(); });
+  addEventListener("offline", () => window.sbOutbox());
+  setInterval(window.sbOutbox, 1000);
+}
+window.sbOutbox();
+"""
+
+
+def outbox() -> rx.Component:
+    """Pending bubbles (filled by OUTBOX_JS) and the hidden form that sends them."""
+    return rx.fragment(
+        rx.box(id="outbox", width="100%", class_name="outbox"),
+        rx.form(
+            rx.el.input(type="hidden", name="cid"),
+            rx.el.input(type="hidden", name="body"),
+            on_submit=ChatState.send_outbox,
+            id="outbox-form",
+            display="none",
+        ),
+        rx.script(OUTBOX_JS),
+    )
+
+
+def connection_banner() -> rx.Component:
+    """Shown by OUTBOX_JS while the browser is offline."""
+    return rx.callout(
+        "You are offline. Messages you write are kept here and sent when the "
+        "connection is back.",
+        icon="wifi-off",
+        color_scheme="gray",
+        high_contrast=True,
+        size="1",
+        id="offline-banner",
+        display="none",
+        role="status",
+    )
+
+
 def offline_banner() -> rx.Component:
     return rx.cond(
         ChatState.offline_model,
@@ -196,6 +313,7 @@ def chat_page() -> rx.Component:
     return shell(
         "Assistant",
         rx.vstack(
+            connection_banner(),
             offline_banner(),
             rx.cond(
                 ChatState.messages.length() > 0,
@@ -214,6 +332,7 @@ def chat_page() -> rx.Component:
                     color_scheme="gray",
                 ),
             ),
+            outbox(),
             jump_to_latest(),
             rx.script(JUMP_JS),
             composer(),

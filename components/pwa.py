@@ -20,6 +20,19 @@ if ('serviceWorker' in navigator) {
   if (document.readyState === 'complete') { sbRegisterWorker(); }
   else { window.addEventListener('load', sbRegisterWorker); }
 }
+// The first visit loads its bundles before the worker controls the page, so they
+// would never reach its cache: put this page's bundles and the start page there
+// now, and the app opens with no network next time (assets/sw.js serves them).
+if ('caches' in window && navigator.onLine) {
+  setTimeout(function () {
+    var urls = performance.getEntriesByType('resource')
+      .map(function (e) { return e.name; })
+      .filter(function (u) { return u.indexOf(location.origin + '/assets/') === 0; });
+    caches.open('switchboard-shell-v1').then(function (cache) {
+      return cache.addAll(['/'].concat(Array.from(new Set(urls))));
+    }).catch(function () { return undefined; });
+  }, 3000);
+}
 """
 
 

@@ -25,6 +25,8 @@ OFFLINE_MODEL_PREFIX = "switchboard/"
 # Replies arrive live (state/live.py); this slow poll only covers a lost event.
 POLL_INTERVAL_S = 3.0
 POLL_ROUNDS = 30
+# Client ids of messages written offline (components/chat.py OUTBOX_JS).
+OUTBOX_PREFIX = "outbox-"
 
 
 # After loading or sending: show the newest message (the composer is below it).
@@ -58,6 +60,8 @@ async def conversation_rows(
         rows.append(
             {
                 "id": str(m.id),
+                # The browser's own id: an outbox entry is sent once it shows here.
+                "cid": m.client_message_id if m.author == "user" else "",
                 "author": text(m.author),
                 "body": m.body,
                 "status": text(m.status),
@@ -168,6 +172,22 @@ class ChatState(SessionState):
         await rate_limit.check_message_submit(actor.tenant_id, actor.user_id)
         await submit_message(actor, body, self._client_id_for(body), source="chat")
         self.draft = ""
+        await self._reload(actor)
+        self._poll_gen += 1
+        return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]
+
+    @rx.event
+    @guarded()
+    async def send_outbox(self, actor: Actor, form: dict[str, Any]) -> Any:
+        """A message written while offline, kept in the browser's outbox with the
+        id it got when it was written: however often it is re-sent (reconnects,
+        reloads), the server stores it once."""
+        cid = str(form.get("cid") or "")
+        body = str(form.get("body") or "").strip()[:MAX_MESSAGE_CHARS]
+        if not body or not cid.startswith(OUTBOX_PREFIX) or len(cid) > 100:
+            return None
+        await rate_limit.check_message_submit(actor.tenant_id, actor.user_id)
+        await submit_message(actor, body, cid, source="chat")
         await self._reload(actor)
         self._poll_gen += 1
         return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]

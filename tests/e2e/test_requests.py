@@ -5,6 +5,7 @@ his "My requests" show it without a reload."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -67,3 +68,39 @@ def test_ben_hears_back_when_omar_marks_his_leak_done(
     finally:
         omar_ctx.close()
         ben_ctx.close()
+
+
+def test_messages_written_offline_are_sent_once_in_order(
+    app_server: RunningApp, browser: Any
+) -> None:
+    """Offline: two messages become pending bubbles, survive a reload, and once
+    the connection is back each is delivered exactly once, in order."""
+    base = app_server.url
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = ctx.new_page()
+        sign_in(page, base, "harbor-bistro", "sam@harbor-bistro.example")
+        page.wait_for_timeout(4000)  # the worker and the shell cache are ready
+        tag = uuid.uuid4().hex[:6]
+        texts = [f"First note {tag}", f"Second note {tag}"]
+        ctx.set_offline(True)
+        page.locator("#offline-banner").wait_for(state="visible")
+        for text in texts:
+            page.fill("textarea[name=body]", text)
+            page.get_by_role("button", name="Send").click()
+            page.locator("[data-pending]", has_text=text).wait_for()
+        page.reload()  # still offline: the shell and the outbox come back
+        for text in texts:
+            page.locator("[data-pending]", has_text=text).wait_for()
+        screenshots(page, "chat-offline")
+        ctx.set_offline(False)
+        page.locator("[data-pending]").first.wait_for(state="detached", timeout=60_000)
+        page.wait_for_function(
+            "!document.querySelector('[data-pending]')", timeout=60_000
+        )
+        page.wait_for_timeout(6000)  # a late re-send would show up by now
+        sent = page.locator(".msg-user[data-cid^=outbox-]").all_inner_texts()
+        mine = [t.split("\n")[0] for t in sent if tag in t]
+        assert mine == texts, sent
+    finally:
+        ctx.close()
