@@ -22,7 +22,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.db import tenant_session
 from app.domain.actor import Actor, require_admin
 from app.domain.errors import Invalid
-from app.domain.models import ApiKey, Approval, AuditEvent, ProposedAction, User
+from app.domain.models import (
+    ApiKey,
+    Approval,
+    AuditEvent,
+    ProposedAction,
+    Team,
+    User,
+)
 from app.services.audit_chain import user_names
 
 PAGE_SIZE = 25
@@ -228,9 +235,28 @@ async def _describe(
         else {}
     )
 
+    team_ids = {t for t in (_ref_id(r, "team:") for r in refs) if t}
+    teams = (
+        dict(
+            (
+                await s.exec(
+                    select(Team.id, Team.name).where(
+                        Team.tenant_id == tenant_id, col(Team.id).in_(team_ids)
+                    )
+                )
+            ).all()
+        )
+        if team_ids
+        else {}
+    )
+
     def name(ref: str) -> str:
         if (uid := _ref_id(ref, "user:")) is not None:
             return people.get(uid, "(deleted user)")
+        if (tid := _ref_id(ref, "team:")) is not None:
+            return f"team {teams.get(tid, '(deleted)')}"
+        if ref.startswith("memory:"):
+            return "a memory"  # its text stays out of the log
         if (kid := _ref_id(ref, "apikey:")) is not None:
             return f"API key {keys.get(kid, '(deleted)')}"
         if ref.startswith("operator:"):

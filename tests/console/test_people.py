@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, text
@@ -19,6 +20,7 @@ from app.domain.actor import Actor
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from app.domain.models import AuditEvent, RefreshToken, Team, TeamMember, Tenant, User
 from app.services import people
+from app.services.audit_log import AuditFilter, list_audit
 from tests.conftest import Demo
 
 
@@ -269,6 +271,9 @@ async def test_teams_with_members_and_a_lead(demo: Demo, scratch_user: Any) -> N
     [team] = [t for t in await people.list_teams(admin) if t.id == team_id]
     assert team.name == name + " B" and team.members == [(omar.id, omar.name)]
     assert team.lead == omar.id
+    log = await list_audit(admin, AuditFilter(), ZoneInfo("UTC"), page_size=200)
+    subjects = {(e.kind, e.subject) for e in log.entries}
+    assert ("team.created", f"team {name} B") in subjects  # ids → today's name
     other = actor_of(demo.user("riverside-lofts", "admin"))
     with pytest.raises(NotFound):
         await people.save_team(
