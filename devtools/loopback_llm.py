@@ -13,6 +13,7 @@ changing only LLM_API_BASE. Not for production.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 import uuid
@@ -76,10 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     classifier()  # trained (or loaded) before the first request, not during it
     server = ThreadingHTTPServer(("127.0.0.1", args.port), _Handler)
     print(f"serving the built-in model on http://127.0.0.1:{args.port}/v1", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
