@@ -10,10 +10,12 @@ other tenants queued meanwhile: each tenant is served in turn, whatever its back
 arq stays the engine (retries, deferrals, timeouts, the job id that makes a second
 enqueue a no-op); this only decides when a message job is handed to it.
 
-Redis is a transport: an admission whose arq job no longer exists (a crash between
-the two calls, a lost queue, a job that ended without `release`) is dropped on the
-next call for that tenant, and the sweeper calls `fill` for every tenant, so no
-message waits here forever. Messages stay `queued` in PostgreSQL meanwhile.
+Redis is a transport: an admission whose arq job no longer exists (a worker killed
+between admitting a message and queueing its job, a lost queue, a job that ended
+without `release`) goes back to the head of the tenant's queue on the next call for
+that tenant and is handed to arq again (a job whose message is already done does
+nothing), and the sweeper calls `fill` for every tenant, so no message waits here
+forever. Messages stay `queued` in PostgreSQL meanwhile.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ local settled = now - tonumber(ARGV[5])
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', admitted, '-inf', settled)) do
   local job = ARGV[8] .. m
   if redis.call('EXISTS', ARGV[6] .. job, ARGV[7] .. job) == 0 then
+    -- Its job is gone: back to the head of the line, to be handed over again.
     redis.call('ZREM', admitted, m)
+    redis.call('ZADD', waiting, 0, m)
   end
 end
 if mode == 'admit' then
