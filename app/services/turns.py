@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agents.embeddings import embed_query
+from agents.model import ModelError
 from agents.plan import Proposal, TurnPlan
 from agents.runner import decide, prepare
 from app.core import stages
@@ -55,6 +56,11 @@ from app.services.requests import linked_note
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+GAVE_UP_REPLY = "Sorry, I could not process this message. Please try again later."
+REFUSED_REPLY = (
+    "Sorry, the assistant's model refused this request, so nothing was done. "
+    "An admin has been told."
+)
 
 
 def month_start(now: datetime) -> datetime:
@@ -89,14 +95,53 @@ async def _claim(tenant_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
         msg.attempts += 1
         msg.updated_at = utcnow()
         if msg.attempts > MAX_ATTEMPTS:
-            msg.status = MessageStatus.failed.value
-            msg.error = "gave up after repeated failures"
-            await _write_reply(
-                s, msg, "Sorry, I could not process this message. Please try again."
-            )
+            await _give_up(s, msg, GAVE_UP_REPLY, "gave up after repeated failures")
             return None
         msg.status = MessageStatus.processing.value
         return msg
+
+
+async def _give_up(
+    session: AsyncSession, msg: Message, reply: str, reason: str
+) -> None:
+    """End a message as failed: the sender is told, the admins are alerted (a
+    failure nobody hears about is a message silently lost)."""
+    msg.status = MessageStatus.failed.value
+    msg.error = reason[:500]
+    msg.updated_at = utcnow()
+    session.add(msg)
+    await _write_reply(session, msg, reply)
+    admins = (
+        await session.exec(
+            select(User.id).where(User.role == Role.admin.value, ~col(User.disabled))
+        )
+    ).all()
+    await notify_users(
+        session,
+        msg.tenant_id,
+        admins,
+        kind="system",
+        title="The assistant could not answer a message",
+        body=reason,
+        dedupe_key=f"gave-up:{msg.id}",
+        data={"message_id": str(msg.id)},
+    )
+    audit.record(
+        session, msg.tenant_id, "system", "message.failed", f"message:{msg.id}"
+    )
+
+
+async def _refused_by_model(
+    tenant_id: uuid.UUID, message_id: uuid.UUID, exc: ModelError
+) -> None:
+    async with tenant_session(tenant_id) as s:
+        row = (
+            await s.exec(
+                select(Message).where(Message.id == message_id).with_for_update()
+            )
+        ).first()
+        if row is not None and row.status == MessageStatus.processing.value:
+            await _give_up(s, row, REFUSED_REPLY, f"model refused the request: {exc}")
 
 
 async def _write_reply(session: AsyncSession, msg: Message, text: str) -> None:
@@ -137,13 +182,18 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
         assert tenant is not None
         try:
             status = await _run(tenant, msg)
+        except ModelError as exc:
+            if exc.kind != "request_error":
+                await _requeue(tenant_id, message_id)
+                raise
+            # A 4xx (bad key, unknown model, request refused) does not heal by
+            # waiting: retrying it would only delay telling anyone.
+            log.warning("model refused the request; not retried", exc_info=exc)
+            await _refused_by_model(tenant_id, message_id, exc)
+            return "failed"
         except Exception:
             log.exception("assistant turn failed; will retry")
-            async with tenant_session(tenant_id) as s:
-                row = await s.get(Message, (tenant_id, message_id))
-                if row is not None and row.status == MessageStatus.processing.value:
-                    row.status = MessageStatus.queued.value
-                    row.updated_at = utcnow()
+            await _requeue(tenant_id, message_id)
             raise
         log.info("turn done", extra={"outcome": status})
         await stages.save(
@@ -157,6 +207,15 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
             }
         )
         return status
+
+
+async def _requeue(tenant_id: uuid.UUID, message_id: uuid.UUID) -> None:
+    """Back to queued, for the job's retry (with backoff) or the sweeper."""
+    async with tenant_session(tenant_id) as s:
+        row = await s.get(Message, (tenant_id, message_id))
+        if row is not None and row.status == MessageStatus.processing.value:
+            row.status = MessageStatus.queued.value
+            row.updated_at = utcnow()
 
 
 SUSPENDED_REPLY = (

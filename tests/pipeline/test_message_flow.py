@@ -309,10 +309,40 @@ async def test_model_failure_is_retried_then_the_user_is_told(
         msg = await s.get(Message, (sam.tenant_id, mid))
     assert msg is not None and msg.status == "failed" and msg.attempts == 4
     assert "could not process" in await reply_to(sam.tenant_id, mid)
-    assert (
-        await rows(sam.tenant_id, ProposedAction) == []
-        and await rows(sam.tenant_id, Notification) == []
-    )
+    assert await rows(sam.tenant_id, ProposedAction) == []
+    # Not silently: the admins hear that a message was given up on.
+    admin = demo.user("harbor-bistro", "admin")
+    (alert,) = await rows(sam.tenant_id, Notification)
+    assert alert.user_id == admin.id and alert.kind == "system"
+    assert alert.data == {"message_id": str(mid)}
+
+
+async def test_permanent_model_error_is_not_retried(
+    demo: Any, worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import litellm
+
+    calls: list[str] = []
+
+    async def refused(**kwargs: Any) -> Any:
+        calls.append(kwargs["model"])
+        raise litellm.exceptions.AuthenticationError(
+            message="invalid api key", llm_provider="openai", model="gpt-4o-mini"
+        )
+
+    monkeypatch.setattr(litellm, "acompletion", refused)
+    monkeypatch.setattr("jobs.tasks.retry_delay", lambda tries: 0.05)
+    sam = demo.user("harbor-bistro", "sam")
+    mid = await send(sam, "Tell Luis hi")
+    async with tenant_session(sam.tenant_id) as s:
+        msg = await s.get(Message, (sam.tenant_id, mid))
+    assert msg is not None and msg.status == "failed" and msg.attempts == 1
+    assert len(calls) == 1  # a 401 does not heal by waiting
+    assert "refused this request" in await reply_to(sam.tenant_id, mid)
+    assert await rows(sam.tenant_id, ProposedAction) == []
+    admin = demo.user("harbor-bistro", "admin")
+    (alert,) = await rows(sam.tenant_id, Notification)
+    assert alert.user_id == admin.id and "401" in alert.body
 
 
 async def test_conversation_history_reaches_the_model(
