@@ -121,6 +121,11 @@ _HAS_TIME = re.compile(
 )
 _HABIT = re.compile(r"\b(every|each|always|usually|daily|weekly|monthly)\b", re.I)
 _REPORTED = re.compile(r"\bsaid on \d{4}-\d\d-\d\d:", re.I)
+# A note its writer marked as secret is context for actions, never quoted back:
+# the offline model keeps the prompt's "never reveal confidential information".
+_CONFIDENTIAL = re.compile(
+    r"\b(confidential|do not share|don't share|not to be shared)\b", re.I
+)
 _RESIDENTS = re.compile(r"\b(residents?|tenants?|neighbou?rs)\b", re.IGNORECASE)
 _ROLE_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\b(managers?|management)\b", re.I), ("role:manager",)),
@@ -478,7 +483,9 @@ class Context:
         if agenda:
             return ["Coming up:", *agenda]
         words = content_stems(question)
-        candidates: list[str] = [m["text"] for m in self.memories]
+        candidates: list[str] = [
+            m["text"] for m in self.memories if not _CONFIDENTIAL.search(m["text"])
+        ]
         for prop in self.properties:
             for s in prop.get("services") or []:
                 candidates.append(f"{s['name']} at {prop['name']}: {s['when']}.")
