@@ -48,7 +48,9 @@ _REQUEST = re.compile(
     r"\s+(what|when|who|where|how)))"
     r"|\b(please|pls|plz|kindly)\b|\bneeds?\s+(fixing|repair|sorting|looking\s+at)"
     r"|\b(send|get)\s+(someone|somebody|a\s+\w+)\b|\bwould\s+you\s+mind\b"
-    r"|\bis\s+(anyone|someone|somebody)\s+(able|free|around)\s+to\b",
+    r"|\bis\s+(anyone|someone|somebody)\s+(able|free|around)\s+to\b"
+    # Asking what to do about a situation asks for help, not for information.
+    r"|\bwhat\s+(do|should|shall|can|must)\s+(i|we)\s+do\b",
     re.IGNORECASE,
 )
 

@@ -132,6 +132,8 @@ def test_negation_is_about_the_instruction(text: str, negated: bool) -> None:
         ("The dishwasher broke, can you send someone?", False),
         ("Could you ask Sam to close up tonight?", False),
         ("Can you tell me when the bins go out?", True),
+        ("The fridge is beeping, what should we do?", False),
+        ("Is the fire alarm test today?", True),
     ],
 )
 def test_question_or_request(text: str, question: bool) -> None:
@@ -315,3 +317,11 @@ def test_low_confidence_asks_one_question_and_the_answer_carries_over() -> None:
     (action,) = second["actions"]
     assert action["type"] == "notify"
     assert action["recipients"] == ["team:kitchen"]
+
+
+def test_an_emergency_asking_what_to_do_is_acted_on() -> None:
+    out = ask("maple-court", "ben", "I can smell gas in the hallway, what do I do??")
+    task = next(a for a in out["actions"] if a["type"] == "create_task")
+    assert task["priority"] == "urgent"
+    notify = next(a for a in out["actions"] if a["type"] == "notify")
+    assert "role:manager" in notify["recipients"]
