@@ -14,6 +14,9 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import DomainError, RateLimited
@@ -64,6 +67,7 @@ _DESCRIPTIONS = {
     422: "Invalid request (validation failed)",
     429: "Too many requests; see Retry-After",
     500: "Unexpected server error (details are only logged)",
+    503: "PostgreSQL or Redis briefly unavailable; see Retry-After",
 }
 
 
@@ -101,6 +105,26 @@ def install_error_handlers(api: FastAPI) -> None:
             problems.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
         return error_response(422, "invalid_request", "; ".join(problems))
 
+    # PostgreSQL or Redis down or restarting: a clear, retryable answer at once,
+    # never a hang or a 500 (the pool reconnects by itself once they are back).
+    for outage in (
+        OperationalError,
+        InterfaceError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        ConnectionError,
+    ):
+
+        @api.exception_handler(outage)
+        async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+            log.warning("dependency unavailable", exc_info=exc)
+            return error_response(
+                503,
+                "unavailable",
+                "The service is briefly unavailable; please try again in a moment.",
+                {"Retry-After": "5"},
+            )
+
     @api.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
@@ -126,7 +150,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Every API route can answer these (bad input, oversized body, a bug).
-COMMON_ERRORS = errors(400, 413, 422, 500)
+COMMON_ERRORS = errors(400, 413, 422, 500, 503)
 # Routes behind a bearer token or API key.
 AUTH_ERRORS = {**COMMON_ERRORS, **errors(401)}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = errors(*_DESCRIPTIONS)

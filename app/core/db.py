@@ -78,7 +78,12 @@ def app_engine() -> AsyncEngine:
         pool_pre_ping=True,
         # A generic plan would let a filtered HNSW scan replace the exact scan that
         # retrieval relies on for small scopes (see agents/retrieval.py).
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+        # connect_timeout: a database that is down answers "unavailable" within
+        # seconds instead of holding the request until the kernel gives up.
+        connect_args={
+            "options": "-c plan_cache_mode=force_custom_plan",
+            "connect_timeout": 5,
+        },
     )
 
 
