@@ -5,10 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from components.auth import error_callout
-from components.people import labelled
+from components.people import TARGET, dialog_buttons, labelled
 from state.memory import ANY, SCOPE_LABELS, SOURCE_LABELS, MemoryState
-
-TARGET = "44px"
 
 
 def _select(
@@ -205,20 +203,7 @@ def edit_dialog() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.hstack(
-                    rx.button(
-                        "Cancel",
-                        variant="soft",
-                        color_scheme="gray",
-                        on_click=MemoryState.close_edit,
-                        min_height=TARGET,
-                    ),
-                    rx.button(
-                        "Save", on_click=MemoryState.save_edit, min_height=TARGET
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
+                dialog_buttons(MemoryState.close_edit, "Save", MemoryState.save_edit),
                 spacing="3",
                 width="100%",
             ),

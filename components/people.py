@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from app.domain.roles import ROLES
@@ -11,6 +13,22 @@ from state.admin import AdminState
 from state.people import ANY, NONE, SORT_LABELS, PeopleState
 
 TARGET = "44px"
+
+
+def dialog_buttons(on_cancel: Any, save_label: str, on_save: Any) -> rx.Component:
+    """The Cancel / Save row at the foot of every console dialog."""
+    return rx.hstack(
+        rx.button(
+            "Cancel",
+            variant="soft",
+            color_scheme="gray",
+            on_click=on_cancel,
+            min_height=TARGET,
+        ),
+        rx.button(save_label, on_click=on_save, min_height=TARGET),
+        justify="end",
+        width="100%",
+    )
 
 
 def labelled(label: str, ident: str, control: rx.Component) -> rx.Component:
@@ -233,20 +251,7 @@ def person_dialog() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.hstack(
-                    rx.button(
-                        "Cancel",
-                        variant="soft",
-                        color_scheme="gray",
-                        on_click=PeopleState.close_edit,
-                        min_height=TARGET,
-                    ),
-                    rx.button(
-                        "Save", on_click=PeopleState.save_person, min_height=TARGET
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
+                dialog_buttons(PeopleState.close_edit, "Save", PeopleState.save_person),
                 spacing="3",
                 width="100%",
             ),
@@ -363,19 +368,8 @@ def team_dialog() -> rx.Component:
                         on_change=PeopleState.set_team_lead,
                     ),
                 ),
-                rx.hstack(
-                    rx.button(
-                        "Cancel",
-                        variant="soft",
-                        color_scheme="gray",
-                        on_click=PeopleState.close_team,
-                        min_height=TARGET,
-                    ),
-                    rx.button(
-                        "Save team", on_click=PeopleState.save_team, min_height=TARGET
-                    ),
-                    justify="end",
-                    width="100%",
+                dialog_buttons(
+                    PeopleState.close_team, "Save team", PeopleState.save_team
                 ),
                 spacing="3",
                 width="100%",
