@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -45,13 +46,21 @@ async def test_a_turn_records_its_stages(
         actor_of(maya), "We are out of limes at the bar.", uuid.uuid4().hex
     )
     await wait_done(maya.tenant_id, sent.message_id)
-    raw = await get_redis().lrange(stages_key(), 0, -1)  # type: ignore[misc]
-    records = [json.loads(r) for r in raw]
-    (mine,) = [r for r in records if r["message_id"] == str(sent.message_id)]
+    # The record is saved just after the turn commits: wait for it.
+    mine: list[dict[str, Any]] = []
+    for _ in range(100):
+        raw = await get_redis().lrange(stages_key(), 0, -1)  # type: ignore[misc]
+        records = [json.loads(r) for r in raw]
+        mine = [r for r in records if r["message_id"] == str(sent.message_id)]
+        if mine:
+            break
+        await asyncio.sleep(0.05)
+    assert len(mine) == 1
+    (record,) = mine
     for name in ("queue_wait", "claim", "embedding", "retrieval", "model"):
-        assert mine[name] >= 0, name
-    assert {"validation", "execution"} <= set(mine)
-    assert mine["outcome"] == "done"
+        assert record[name] >= 0, name
+    assert {"validation", "execution"} <= set(record)
+    assert record["outcome"] == "done"
     # The stages happen inside the turn: they cannot add up to more than it.
     timed = {"claim", "embedding", "retrieval", "model", "validation", "execution"}
-    assert sum(mine[k] for k in timed & set(mine)) <= mine["turn"] + 1
+    assert sum(record[k] for k in timed & set(record)) <= record["turn"] + 1
