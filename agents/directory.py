@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.actor import Actor
@@ -54,10 +54,23 @@ async def load_directory(session: AsyncSession, actor: Actor) -> Directory:
     members = (
         await session.exec(select(TeamMember).where(TeamMember.tenant_id == tid))
     ).all()
+    # Archived properties and units are not offered to the assistant at all.
     props = (
-        await session.exec(select(Property).where(Property.tenant_id == tid))
+        await session.exec(
+            select(Property).where(
+                Property.tenant_id == tid,
+                col(Property.archived_at).is_(None),
+            )
+        )
     ).all()
-    units = (await session.exec(select(Unit).where(Unit.tenant_id == tid))).all()
+    units = (
+        await session.exec(
+            select(Unit).where(
+                Unit.tenant_id == tid,
+                col(Unit.archived_at).is_(None),
+            )
+        )
+    ).all()
     services = (
         await session.exec(
             select(PropertyService).where(
@@ -104,6 +117,7 @@ async def load_directory(session: AsyncSession, actor: Actor) -> Directory:
                 s.weekday,
                 s.month_day,
                 s.time_of_day,
+                s.vendor,
             )
             for s in sorted(services, key=lambda s: s.name)
             if s.property_id == p.id

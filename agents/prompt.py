@@ -109,7 +109,13 @@ def context_block(
                 "address": p.address,
                 "units": list(p.units),
                 "services": [
-                    {"name": s.name, "team": s.team, "when": s.when} for s in p.services
+                    {
+                        "name": s.name,
+                        "team": s.team,
+                        "when": s.when,
+                        **({"vendor": s.vendor} if s.vendor else {}),
+                    }
+                    for s in p.services
                 ],
             }
             for p in directory.properties

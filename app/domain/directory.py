@@ -55,6 +55,7 @@ class ServiceEntry:
     weekday: int | None
     month_day: int | None
     time: str
+    vendor: str = ""  # an outside company doing it (no team)
 
     @property
     def recurrence(self) -> Recurrence:

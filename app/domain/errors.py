@@ -44,6 +44,7 @@ _DUPLICATE_MESSAGES = {
     "teams": "A team with this name already exists.",
     "properties": "A property with this name already exists.",
     "units": "A unit with this label already exists.",
+    "property_services": "A service with this name already exists at the property.",
     "push_subscriptions": "This push subscription already exists.",
     "conversations": "This conversation already exists.",
 }

@@ -205,6 +205,9 @@ class Property(SQLModel, table=True):
     slug: str = Field(max_length=63)
     name: str = Field(max_length=200)
     address: str = Field(default="", max_length=500)
+    # Archived, not deleted: its history (tasks, service logs, residents) stays;
+    # the console hides it by default and the assistant is never offered it.
+    archived_at: datetime | None = _opt_ts()
     created_at: datetime = _ts()
 
 
@@ -218,6 +221,7 @@ class Unit(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     property_id: uuid.UUID
     label: str = Field(max_length=20)
+    archived_at: datetime | None = _opt_ts()  # as Property.archived_at
 
 
 class PropertyService(SQLModel, table=True):
@@ -234,6 +238,8 @@ class PropertyService(SQLModel, table=True):
     property_id: uuid.UUID
     name: str = Field(max_length=200)
     team_id: uuid.UUID | None = None
+    # Who does it when it is not one of the teams: an outside company, by name.
+    vendor: str = Field(default="", max_length=200)
     weekday: int | None = None  # date.weekday(): 0 = Monday (domain/recurrence.py)
     month_day: int | None = None
     time_of_day: str = Field(default="09:00", max_length=5)

@@ -21,9 +21,12 @@ from app.domain.models import (
     Conversation,
     Message,
     Notification,
+    Property,
+    PropertyService,
     PushSubscription,
     Task,
     TeamMember,
+    Unit,
     User,
 )
 from app.domain.roles import Role
@@ -120,3 +123,29 @@ async def access_api_key(session: AsyncSession, actor: Actor, key_id: Any) -> Ap
     if not actor.is_admin:
         raise NotFound("Not found.")
     return await _get(session, ApiKey, actor, key_id)
+
+
+# Properties, their units and recurring services: the console's, so admins and
+# managers (who read them) reach them; everyone else is told "not found".
+
+
+async def access_property(
+    session: AsyncSession, actor: Actor, property_id: Any
+) -> Property:
+    if not actor.can_approve:
+        raise NotFound("Not found.")
+    return await _get(session, Property, actor, property_id)
+
+
+async def access_unit(session: AsyncSession, actor: Actor, unit_id: Any) -> Unit:
+    if not actor.can_approve:
+        raise NotFound("Not found.")
+    return await _get(session, Unit, actor, unit_id)
+
+
+async def access_property_service(
+    session: AsyncSession, actor: Actor, service_id: Any
+) -> PropertyService:
+    if not actor.can_approve:
+        raise NotFound("Not found.")
+    return await _get(session, PropertyService, actor, service_id)

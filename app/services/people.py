@@ -369,6 +369,7 @@ async def _set_residence(
         raise Invalid("Only residents live at a property.")
     if unit_id is not None and property_id is None:
         raise Invalid("Choose the property as well as the unit.")
+    prop = unit = None
     if property_id is not None:
         prop = await s.get(Property, (actor.tenant_id, property_id))
         if prop is None:
@@ -379,6 +380,10 @@ async def _set_residence(
             raise NotFound("No such unit at this property.")
     if (user.property_id, user.unit_id) == (property_id, unit_id):
         return
+    if (prop is not None and prop.archived_at) or (
+        unit is not None and unit.archived_at
+    ):
+        raise Invalid("That place is archived: nobody can move in.")
     user.property_id, user.unit_id = property_id, unit_id
     s.add(user)
     audit.record(
@@ -528,20 +533,26 @@ class Place:
 
 
 async def list_places(actor: Actor) -> list[Place]:
-    """Properties and their units, for the residence form."""
+    """Properties and their units, for the residence form (archived ones are no
+    longer offered)."""
     require_admin(actor, "see properties")
     async with tenant_session(actor.tenant_id) as s:
         props = (
             await s.exec(
                 select(Property)
-                .where(Property.tenant_id == actor.tenant_id)
+                .where(
+                    Property.tenant_id == actor.tenant_id,
+                    col(Property.archived_at).is_(None),
+                )
                 .order_by(col(Property.name))
             )
         ).all()
         units = (
             await s.exec(
                 select(Unit)
-                .where(Unit.tenant_id == actor.tenant_id)
+                .where(
+                    Unit.tenant_id == actor.tenant_id, col(Unit.archived_at).is_(None)
+                )
                 .order_by(col(Unit.label))
             )
         ).all()
