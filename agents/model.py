@@ -30,6 +30,7 @@ from litellm.exceptions import Timeout as LitellmTimeout
 
 from agents.provider import PROVIDER, register_providers
 from app.core.settings import get_settings
+from app.domain.tenant_policy import BUILT_IN_MODELS, BUILT_IN_PROVIDER, MODEL_RE
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,20 @@ _RETRYABLE: tuple[type[Exception], ...] = (
     APIConnectionError,
     BadGatewayError,
 )
+
+
+def is_known_model(model: str) -> bool:
+    """Whether `model` is one an organisation may choose: a built-in model, or a
+    string litellm routes to a provider it knows (nothing is called)."""
+    if model in BUILT_IN_MODELS:
+        return True
+    if model.startswith(BUILT_IN_PROVIDER) or not MODEL_RE.match(model):
+        return False
+    try:
+        litellm.get_llm_provider(model)
+    except Exception:  # litellm raises its own BadRequestError for unknown ones
+        return False
+    return True
 
 
 def _supports_json_mode(model: str) -> bool:

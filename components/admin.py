@@ -137,6 +137,16 @@ def settings_form() -> rx.Component:
                 align="center",
                 width="100%",
             ),
+            rx.cond(
+                AdminState.plan_note != "",
+                rx.text(
+                    "Your plan allows ",
+                    AdminState.plan_note,
+                    " (set by the platform operator).",
+                    size="1",
+                    id="plan-note",
+                ),
+            ),
             rx.text(
                 "Any litellm model string (for example openai/gpt-4o-mini); empty "
                 "uses the platform's model.",

@@ -48,19 +48,32 @@ def tenant_row(t: rx.Var) -> rx.Component:
         rx.table.cell(t["slug"]),
         rx.table.cell(t["name"]),
         rx.table.cell(t["users"]),
+        rx.table.cell(t["seats"]),
         rx.table.cell(t["tokens"]),
         rx.table.cell(t["cost"]),
+        rx.table.cell(t["plan"]),
         rx.table.cell(
             rx.badge(t["status"], color_scheme=rx.cond(active, "green", "red"))
         ),
         rx.table.cell(
-            rx.button(
-                rx.cond(active, "Suspend", "Resume"),
-                size="2",
-                variant="soft",
-                color_scheme=rx.cond(active, "red", "green"),
-                on_click=OperatorState.set_suspended(t["id"], active),
-                min_height="44px",
+            rx.hstack(
+                rx.button(
+                    "Plan",
+                    size="2",
+                    variant="soft",
+                    on_click=OperatorState.open_plan(t["id"]),
+                    min_height="44px",
+                    aria_label="Plan of " + t["slug"].to(str),
+                ),
+                rx.button(
+                    rx.cond(active, "Suspend", "Resume"),
+                    size="2",
+                    variant="soft",
+                    color_scheme=rx.cond(active, "red", "green"),
+                    on_click=OperatorState.set_suspended(t["id"], active),
+                    min_height="44px",
+                ),
+                spacing="2",
             )
         ),
         class_name="tenant-row",
@@ -72,8 +85,10 @@ def tenants_table() -> rx.Component:
         "Slug",
         "Name",
         "Users",
-        "Tokens this month / budget",
+        "Active / seats",
+        "Tokens this month / limit",
         "Cost",
+        "Plan",
         "Status",
         "",
     ]
@@ -88,6 +103,77 @@ def tenants_table() -> rx.Component:
         ),
         overflow_x="auto",
         width="100%",
+    )
+
+
+def _plan_field(
+    label: str, ident: str, value: rx.Var, on_change: object
+) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", as_="label", html_for=ident),
+        rx.input(
+            id=ident,
+            value=value,
+            on_change=on_change,
+            type="number",
+            min="0",
+            placeholder="no limit",
+            min_height="44px",
+            width="100%",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def plan_dialog() -> rx.Component:
+    """The plan limits of one organisation (empty: no limit)."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Plan of ", OperatorState.plan_slug),
+            rx.vstack(
+                error_callout(OperatorState.plan_error),
+                _plan_field(
+                    "Monthly token budget",
+                    "plan-budget",
+                    OperatorState.plan_budget,
+                    OperatorState.set_plan_budget,
+                ),
+                _plan_field(
+                    "Seats (active accounts)",
+                    "plan-seats",
+                    OperatorState.plan_seats,
+                    OperatorState.set_plan_seats,
+                ),
+                rx.text(
+                    "The assistant stops at the smaller of this budget and the "
+                    "organisation's own. New accounts past the seats are refused; "
+                    "nobody is disabled.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=OperatorState.close_plan,
+                        min_height="44px",
+                    ),
+                    rx.button(
+                        "Save plan",
+                        on_click=OperatorState.save_plan,
+                        min_height="44px",
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="28em",
+        ),
+        open=OperatorState.plan_open,
     )
 
 
@@ -107,6 +193,7 @@ def operator_page() -> rx.Component:
                 align="center",
             ),
             tenants_table(),
+            plan_dialog(),
             create_tenant_form(),
             spacing="4",
             padding_y="1.5em",

@@ -34,6 +34,8 @@ class AdminState(SessionState):
     model: str = ""
     external_memory: bool = True
     settings_error: str = ""
+    # The operator's plan limits, read-only here ("" when the plan has none).
+    plan_note: str = ""
 
     # Form state only (nothing is read or saved until save_settings), guarded all
     # the same: every handler of the console is for admins.
@@ -107,6 +109,15 @@ class AdminState(SessionState):
         self.token_budget = str(view.monthly_token_budget)
         self.model = view.model
         self.external_memory = view.external_memory
+        limits = [
+            f"{view.plan_token_budget:,} tokens a month"
+            if view.plan_token_budget is not None
+            else "",
+            f"{view.plan_seats:,} active accounts"
+            if view.plan_seats is not None
+            else "",
+        ]
+        self.plan_note = " and ".join(x for x in limits if x)
 
     @rx.event
     @guarded(*ADMIN_ROLES)

@@ -212,3 +212,7 @@ def offline_dns() -> Iterator[None]:
 
     with resolving_with(offline_resolver):
         yield
+
+
+# Fixtures shared by the plan-limit tests of tests/console and tests/api.
+from tests.plans import plan_op, plan_org  # noqa: E402, F401

@@ -114,7 +114,11 @@ class Tenant(SQLModel, table=True):
     kind: str = Field(default="other", max_length=40)
     timezone: str = Field(default="UTC", max_length=64)
     status: str = Field(default="active", max_length=20)
-    monthly_token_budget: int = Field(default=2_000_000)
+    # The admin's own monthly budget; the plan's (below) caps it (app/domain/plan.py).
+    monthly_token_budget: int = Field(default=2_000_000, sa_type=sa.BigInteger)
+    # Plan limits, set by the platform operator (None: no limit).
+    plan_token_budget: int | None = Field(default=None, sa_type=sa.BigInteger)
+    plan_seats: int | None = Field(default=None)
     # Tenant policy: which action types need approval, purchase threshold...
     policy: dict[str, Any] = _json({})
     created_at: datetime = _ts()

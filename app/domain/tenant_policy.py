@@ -21,7 +21,16 @@ DEFAULT_PURCHASE_APPROVAL_OVER = 200.0
 DEFAULT_APPROVER_ROLE = "manager"
 # Models served in-process (agents/provider.py): nothing leaves the platform.
 BUILT_IN_PROVIDER = "switchboard/"
-MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,119}$")
+# The built-in chat models an organisation may choose (agents/provider.py serves
+# them; a test keeps the two in step).
+BUILT_IN_MODELS = frozenset({"switchboard/offline"})
+MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,119}$"
+MODEL_RE = re.compile(MODEL_PATTERN)
+MODEL_HELP = (
+    "model must be a litellm model string (provider/model, for example "
+    "openai/gpt-4o-mini), a built-in model (switchboard/offline), or empty for "
+    "the platform's model."
+)
 
 
 def is_external_model(model: str) -> bool:

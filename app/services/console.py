@@ -23,6 +23,7 @@ from app.domain.accounts import check_email, check_name, check_password, check_s
 from app.domain.actor import Actor, require_admin
 from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.models import AssistantRun, AuditEvent, Team, TeamMember, Tenant, User
+from app.domain.plan import check_plan
 from app.domain.timezones import parse_timezone, zone_or_utc
 
 
@@ -300,11 +301,15 @@ class TenantDetail:
     tokens_this_month: int
     cost_this_month: float
     monthly_token_budget: int
+    plan_token_budget: int | None
+    plan_seats: int | None
+    active_users: int
 
 
 DETAIL_SQL = text(
     """
     SELECT (SELECT count(*) FROM users WHERE tenant_id = :t),
+           (SELECT count(*) FROM users WHERE tenant_id = :t AND NOT disabled),
            coalesce(sum(prompt_tokens + completion_tokens), 0),
            coalesce(sum(cost_usd), 0)
     FROM llm_usage
@@ -314,28 +319,63 @@ DETAIL_SQL = text(
 
 
 async def tenant_details(operator: Any) -> list[TenantDetail]:
-    """Every organisation with its size, this month's usage and cost, and status:
-    counts and sums only, never tenant content."""
+    """Every organisation with its size, this month's usage and cost, its plan and
+    status: counts and sums only, never tenant content."""
     require_operator(operator)
     async with platform_session() as s:
         tenants = (await s.exec(select(Tenant).order_by(col(Tenant.slug)))).all()
-    out = []
-    for t in tenants:
-        async with tenant_session(t.id) as ts:
-            users, tokens, cost = (await ts.execute(DETAIL_SQL, {"t": t.id})).one()
-        out.append(
-            TenantDetail(
-                t.id,
-                t.slug,
-                t.name,
-                t.status,
-                int(users),
-                int(tokens),
-                float(cost),
-                t.monthly_token_budget,
+    return [await _detail(t) for t in tenants]
+
+
+async def _detail(t: Tenant) -> TenantDetail:
+    async with tenant_session(t.id) as ts:
+        users, active, tokens, cost = (await ts.execute(DETAIL_SQL, {"t": t.id})).one()
+    return TenantDetail(
+        t.id,
+        t.slug,
+        t.name,
+        t.status,
+        int(users),
+        int(tokens),
+        float(cost),
+        t.monthly_token_budget,
+        t.plan_token_budget,
+        t.plan_seats,
+        int(active),
+    )
+
+
+async def set_plan(
+    operator: Any,
+    tenant_id: uuid.UUID,
+    token_budget: int | None,
+    seats: int | None,
+) -> TenantDetail:
+    """An organisation's plan limits (None: no limit). Lowering seats below the
+    accounts already active disables nobody: new accounts wait for a free seat.
+    Recorded in the organisation's audit log as the operator's change."""
+    require_operator(operator)
+    token_budget, seats = check_plan(token_budget, seats)
+    async with platform_session() as s:
+        tenant = await s.get(Tenant, tenant_id, with_for_update=True)
+        if tenant is None:
+            raise NotFound("No such organisation.")
+        before = {"token_budget": tenant.plan_token_budget, "seats": tenant.plan_seats}
+        tenant.plan_token_budget, tenant.plan_seats = token_budget, seats
+        s.add(tenant)
+    after = {"token_budget": token_budget, "seats": seats}
+    if after != before:
+        async with tenant_session(tenant_id) as ts:
+            ts.add(
+                AuditEvent(
+                    tenant_id=tenant_id,
+                    actor=f"operator:{operator.operator_id}",
+                    kind="tenant.plan_changed",
+                    subject=f"tenant:{tenant_id}",
+                    data={"from": before, "to": after},
+                )
             )
-        )
-    return out
+    return await _detail(tenant)
 
 
 async def set_tenant_status(

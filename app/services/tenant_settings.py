@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from agents.model import is_known_model
 from app.core.db import platform_session, tenant_session
 from app.domain.actions import ACTION_TYPES
 from app.domain.actor import Actor
 from app.domain.errors import Forbidden, Invalid, NotFound
 from app.domain.models import Tenant
+from app.domain.plan import budget_above_plan
 from app.domain.roles import APPROVER_ROLES
-from app.domain.tenant_policy import MODEL_RE, TenantPolicy
+from app.domain.tenant_policy import MODEL_HELP, TenantPolicy
 from app.services import audit
 
 MAX_BUDGET = 10_000_000_000
@@ -28,6 +30,9 @@ class TenantSettings:
     monthly_token_budget: int
     model: str = ""  # "" = the platform's model
     external_memory: bool = True
+    # The operator's plan limits (read-only here; None: no limit).
+    plan_token_budget: int | None = None
+    plan_seats: int | None = None
 
 
 def _view(tenant: Tenant) -> TenantSettings:
@@ -39,6 +44,8 @@ def _view(tenant: Tenant) -> TenantSettings:
         tenant.monthly_token_budget,
         policy.model,
         policy.external_memory,
+        tenant.plan_token_budget,
+        tenant.plan_seats,
     )
 
 
@@ -74,8 +81,8 @@ async def update_settings(actor: Actor, changes: dict[str, Any]) -> TenantSettin
     if budget is not None and not 0 <= int(budget) <= MAX_BUDGET:
         raise Invalid("monthly_token_budget must be between 0 and 10,000,000,000.")
     model = changes.get("model")
-    if model is not None and model != "" and not MODEL_RE.match(str(model)):
-        raise Invalid("model must be a litellm model string, or empty for the default.")
+    if model is not None and model != "" and not is_known_model(str(model)):
+        raise Invalid(MODEL_HELP)
     external = changes.get("external_memory")
     if external is not None and not isinstance(external, bool):
         raise Invalid("external_memory must be true or false.")
@@ -83,6 +90,9 @@ async def update_settings(actor: Actor, changes: dict[str, Any]) -> TenantSettin
         tenant = await s.get(Tenant, actor.tenant_id, with_for_update=True)
         if tenant is None:
             raise NotFound("No such organisation.")
+        plan = tenant.plan_token_budget
+        if budget is not None and plan is not None and int(budget) > plan:
+            raise budget_above_plan(plan)
         policy = dict(tenant.policy or {})
         for key in (
             "approval_required",

@@ -45,6 +45,7 @@ from app.domain.models import (
     User,
     utcnow,
 )
+from app.domain.plan import TokenLimit, token_limit
 from app.domain.roles import INTEGRATION_ROLE, Role
 from app.domain.tenant_policy import TenantPolicy
 from app.services import audit
@@ -254,8 +255,9 @@ async def _run(tenant: Tenant, msg: Message) -> str:
             if (msg.sender_user_id)
             else None
         )
-        if await tokens_used_this_month(s) >= tenant.monthly_token_budget:
-            return await _budget_stop(s, tenant, msg)
+        limit = token_limit(tenant.monthly_token_budget, tenant.plan_token_budget)
+        if await tokens_used_this_month(s) >= limit.tokens:
+            return await _budget_stop(s, tenant, msg, limit)
         actor = _actor_for(tenant.id, sender)
         with stage("retrieval"):
             prepared = await prepare(
@@ -275,30 +277,53 @@ def _actor_for(tenant_id: uuid.UUID, sender: User | None) -> Actor:
     return Actor(tenant_id, sender.id, sender.role)
 
 
-async def _budget_stop(s: AsyncSession, tenant: Tenant, msg: Message) -> str:
-    """Past the monthly budget: tell the user and the admins, spend nothing."""
+async def _budget_stop(
+    s: AsyncSession, tenant: Tenant, msg: Message, limit: TokenLimit
+) -> str:
+    """Past the month's token limit: tell the user and the admins which limit it
+    is (the plan's, which only the operator raises, or the admin's own), and spend
+    nothing."""
     month = month_start(utcnow()).strftime("%Y-%m")
     admins = (await s.exec(select(User.id).where(User.role == Role.admin.value))).all()
+    if limit.source == "plan":
+        body = (
+            f"{tenant.name} used the {limit.tokens:,} tokens its plan allows this "
+            "month; the assistant is paused until the platform operator raises the "
+            "plan or the month ends."
+        )
+        reply = (
+            "Your organisation has used all the assistant tokens its plan allows "
+            "this month, so I can't process requests right now. An admin has been "
+            "told."
+        )
+    else:
+        body = f"{tenant.name} used its monthly token budget; the assistant is paused."
+        reply = (
+            "Your organisation has used this month's assistant budget, so I can't "
+            "process requests right now. An admin has been told."
+        )
     await notify_users(
         s,
         tenant.id,
         admins,
         kind="system",
         title="Assistant budget reached",
-        body=f"{tenant.name} used its monthly token budget; the assistant is paused.",
+        body=body,
         dedupe_key=f"budget:{month}",
     )
-    await _write_reply(
-        s,
-        msg,
-        "Your organisation has used this month's assistant budget, so I can't "
-        "process requests right now. An admin has been told.",
-    )
+    await _write_reply(s, msg, reply)
     msg.status = MessageStatus.done.value
     msg.error = "budget_exceeded"
     msg.updated_at = utcnow()
     s.add(msg)
-    audit.record(s, tenant.id, "system", "budget.exceeded", f"message:{msg.id}")
+    audit.record(
+        s,
+        tenant.id,
+        "system",
+        "budget.exceeded",
+        f"message:{msg.id}",
+        {"limit": limit.source, "tokens": limit.tokens},
+    )
     return "budget_exceeded"
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import TextClause, text
 from app.core.db import platform_session, tenant_session
 from app.domain.actor import Actor, require_admin
 from app.domain.models import Tenant, utcnow
+from app.domain.plan import token_limit
 from app.services.turns import month_start, tokens_used_this_month
 
 MAX_DAYS = 92
@@ -167,7 +168,9 @@ async def budget(actor: Actor) -> Budget:
     now = utcnow()
     return Budget(
         used,
-        tenant.monthly_token_budget if tenant else 0,
+        token_limit(tenant.monthly_token_budget, tenant.plan_token_budget).tokens
+        if tenant
+        else 0,
         project(used, now),
         month_start(now).strftime("%Y-%m"),
     )

@@ -59,6 +59,13 @@ async def test_admin_reads_and_changes_policy(
         {"purchase_approval_over": -1},
         {"monthly_token_budget": -5},
         {"tenant_id": "00000000-0000-0000-0000-000000000000"},
+        {"model": "not a model!"},
+        {"model": "nosuchprovider/some-model"},
+        {"model": "switchboard/nope"},
+        {"model": "x" * 121},
+        {"model": 42},
+        {"external_memory": "no"},
+        {"external_memory": 0},
     ],
 )
 async def test_invalid_settings_are_refused(
@@ -85,3 +92,70 @@ async def test_only_admins_see_settings(
         "/api/v1/admin/settings", headers=auth(user), json={"monthly_token_budget": 1}
     )
     assert res.status_code == 403
+
+
+async def test_admin_sets_the_model_and_the_data_policy(
+    client: httpx.AsyncClient, demo: Any
+) -> None:
+    admin = demo.user("harbor-bistro", "admin")
+    before = (await client.get("/api/v1/admin/settings", headers=auth(admin))).json()
+    assert (before["model"], before["external_memory"]) == ("", True)
+    assert before["plan_token_budget"] is None and before["plan_seats"] is None
+    try:
+        for model in ("openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest"):
+            res = await client.patch(
+                "/api/v1/admin/settings",
+                headers=auth(admin),
+                json={"model": model, "external_memory": False},
+            )
+            assert res.status_code == 200, res.text
+            assert (res.json()["model"], res.json()["external_memory"]) == (
+                model,
+                False,
+            )
+        # The built-in model, then "" for the platform's.
+        for model in ("switchboard/offline", ""):
+            res = await client.patch(
+                "/api/v1/admin/settings", headers=auth(admin), json={"model": model}
+            )
+            assert res.json()["model"] == model
+            assert res.json()["external_memory"] is False  # left out: unchanged
+        from app.domain.tenant_policy import TenantPolicy
+        from app.services.tenant_settings import get_settings_for
+        from tests.api.objects import actor
+
+        view = await get_settings_for(actor(admin))
+        assert TenantPolicy(external_memory=view.external_memory).withholds_memories(
+            "openai/gpt-4o-mini"
+        )
+    finally:
+        await client.patch(
+            "/api/v1/admin/settings",
+            headers=auth(admin),
+            json={"model": "", "external_memory": True},
+        )
+
+
+async def test_an_unknown_model_is_explained(
+    client: httpx.AsyncClient, demo: Any
+) -> None:
+    admin = demo.user("harbor-bistro", "admin")
+    res = await client.patch(
+        "/api/v1/admin/settings",
+        headers=auth(admin),
+        json={"model": "nosuchprovider/some-model"},
+    )
+    assert res.status_code == 422
+    assert "litellm model string" in res.json()["message"]
+    assert "openai/gpt-4o-mini" in res.json()["message"]
+
+
+def test_the_built_in_models_are_the_ones_the_provider_serves() -> None:
+    from agents.model import is_known_model
+    from agents.offline_model import OFFLINE_MODEL_NAME
+    from agents.provider import PROVIDER
+    from app.domain.tenant_policy import BUILT_IN_MODELS
+
+    assert {f"{PROVIDER}/{OFFLINE_MODEL_NAME}"} == BUILT_IN_MODELS
+    assert all(is_known_model(m) for m in BUILT_IN_MODELS)
+    assert not is_known_model(f"{PROVIDER}/minilm")  # embeddings, not chat

@@ -165,3 +165,39 @@ async def test_only_operators_suspend(demo: Demo) -> None:
     )
     async with platform_session() as s:
         assert (await s.get(Tenant, demo.tenant("harbor-bistro").id)).status == "active"  # type: ignore[union-attr]
+
+
+async def test_operator_sets_a_plan_in_the_dialog(operator: str) -> None:
+    from tests.ui.conftest import toast
+
+    op = await _operator_tab(operator)
+    slug = f"ash-{uuid.uuid4().hex[:6]}"
+    form = {
+        "slug": slug,
+        "name": "Ash",
+        "admin_name": "Ash Admin",
+        "admin_email": f"admin@{slug}.example",
+        "admin_password": "ash-admin-password",
+    }
+    await call(op, "create_tenant", form)
+    [row] = [t for t in op.tenants if t["slug"] == slug]
+    assert (row["plan"], row["seats"]) == ("no limits", "1")
+    await call(op, "open_plan", row["id"])
+    assert op.plan_open and (op.plan_budget, op.plan_seats) == ("", "")
+    await call(op, "set_plan_seats", "many")
+    assert await call(op, "save_plan") is None
+    assert "whole numbers" in op.plan_error and op.plan_open
+    await call(op, "set_plan_seats", "0")
+    await call(op, "save_plan")
+    assert "between 1 and" in op.plan_error
+    await call(op, "set_plan_seats", "5")
+    await call(op, "set_plan_budget", "250,000")
+    assert "Saved the plan" in toast(await call(op, "save_plan"))
+    [row] = [t for t in op.tenants if t["slug"] == slug]
+    assert (row["plan"], row["seats"]) == ("250,000 tokens · 5 seats", "1 of 5")
+    assert row["tokens"] == "0 / 250,000"  # the plan caps the organisation's budget
+    assert not op.plan_open
+    assert "No such organisation" in toast(await call(op, "open_plan", "nope"))
+
+    signed_out = await new_tab().get_state(OperatorState)
+    assert redirect_path(await call(signed_out, "save_plan")) == "/operator/login"

@@ -90,7 +90,8 @@ async def revoke_api_key(key_id: uuid.UUID, actor: AdminActor) -> ApiKeyOut:
 
 @router.get("/settings", response_model=TenantSettingsOut, responses=ADMIN_ERRORS)
 async def get_settings(actor: AdminActor) -> TenantSettingsOut:
-    """The assistant policy and the monthly token budget of the organisation."""
+    """The assistant policy, the monthly token budget, the model and the data
+    policy of the organisation."""
     view = await tenant_settings.get_settings_for(actor)
     return TenantSettingsOut.model_validate(view, from_attributes=True)
 
@@ -100,6 +101,6 @@ async def update_settings(
     body: TenantSettingsIn, actor: AdminActor
 ) -> TenantSettingsOut:
     """Change which actions need approval, the purchase threshold, the approving
-    role or the monthly token budget (audited)."""
+    role, the monthly token budget, the model or the data policy (audited)."""
     view = await tenant_settings.update_settings(actor, body.model_dump())
     return TenantSettingsOut.model_validate(view, from_attributes=True)

@@ -5,11 +5,13 @@ Operator tokens reach nothing else, and tenant tokens never reach these routes.
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, status
 
 from app.api.deps import CurrentOperator
 from app.api.errors import AUTH_ERRORS, errors
-from app.api.v1.schemas import TenantIn, TenantOut
+from app.api.v1.schemas import TenantDetailOut, TenantIn, TenantOut, TenantPlanIn
 from app.services import console
 
 router = APIRouter(prefix="/operator", tags=["operator"])
@@ -40,3 +42,18 @@ async def create_tenant(body: TenantIn, operator: CurrentOperator) -> TenantOut:
         admin_password=body.admin_password,
     )
     return TenantOut.model_validate(row)
+
+
+@router.put(
+    "/tenants/{tenant_id}/plan",
+    response_model=TenantDetailOut,
+    responses={**AUTH_ERRORS, **errors(404)},
+)
+async def set_plan(
+    tenant_id: uuid.UUID, body: TenantPlanIn, operator: CurrentOperator
+) -> TenantDetailOut:
+    """Set an organisation's plan limits: a monthly token budget and seats (active
+    accounts). The assistant stops at the smaller of the plan's budget and the
+    organisation's own; accounts past the seats are refused with a 409."""
+    detail = await console.set_plan(operator, tenant_id, body.token_budget, body.seats)
+    return TenantDetailOut.model_validate(detail)

@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.roles import Role
+from app.domain.tenant_policy import MODEL_PATTERN
 
 NO_NUL = "^[^\\x00]*$"
 
@@ -258,6 +259,19 @@ class TenantSettingsIn(Body):
     purchase_approval_over: float | None = Field(default=None, ge=0, le=10_000_000)
     approver_role: Role | None = None  # admin or manager (checked by the service)
     monthly_token_budget: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    model: str | None = Field(
+        default=None,
+        max_length=120,
+        pattern=f"^$|{MODEL_PATTERN}",
+        description="A litellm model string (provider/model, e.g. "
+        'openai/gpt-4o-mini), a built-in model (switchboard/offline), or "" for '
+        "the platform's model. Checked against the providers litellm knows.",
+    )
+    external_memory: StrictBool | None = Field(
+        default=None,
+        description="Data policy: whether memory content may be sent to an "
+        "external model provider (false: prompts for one carry no memories).",
+    )
 
 
 class TenantSettingsOut(Out):
@@ -265,6 +279,16 @@ class TenantSettingsOut(Out):
     purchase_approval_over: float
     approver_role: str
     monthly_token_budget: int
+    model: str = Field(description='"": the platform\'s model.')
+    external_memory: bool
+    plan_token_budget: int | None = Field(
+        description="The plan's monthly token limit, set by the platform operator "
+        "(null: none). The assistant stops at the smaller of it and "
+        "monthly_token_budget."
+    )
+    plan_seats: int | None = Field(
+        description="Active accounts the plan allows (null: no limit)."
+    )
 
 
 class UserIn(Body):
@@ -307,3 +331,26 @@ class TenantOut(Out):
     kind: str
     status: str
     created_at: datetime
+
+
+class TenantPlanIn(Body):
+    """Plan limits; null (or left out) means no limit."""
+
+    token_budget: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    seats: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class TenantDetailOut(Out):
+    """Counts and sums only: the operator never sees tenant content."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    users: int
+    active_users: int
+    tokens_this_month: int
+    cost_this_month: float
+    monthly_token_budget: int
+    plan_token_budget: int | None
+    plan_seats: int | None
