@@ -1,8 +1,9 @@
 """Retrieval at scale: recall@10 against an exact scan, and latency, per tenant size.
 
     python -m bench.retrieval                  # 20,000 memories, about 2 min
-    python -m bench.retrieval --rows 1000000   # the 1M target (quiet machine:
-                                               # the HNSW build alone takes long)
+    python -m bench.retrieval --rows 1000000 --name retrieval_1m
+                                               # the 1M target (the load and the
+                                               # HNSW build take half an hour)
 
 Synthetic but clustered vectors (shared topics, like real memories: uniform random
 384-d vectors are all equidistant) spread over skewed tenants, a few large and most
@@ -18,7 +19,10 @@ Side by side, for each size class:
 - `exact`, `hnsw` (iterative scan, relaxed order, over-fetch and re-sort) and
   `auto` (what a turn runs: exact below agents.retrieval.EXACT_SCAN_MAX_ROWS, the
   iterative scan above) from agents/retrieval.py `vector_candidates`.
-Writes bench/results/retrieval.json.
+Each tenant is queried by one user, as a tenant's staff ask again and again: the
+scope's size (which picks exact or HNSW) is counted on its first query and then
+remembered (agents.retrieval.scope_size); that cold count is reported apart.
+Writes bench/results/<name>.json (retrieval.json by default).
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ METHODS = ("naive_hnsw", "naive_planned", "exact", "hnsw", "auto")
 @dataclass
 class Corpus:
     classes: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    users: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     ids: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     vectors: dict[uuid.UUID, NDArray[np.float32]] = field(default_factory=dict)
     rows: int = 0
@@ -142,6 +147,7 @@ def build_corpus(engine: Any, rows: int, rng: np.random.Generator) -> Corpus:
                     vecs = unit(centres[topics] + noise)
                     ids = [uuid.uuid4() for _ in range(n)]
                     corpus.vectors[t], corpus.ids[t] = vecs, ids
+                    corpus.users[t] = uuid.uuid4()
                     for i, v in zip(ids, vecs, strict=True):
                         copy.write_row((t, i, "tenant", "m", SOURCE, i.hex, v, now))
                     corpus.rows += n
@@ -164,27 +170,35 @@ def drop_index(engine: Any) -> str:
     return ddl
 
 
-def build_index(engine: Any, ddl: str) -> dict[str, float]:
-    """The HNSW index built once over the loaded rows: build time and size."""
+def build_index(engine: Any, ddl: str, rows: int) -> dict[str, float]:
+    """The HNSW index built once over the loaded rows: build time and size. The
+    graph must fit in maintenance_work_mem (about 2.3 kB a row at 384 dimensions),
+    or the build falls back to inserting on disk, many times slower."""
+    work_mem_mb = min(4096, max(512, rows * 3 // 1024))
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{work_mem_mb}MB'"))
         conn.execute(text(ddl))
         conn.execute(text("ANALYZE memories"))
-        size = conn.execute(
-            text("SELECT pg_relation_size('ix_memories_embedding'::regclass)")
-        ).scalar_one()
+        size, table = conn.execute(
+            text(
+                "SELECT pg_relation_size('ix_memories_embedding'::regclass), "
+                "pg_table_size('memories'::regclass)"
+            )
+        ).one()
     return {
         "build_s": round(time.perf_counter() - started, 2),
         "index_mb": round(size / 1024 / 1024, 1),
+        "table_mb": round(table / 1024 / 1024, 1),
+        "maintenance_work_mem_mb": work_mem_mb,
     }
 
 
 async def run_query(
-    method: str, tenant: uuid.UUID, q: NDArray[np.float32]
+    method: str, scope: RetrievalScope, q: NDArray[np.float32]
 ) -> tuple[list[uuid.UUID], float]:
     """One query by `method`; returns ids and the statement time in ms."""
-    scope = RetrievalScope(tenant, uuid.uuid4(), "manager")
+    tenant = scope.tenant_id
     embedding = q.tolist()
     async with tenant_session(tenant) as s:
         if method in ("naive_hnsw", "hnsw"):
@@ -199,6 +213,27 @@ async def run_query(
             hits = await vector_candidates(s, scope, embedding, K, mode)
             ids = [i for i, _ in hits]
         return ids, (time.perf_counter() - started) * 1000
+
+
+def scope_of(corpus: Corpus, tenant: uuid.UUID) -> RetrievalScope:
+    return RetrievalScope(tenant, corpus.users[tenant], "manager")
+
+
+async def cold_scope_sizes(corpus: Corpus) -> dict[str, Any]:
+    """What the first query of a scope pays once per process and TTL: the bounded
+    count that picks the strategy (then remembered)."""
+    out: dict[str, Any] = {}
+    for cls, tenants in corpus.classes.items():
+        ms = []
+        for t in tenants[:20]:
+            retrieval.forget_scope_sizes()
+            async with tenant_session(t) as s:
+                started = time.perf_counter()
+                await retrieval.scope_size(s, scope_of(corpus, t))
+                ms.append((time.perf_counter() - started) * 1000)
+        out[cls] = latency_summary(ms)
+    retrieval.forget_scope_sizes()
+    return out
 
 
 async def measure(
@@ -222,7 +257,7 @@ async def measure(
         for method in METHODS:
             recalls, returned, ms = [], [], []
             for t, q in zip(picks, qs, strict=True):
-                ids, took = await run_query(method, t, q)
+                ids, took = await run_query(method, scope_of(corpus, t), q)
                 want = corpus.exact_top(t, q)
                 recalls.append(len(set(ids) & want) / len(want))
                 returned.append(len(ids))
@@ -245,25 +280,26 @@ async def measure(
     return out
 
 
-async def bench(rows: int, queries: int, seed: int) -> dict[str, Any]:
+async def bench(rows: int, queries: int, seed: int, name: str) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     engine = create_engine(owner_url(), poolclass=sa_pool.NullPool)
     ddl = drop_index(engine)
     started = time.perf_counter()
     corpus = build_corpus(engine, rows, rng)
     load_s = time.perf_counter() - started
-    index = build_index(engine, ddl)
+    index = build_index(engine, ddl, rows)
     print(
         f"{corpus.rows} rows in {sum(len(t) for t in corpus.classes.values())} "
         f"tenants loaded in {load_s:.1f} s; HNSW built in {index['build_s']} s "
         f"({index['index_mb']} MB)",
         flush=True,
     )
+    cold = await cold_scope_sizes(corpus)
     # Warm-up: plan caches, the index's first pages.
     for t in corpus.classes["large"][:1]:
         q = corpus.vectors[t][0]
         for method in METHODS:
-            await run_query(method, t, q)
+            await run_query(method, scope_of(corpus, t), q)
     results = await measure(corpus, queries, rng)
     engine.dispose()
     targets = {}
@@ -273,7 +309,7 @@ async def bench(rows: int, queries: int, seed: int) -> dict[str, Any]:
         )
         targets[f"retrieval_p95_ms_{cls}"] = target(per["auto"]["p95_ms"], 10.0)
     return {
-        "bench": "retrieval",
+        "bench": name,
         "machine": machine(),
         "params": {
             "rows": corpus.rows,
@@ -282,10 +318,11 @@ async def bench(rows: int, queries: int, seed: int) -> dict[str, Any]:
             "k": K,
             "exact_scan_max_rows": retrieval.EXACT_SCAN_MAX_ROWS,
             "hnsw_ef_search": retrieval.HNSW_EF_SEARCH,
-            "command": f"python -m bench.retrieval --rows {rows}",
+            "command": f"python -m bench.retrieval --rows {rows} --name {name}",
         },
         "load_s": round(load_s, 1),
         "index": index,
+        "scope_size_cold": cold,
         "classes": results,
         "targets": targets,
     }
@@ -296,6 +333,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=40, help="per size class")
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--name", default="retrieval", help="bench/results/<name>.json")
     args = parser.parse_args()
     # sqlmodel nags about session.execute on text statements: not for a bench log.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -303,8 +341,8 @@ def main() -> int:
     get_settings.cache_clear()
     stop_on_sigterm()
     with throwaway_stack("sb-bench-retrieval-"):
-        result = run_async(lambda: bench(args.rows, args.queries, args.seed))
-    path = write_result("retrieval", result)
+        result = run_async(lambda: bench(args.rows, args.queries, args.seed, args.name))
+    path = write_result(args.name, result)
     print(f"written to {path}")
     return 0
 

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from pgvector.psycopg import register_vector
 from sqlalchemy import text
 
+from agents.retrieval import forget_scope_sizes
+
 DIM = 384
 COPY_SQL = (
     "COPY memories (tenant_id, id, scope, team_id, user_id, text, source_type, "
@@ -128,3 +130,11 @@ def owner_is_superuser(owner_engine: Any) -> None:
 @pytest.fixture
 def rng() -> Iterator[np.random.Generator]:
     yield np.random.default_rng(20261125)
+
+
+@pytest.fixture(autouse=True)
+def fresh_scope_sizes() -> Iterator[None]:
+    """Every test counts its scopes afresh (the sizes are remembered per process)."""
+    forget_scope_sizes()
+    yield
+    forget_scope_sizes()

@@ -235,6 +235,25 @@ async def test_auto_mode_switches_to_hnsw_for_large_scopes(
     assert np.mean(recalls) >= 0.95
 
 
+async def test_scope_size_is_bounded_and_remembered(
+    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size that picks the strategy is counted at most up to the threshold + 1
+    (a large tenant's rows are never all read), once per scope per TTL."""
+    tenant = corpus.tenants[0]
+    scope = corpus.scope(tenant)
+    monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_ROWS", 99)
+    async with tenant_session(tenant) as s:
+        assert await retrieval.scope_size(s, scope) == 100
+    monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_ROWS", 10_000)
+    async with tenant_session(tenant) as s:
+        assert await retrieval.scope_size(s, scope) == 100  # remembered
+        retrieval.forget_scope_sizes()
+        assert await retrieval.scope_size(s, scope) == PER_TENANT
+        # Another user of the same tenant is its own scope.
+        assert await retrieval.scope_size(s, corpus.scope(tenant)) == PER_TENANT
+
+
 @asynccontextmanager
 async def _one_connection(options: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(
@@ -281,7 +300,8 @@ async def test_retrieve_stays_exact_with_prepared_generic_plans(
                     text(
                         "SELECT generic_plans, custom_plans "
                         "FROM pg_prepared_statements "
-                        "WHERE statement LIKE '%scoped AS MATERIALIZED%'"
+                        # the exact scan's ORDER BY, which no index matches
+                        "WHERE statement LIKE '%<=> CAST(% AS vector)) + 0%'"
                     )
                 )
             ).one()
