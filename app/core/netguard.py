@@ -9,9 +9,12 @@ that are not global, and are refused. Every address of the name must be global
 including IPv4 addresses embedded in IPv6 ones), the scheme https and the port 443.
 
 Resolving again when connecting would let the name change in between (DNS
-rebinding), so `pinned_session` connects to the checked address itself, with the
-name kept for SNI, certificate verification and the Host header, never through a
-proxy and never following a redirect elsewhere.
+rebinding), so `pinned_session` connects to the checked addresses themselves, each
+in turn until one accepts the connection (a push service answers on several), with
+the name kept for SNI, certificate verification and the Host header, never through
+a proxy and never following a redirect elsewhere. The next address is tried only
+when no connection was made: a request that may have reached the service is never
+sent again to another address (that would be a duplicate push).
 
 PUSH_PRIVATE_NETWORKS lists networks an operator explicitly trusts (an on-site push
 relay, the tests' loopback service): an endpoint whose every address lies in them may
@@ -31,6 +34,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, SSLError
 
 from app.core.settings import get_settings
 from app.domain.errors import Invalid
@@ -155,12 +159,24 @@ def check_url(url: str, resolve: Resolver | None = None) -> CheckedUrl:
     return CheckedUrl(url, parts.scheme, host, port, addresses)
 
 
+def never_connected(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the request cannot have left: the TCP connection (or the TLS
+    handshake before any byte of the request) failed. A reset or a timeout after
+    that is not: the service may have received the request."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    # NewConnectionError (refused, unreachable) is a ConnectTimeoutError.
+    return isinstance(reason, ConnectTimeoutError | SSLError)
+
+
 class PinnedAdapter(HTTPAdapter):
-    """Connects only to `target.addresses[0]`, for `target`'s scheme, host and
-    port; the name stays in SNI, certificate checks and the Host header."""
+    """Connects only to `target.addresses`, for `target`'s scheme, host and port,
+    trying each in turn while none accepts the connection; the name stays in SNI,
+    certificate checks and the Host header. One request at a time (the address
+    being tried is adapter state): a session per thread."""
 
     def __init__(self, target: CheckedUrl) -> None:
         self.target = target
+        self._address = target.addresses[0]
         super().__init__(max_retries=0)
 
     def get_connection_with_tls_context(
@@ -182,7 +198,7 @@ class PinnedAdapter(HTTPAdapter):
             pool_kwargs["server_hostname"] = t.host
             pool_kwargs["assert_hostname"] = t.host
         pool: HTTPConnectionPool = self.poolmanager.connection_from_host(
-            t.addresses[0], port=t.port, scheme=t.scheme, pool_kwargs=pool_kwargs
+            self._address, port=t.port, scheme=t.scheme, pool_kwargs=pool_kwargs
         )
         return pool
 
@@ -190,6 +206,14 @@ class PinnedAdapter(HTTPAdapter):
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
         request.headers["Host"] = self.target.host_header
+        for address in self.target.addresses[:-1]:
+            self._address = address
+            try:
+                return super().send(request, *args, **kwargs)
+            except requests.exceptions.ConnectionError as exc:
+                if not never_connected(exc):
+                    raise
+        self._address = self.target.addresses[-1]
         return super().send(request, *args, **kwargs)
 
 

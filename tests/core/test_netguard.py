@@ -7,8 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 
-from app.core.netguard import check_url, is_public, system_resolver
+from app.core.netguard import (
+    CheckedUrl,
+    check_url,
+    is_public,
+    pinned_session,
+    system_resolver,
+)
 from app.core.settings import get_settings
 from app.domain.errors import Invalid
 from tests.conftest import PUBLIC_PUSH_ADDRESS
@@ -121,3 +128,87 @@ def test_is_public() -> None:
     assert is_public(ipaddress.ip_address("2a00:1450:4001:80b::200a"))
     assert not is_public(ipaddress.ip_address("::ffff:10.0.0.1"))
     assert not is_public(ipaddress.ip_address("192.0.2.1"))  # documentation
+
+
+class _Listener:
+    """A TCP listener on one loopback address that counts connections; it answers
+    each request with 201, or (`drop`) reads it and hangs up without answering."""
+
+    def __init__(self, address: str, port: int = 0, drop: bool = False) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.create_server((address, port))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.drop = drop
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.requests.append(data)
+                if not self.drop:
+                    conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _checked(port: int, *addresses: str) -> CheckedUrl:
+    url = f"http://multi.push.test:{port}/201/x"
+    return CheckedUrl(url, "http", "multi.push.test", port, addresses)
+
+
+def test_each_checked_address_is_tried_until_one_connects() -> None:
+    """The first address refuses the connection (nothing listens there): the same
+    push goes to the next checked one, once, with the name as Host."""
+    up = _Listener("127.0.0.1")
+    try:
+        target = _checked(up.port, "127.0.0.2", "127.0.0.1")
+        with pinned_session(target) as session:
+            response = session.post(target.url, data=b"push", timeout=5)
+        assert response.status_code == 201
+        assert up.connections == 1
+        assert f"host: multi.push.test:{up.port}" in up.requests[0].decode().lower()
+    finally:
+        up.close()
+
+
+def test_a_push_that_may_have_arrived_is_not_sent_to_another_address() -> None:
+    """Connected, request written, then no answer: the service may have it, so the
+    next address is not tried (that would deliver the push twice)."""
+    first = _Listener("127.0.0.1", drop=True)
+    second = _Listener("127.0.0.3", port=first.port)
+    try:
+        target = _checked(first.port, "127.0.0.1", "127.0.0.3")
+        with (
+            pinned_session(target) as session,
+            pytest.raises(requests.exceptions.ConnectionError),
+        ):
+            session.post(target.url, data=b"push", timeout=5)
+        assert (first.connections, second.connections) == (1, 0)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_every_address_refusing_is_a_connection_error() -> None:
+    target = _checked(_Listener("127.0.0.1").port, "127.0.0.2", "127.0.0.4")
+    with (
+        pinned_session(target) as session,
+        pytest.raises(requests.exceptions.ConnectionError),
+    ):
+        session.post(target.url, data=b"push", timeout=5)
