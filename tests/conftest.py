@@ -52,6 +52,7 @@ MUTABLE_TABLES = (
     "service_logs",
     "llm_usage",
     "audit_events",
+    "push_deliveries",
     "push_subscriptions",
     "refresh_tokens",
     "api_keys",

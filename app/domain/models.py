@@ -536,6 +536,25 @@ class PushSubscription(SQLModel, table=True):
     last_success_at: datetime | None = _opt_ts()
 
 
+class PushDelivery(SQLModel, table=True):
+    """One notification pushed to one subscription, recorded before the push is
+    sent and confirmed right after the push service accepts it: a job run again
+    after a crash skips what was confirmed (app/services/push_sender.py)."""
+
+    __tablename__ = "push_deliveries"
+    __table_args__ = (
+        _fk(("notification_id", "notifications.id"), ondelete="CASCADE"),
+        _fk(("subscription_id", "push_subscriptions.id"), ondelete="CASCADE"),
+    )
+    tenant_id: uuid.UUID = _tenant_fk()
+    notification_id: uuid.UUID = Field(primary_key=True)
+    subscription_id: uuid.UUID = Field(primary_key=True)
+    status: str = Field(default="sending", max_length=10)  # sending | sent | failed
+    attempts: int = 1
+    claimed_at: datetime = _ts()
+    sent_at: datetime | None = _opt_ts()
+
+
 # ------------------------------------------------------------------- audit & usage
 
 

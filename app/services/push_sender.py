@@ -13,6 +13,16 @@ is blocking), and keeps the table tidy:
   addresses only, see app/core/netguard.py): `failures` + 1; after MAX_FAILURES in a row
   the row is deleted, so a dead endpoint does not cost a request forever.
 
+Once, across crashes: each (notification, subscription) push is recorded in
+`push_deliveries` before it is sent and confirmed (`sent`) in its own commit as
+soon as the push service accepts it; a job run again (a retry, the sweeper, a
+worker restarted after SIGKILL) skips the confirmed ones. What remains is the gap
+between the service accepting a push and that commit: a worker killed inside it
+cannot know, and sends once more (at least once, never lost). That copy carries the
+same `Topic` (RFC 8030: it replaces the first while the device has not fetched it)
+and the same notification `tag` (the service worker replaces the shown
+notification instead of adding one), so the person still sees one notification.
+
 Failures are logged, never raised: push is best effort, the notification row in
 PostgreSQL is the truth and the app shows it on next open.
 """
@@ -32,7 +42,8 @@ from typing import Any
 import requests
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
 from app.core.db import platform_session, tenant_session
@@ -42,7 +53,14 @@ from app.core.redis_client import get_redis, tenant_key
 from app.core.secrets import vapid_private_key_pem
 from app.core.settings import get_settings
 from app.domain.errors import Invalid
-from app.domain.models import Notification, PushSubscription, Tenant, User, utcnow
+from app.domain.models import (
+    Notification,
+    PushDelivery,
+    PushSubscription,
+    Tenant,
+    User,
+    utcnow,
+)
 from app.domain.push_hours import push_allowed
 from app.domain.timezones import zone_or_utc
 
@@ -108,6 +126,15 @@ def payload_for(event: LiveEvent, body: str = "") -> str:
     )
 
 
+def push_headers(event: LiveEvent) -> dict[str, str | int | float]:
+    """RFC 8030 `Topic`: a second push of the same notification (sent again after
+    a crash) replaces the first at the push service while it waits for the device.
+    At most 32 URL-safe base64 characters: the notification id's hex is 32."""
+    if event.notification_id is None:
+        return {}
+    return {"Topic": event.notification_id.hex}
+
+
 def _post(job: _Job, sessions: dict[CheckedUrl, requests.Session]) -> int:
     """One push; the HTTP status (0 when the push service could not be reached or
     its endpoint is refused)."""
@@ -131,6 +158,7 @@ def _post(job: _Job, sessions: dict[CheckedUrl, requests.Session]) -> int:
             vapid_claims={"sub": get_settings().vapid_subject},
             ttl=PUSH_TTL_S,
             timeout=HTTP_TIMEOUT_S,
+            headers=push_headers(job.event),
             requests_session=session,
         )
     except WebPushException as exc:
@@ -140,14 +168,105 @@ def _post(job: _Job, sessions: dict[CheckedUrl, requests.Session]) -> int:
     return int(getattr(response, "status_code", 0) or 0)
 
 
-def _send_all(jobs: list[_Job]) -> list[int]:
+async def _send_all(tenant_id: uuid.UUID, jobs: list[_Job]) -> list[int]:
+    """Each push claimed, sent, then confirmed at once (see the module doc): the
+    statuses, in order (-1: confirmed by an earlier run, not sent again)."""
+    claimed = await _claim(tenant_id, jobs)
     # Sessions per batch: connections to the same push service are reused.
     sessions: dict[CheckedUrl, requests.Session] = {}
+    statuses: list[int] = []
     try:
-        return [_post(job, sessions) for job in jobs]
+        for job in jobs:
+            key = _delivery_key(job)
+            if key is not None and key not in claimed:
+                statuses.append(ALREADY_SENT)
+                continue
+            if key is not None and claimed[key] > 1:
+                log.info("web push sent again: an earlier attempt was not confirmed")
+            status = await asyncio.to_thread(_post, job, sessions)
+            if key is not None:
+                await _confirm(tenant_id, key, status)
+            statuses.append(status)
     finally:
         for session in sessions.values():
             session.close()
+    return statuses
+
+
+ALREADY_SENT = -1
+_DeliveryKey = tuple[uuid.UUID, uuid.UUID]  # (notification id, subscription id)
+
+
+def _delivery_key(job: _Job) -> _DeliveryKey | None:
+    if job.event.notification_id is None:
+        return None  # a bare live event: nothing to record it against
+    return (job.event.notification_id, job.target.id)
+
+
+async def _claim(tenant_id: uuid.UUID, jobs: list[_Job]) -> dict[_DeliveryKey, int]:
+    """Record the pushes about to be sent; returns the ones to send with their
+    attempt number (those already confirmed are left out)."""
+    keys = list(dict.fromkeys(k for job in jobs if (k := _delivery_key(job))))
+    if not keys:
+        return {}
+    now = utcnow()
+    stmt = (
+        insert(PushDelivery)
+        .values(
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "notification_id": n,
+                    "subscription_id": sub,
+                    "status": "sending",
+                    "attempts": 1,
+                    "claimed_at": now,
+                }
+                for n, sub in keys
+            ]
+        )
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "notification_id", "subscription_id"],
+            set_={
+                "status": "sending",
+                "attempts": col(PushDelivery.attempts) + 1,
+                "claimed_at": now,
+            },
+            where=col(PushDelivery.status) != "sent",
+        )
+        .returning(
+            col(PushDelivery.notification_id),
+            col(PushDelivery.subscription_id),
+            col(PushDelivery.attempts),
+        )
+    )
+    async with tenant_session(tenant_id) as s:
+        rows = (await s.execute(stmt)).all()
+    return {(n, sub): int(attempts) for n, sub, attempts in rows}
+
+
+async def _confirm(tenant_id: uuid.UUID, key: _DeliveryKey, status: int) -> None:
+    """Right after the push service answered, in its own short commit: the time
+    between the two is the only one in which a crash sends this push again.
+    (`pushed_at` waits for the whole batch: a run that dies halfway leaves it
+    unset, so the sweeper runs the job again for the subscriptions not reached.)"""
+    sent = 200 <= status < 300
+    async with tenant_session(tenant_id) as s:
+        await s.execute(
+            update(PushDelivery)
+            .where(
+                col(PushDelivery.tenant_id) == tenant_id,
+                tuple_(
+                    col(PushDelivery.notification_id),
+                    col(PushDelivery.subscription_id),
+                )
+                == key,
+            )
+            .values(
+                status="sent" if sent else "failed",
+                sent_at=func.clock_timestamp() if sent else None,
+            )
+        )
 
 
 async def _in_push_hours(
@@ -230,7 +349,7 @@ async def send_push(
     if not jobs:
         return report
     try:
-        statuses = await asyncio.to_thread(_send_all, jobs)
+        statuses = await _send_all(tenant_id, jobs)
     except Exception:
         log.warning("web push failed", exc_info=True)
         return report
@@ -246,6 +365,11 @@ async def _record(
     failed: set[uuid.UUID] = set()
     pushed: set[uuid.UUID] = set()  # notification ids that reached a push service
     for job, status in zip(jobs, statuses, strict=True):
+        if status == ALREADY_SENT:
+            # Confirmed by a run that died before recording the rest.
+            if job.event.notification_id is not None:
+                pushed.add(job.event.notification_id)
+            continue
         if 200 <= status < 300:
             ok.add(job.target.id)
             report.sent += 1

@@ -29,7 +29,7 @@ from app.core.live import LiveEvent
 from app.core.netguard import resolving_with
 from app.core.secrets import vapid_public_key_b64
 from app.core.settings import get_settings
-from app.domain.models import Notification, PushSubscription
+from app.domain.models import Notification, PushDelivery, PushSubscription
 from app.services.notifications import notify_users
 from app.services.push_sender import MAX_FAILURES, push_notifications, send_push
 from tests.conftest import PUBLIC_PUSH_ADDRESS, Demo
@@ -184,6 +184,9 @@ async def test_push_is_encrypted_signed_and_marks_the_notification(
     assert payload["title"] == "Deep clean the walk-in fridge"
     assert payload["body"] == "Friday 10pm, kitchen team."
     assert payload["tag"] == str(ids[0])
+    # RFC 8030 Topic: a copy sent again after a crash replaces this one while the
+    # device has not fetched it.
+    assert got.headers["topic"] == ids[0].hex
     # VAPID (RFC 8292): ES256 JWT for this push service, signed by our key.
     scheme, _, rest = got.headers["authorization"].partition(" ")
     assert scheme == "vapid"
@@ -340,3 +343,91 @@ async def test_sender_connects_to_the_checked_address_only(
     [got] = [r for r in push_service.received if r.path == path]
     assert got.headers["host"] == f"pinned.push.test:{port}"
     assert calls == ["pinned.push.test"]
+
+
+async def test_a_push_confirmed_before_a_crash_is_not_sent_again(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    """The worker died mid-batch: the push to the phone was confirmed, the one to
+    the laptop was claimed but never confirmed, and the notification not marked.
+    The job run again sends to the laptop only (with the same Topic and tag: a copy
+    the push service or the device replaces), and marks the notification."""
+    tid = demo.tenant("harbor-bistro").id
+    luis = demo.user("harbor-bistro", "luis")
+    phone, laptop = (f"/201/{uuid.uuid4().hex}" for _ in range(2))
+    laptop_browser = Browser.new()
+    phone_id = await _subscribe(tid, luis.id, push_service.base + phone, Browser.new())
+    laptop_id = await _subscribe(
+        tid, luis.id, push_service.base + laptop, laptop_browser
+    )
+    async with tenant_session(tid) as s:
+        [note_id] = await notify_users(
+            s,
+            tid,
+            [luis.id],
+            kind="notify",
+            title="Fryer noise",
+            body="",
+            dedupe_key=f"test:{uuid.uuid4().hex}",
+        )
+        for sub_id, status in ((phone_id, "sent"), (laptop_id, "sending")):
+            s.add(
+                PushDelivery(
+                    tenant_id=tid,
+                    notification_id=note_id,
+                    subscription_id=sub_id,
+                    status=status,
+                )
+            )
+
+    # The same job (arq runs it again under its id, which holds the send lease).
+    report = await push_notifications(tid, [note_id], owner="push:crashed")
+    again = await push_notifications(tid, [note_id], owner="push:crashed")
+
+    assert (report.sent, again.sent) == (1, 0)
+    assert [r for r in push_service.received if r.path == phone] == []
+    [got] = [r for r in push_service.received if r.path == laptop]
+    assert got.headers["topic"] == note_id.hex
+    assert laptop_browser.decrypt(got.body)["tag"] == str(note_id)
+    async with tenant_session(tid) as s:
+        rows = {
+            d.subscription_id: d for d in (await s.exec(select(PushDelivery))).all()
+        }
+        note = await s.get(Notification, (tid, note_id))
+    assert (rows[laptop_id].status, rows[laptop_id].attempts) == ("sent", 2)
+    assert rows[laptop_id].sent_at is not None
+    assert (rows[phone_id].status, rows[phone_id].attempts) == ("sent", 1)
+    assert note is not None and note.pushed_at is not None
+
+
+async def test_a_job_run_again_after_the_sends_sends_nothing(
+    demo: Demo, clean_db: None, push_service: PushService
+) -> None:
+    """Killed after every push was confirmed but before the notification was
+    marked: the next run marks it and sends nothing."""
+    tid = demo.tenant("harbor-bistro").id
+    sam = demo.user("harbor-bistro", "sam")
+    path = f"/201/{uuid.uuid4().hex}"
+    await _subscribe(tid, sam.id, push_service.base + path, Browser.new())
+    async with tenant_session(tid) as s:
+        ids = await notify_users(
+            s,
+            tid,
+            [sam.id],
+            kind="notify",
+            title="Walk-in is warm",
+            body="",
+            dedupe_key=f"test:{uuid.uuid4().hex}",
+        )
+    assert (await push_notifications(tid, ids, owner="push:crashed")).sent == 1
+    async with tenant_session(tid) as s:
+        note = await s.get(Notification, (tid, ids[0]))
+        assert note is not None
+        note.pushed_at = None
+        s.add(note)
+
+    assert (await push_notifications(tid, ids, owner="push:crashed")).sent == 0
+    assert len([r for r in push_service.received if r.path == path]) == 1
+    async with tenant_session(tid) as s:
+        note = await s.get(Notification, (tid, ids[0]))
+    assert note is not None and note.pushed_at is not None
