@@ -2,8 +2,8 @@
 sent and confirmed once the push service accepts it, so a worker restarted after a
 crash does not push again what was confirmed
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-28 00:00:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from app.core.db import app_role_name
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
