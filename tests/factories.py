@@ -60,9 +60,28 @@ async def one_of_everything(
         status="pending_approval",
         requested_by=user.id,
     )
-    session.add(action)
+    note = m.Notification(
+        tenant_id=tenant_id,
+        user_id=user.id,
+        kind="system",
+        title="factory",
+        dedupe_key=tag,
+    )
+    subscription = m.PushSubscription(
+        tenant_id=tenant_id,
+        user_id=user.id,
+        endpoint=f"https://push.test/{tag}",
+        p256dh="k",
+        auth="a",
+    )
+    session.add_all([action, note, subscription])
     await session.flush()
     rows: list[Any] = [
+        m.PushDelivery(
+            tenant_id=tenant_id,
+            notification_id=note.id,
+            subscription_id=subscription.id,
+        ),
         m.TeamMember(tenant_id=tenant_id, team_id=new_team.id, user_id=new_user.id),
         m.PropertyService(tenant_id=tenant_id, property_id=prop.id, name="Windows"),
         m.Memory(
@@ -84,20 +103,8 @@ async def one_of_everything(
             payload_hash="0" * 64,
             expires_at=m.utcnow() + timedelta(hours=48),
         ),
-        m.Notification(
-            tenant_id=tenant_id,
-            user_id=user.id,
-            kind="system",
-            title="factory",
-            dedupe_key=tag,
-        ),
-        m.PushSubscription(
-            tenant_id=tenant_id,
-            user_id=user.id,
-            endpoint=f"https://push.test/{tag}",
-            p256dh="k",
-            auth="a",
-        ),
+        note,
+        subscription,
         m.AuditEvent(tenant_id=tenant_id, actor="system", kind="factory"),
         m.LlmUsage(tenant_id=tenant_id, model="factory"),
         m.RefreshToken(

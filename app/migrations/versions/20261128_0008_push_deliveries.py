@@ -10,7 +10,7 @@ Create Date: 2026-11-28 00:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from app.core.db import app_role_name
