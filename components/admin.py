@@ -9,6 +9,7 @@ from components.audit import audit_tab
 from components.auth import error_callout
 from components.gate import admin_only, console_frame
 from components.integrations import integrations_tab
+from components.manager import manager_console
 from components.memory import memory_tab
 from components.people import people_table, teams_section
 from components.usage import usage_tab
@@ -178,7 +179,8 @@ def settings_form() -> rx.Component:
 
 def admin_page() -> rx.Component:
     return admin_only(
-        console_frame(
+        for_managers=manager_console(),
+        console=console_frame(
             "Admin console",
             rx.tabs.root(
                 rx.tabs.list(
@@ -242,5 +244,5 @@ def admin_page() -> rx.Component:
                 default_value="users",
                 width="100%",
             ),
-        )
+        ),
     )

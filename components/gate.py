@@ -1,5 +1,6 @@
-"""The console's frame and its gate: admins see the console; everyone else a clean
-"not available for your role" page (no skeleton, no toasts). The gate only chooses
+"""The console's frame and its gate: admins see the console, managers their
+approvals and teams; employees and residents a clean "not available for your role"
+page (no skeleton, no toasts). The gate only chooses
 what to draw: every handler behind it checks the role on the server."""
 
 from __future__ import annotations
@@ -34,17 +35,23 @@ def not_available() -> rx.Component:
     )
 
 
-def admin_only(console: rx.Component) -> rx.Component:
-    """The console for admins; the refusal for other signed-in users; a spinner
-    while the session is being checked (on_load sends signed-out visitors away)."""
+def admin_only(
+    console: rx.Component, for_managers: rx.Component | None = None
+) -> rx.Component:
+    """The console for admins; `for_managers` (if given) for managers; the refusal
+    for other signed-in users; a spinner while the session is being checked
+    (on_load sends signed-out visitors away)."""
+    refused = rx.cond(
+        SessionState.signed_in,
+        not_available(),
+        rx.center(rx.spinner(size="3"), min_height="70vh"),
+    )
     return rx.cond(
         SessionState.is_admin,
         console,
-        rx.cond(
-            SessionState.signed_in,
-            not_available(),
-            rx.center(rx.spinner(size="3"), min_height="70vh"),
-        ),
+        rx.cond(SessionState.can_approve, for_managers, refused)
+        if for_managers is not None
+        else refused,
     )
 
 

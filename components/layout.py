@@ -105,8 +105,13 @@ def top_bar(title: str) -> rx.Component:
         rx.heading(title, size="5", as_="h1"),
         rx.spacer(),
         rx.cond(
-            SessionState.is_admin,
-            rx.link("Admin", href=routes.ADMIN, size="2", padding="0.75em"),
+            SessionState.can_approve,  # admins: the console; managers: their view
+            rx.link(
+                rx.cond(SessionState.is_admin, "Admin", "Console"),
+                href=routes.ADMIN,
+                size="2",
+                padding="0.75em",
+            ),
         ),
         rx.text(SessionState.user_name, size="2", color_scheme="gray"),
         rx.icon_button(

@@ -25,6 +25,7 @@ from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.integrations import IntegrationsState
 from state.live import LiveState
+from state.manager import ManagerState
 from state.memory import MemoryState
 from state.operator import OperatorState
 from state.people import PeopleState
@@ -77,6 +78,7 @@ def register(app: rx.App) -> None:
         title="Admin · Switchboard",
         on_load=signed_in(
             AdminState.load_admin,
+            ManagerState.load_manager,
             PeopleState.load_people,
             AuditState.load_audit,
             MemoryState.load_memory,

@@ -315,6 +315,94 @@ def teams_section() -> rx.Component:
     )
 
 
+def _member_box(person: rx.Var, label: rx.Var) -> rx.Component:
+    return rx.checkbox(
+        label,
+        checked=PeopleState.team_members.contains(person[0]),
+        on_change=lambda v: PeopleState.toggle_member(person[0], v),
+        size="3",
+        min_height=TARGET,
+        width="100%",
+    )
+
+
+def member_picker() -> rx.Component:
+    """The chosen members, then a search over all active staff, one page at a
+    time (a tenant of any size: nothing is cut off)."""
+    return rx.vstack(
+        rx.text(
+            "Members (",
+            PeopleState.team_members.length(),
+            " chosen)",
+            size="2",
+            weight="medium",
+        ),
+        rx.box(
+            rx.foreach(PeopleState.team_picked, lambda p: _member_box(p, p[1].to(str))),
+            max_height="9em",
+            overflow_y="auto",
+            width="100%",
+            class_name="team-picked",
+        ),
+        labelled(
+            "Find staff by name or email",
+            "t-find",
+            rx.debounce_input(
+                rx.input(
+                    id="t-find",
+                    type="search",
+                    value=PeopleState.staff_query,
+                    on_change=PeopleState.search_staff,
+                    min_height=TARGET,
+                    width="100%",
+                ),
+                debounce_timeout=300,
+            ),
+        ),
+        rx.box(
+            rx.foreach(
+                PeopleState.staff,
+                lambda p: _member_box(p, p[1].to(str) + " · " + p[2].to(str)),
+            ),
+            max_height="12em",
+            overflow_y="auto",
+            width="100%",
+            class_name="staff-results",
+        ),
+        rx.hstack(
+            rx.button(
+                "Previous",
+                variant="soft",
+                disabled=PeopleState.staff_page <= 1,
+                on_click=PeopleState.staff_go_page(-1),
+                min_height=TARGET,
+                aria_label="Previous staff page",
+            ),
+            rx.text(
+                PeopleState.staff_total,
+                " staff · page ",
+                PeopleState.staff_page,
+                " of ",
+                PeopleState.staff_pages,
+                size="1",
+            ),
+            rx.button(
+                "Next",
+                variant="soft",
+                disabled=PeopleState.staff_page >= PeopleState.staff_pages,
+                on_click=PeopleState.staff_go_page(1),
+                min_height=TARGET,
+                aria_label="Next staff page",
+            ),
+            align="center",
+            spacing="2",
+            wrap="wrap",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def team_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -332,23 +420,7 @@ def team_dialog() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.text("Members", size="2", weight="medium"),
-                rx.box(
-                    rx.foreach(
-                        PeopleState.staff,
-                        lambda p: rx.checkbox(
-                            p[1],
-                            checked=PeopleState.team_members.contains(p[0]),
-                            on_change=lambda v: PeopleState.toggle_member(p[0], v),
-                            size="3",
-                            min_height=TARGET,
-                            width="100%",
-                        ),
-                    ),
-                    max_height="14em",
-                    overflow_y="auto",
-                    width="100%",
-                ),
+                member_picker(),
                 labelled(
                     "Lead",
                     "t-lead",
@@ -357,11 +429,8 @@ def team_dialog() -> rx.Component:
                         rx.select.content(
                             rx.select.item("No lead", value=NONE),
                             rx.foreach(
-                                PeopleState.staff,
-                                lambda p: rx.cond(
-                                    PeopleState.team_members.contains(p[0]),
-                                    rx.select.item(p[1], value=p[0]),
-                                ),
+                                PeopleState.team_picked,
+                                lambda p: rx.select.item(p[1], value=p[0]),
                             ),
                         ),
                         value=PeopleState.team_lead,

@@ -62,9 +62,17 @@ class PeopleState(SessionState):
     team_id: str = ""
     team_name: str = ""
     team_members: list[str] = []
+    # [id, name] of the members chosen so far (they may be on no page of the
+    # picker's current search).
+    team_picked: list[list[str]] = []
     team_lead: str = NONE
     team_error: str = ""
-    staff: list[list[str]] = []  # [id, name] of people who may join teams
+    # The member picker: one page of matching staff as [id, name, email].
+    staff: list[list[str]] = []
+    staff_query: str = ""
+    staff_page: int = 1
+    staff_pages: int = 1
+    staff_total: int = 0
 
     @rx.var
     def edit_units(self) -> list[list[str]]:
@@ -199,14 +207,32 @@ class PeopleState(SessionState):
     # ------------------------------------------------------------ team form
 
     async def _load_staff(self, actor: Actor) -> None:
-        found = await people.staff_choices(actor)
-        self.staff = [[str(i), n] for i, n in found]
+        found = await people.staff_page(
+            actor, query=self.staff_query, page=self.staff_page
+        )
+        self.staff = [[str(i), n, e] for i, n, e in found.choices]
+        self.staff_total, self.staff_page = found.total, found.page
+        self.staff_pages = found.pages
+
+    @rx.event
+    @guarded(*ADMIN_ROLES)
+    async def search_staff(self, actor: Actor, value: str) -> None:
+        self.staff_query, self.staff_page = str(value)[:100], 1
+        await self._load_staff(actor)
+
+    @rx.event
+    @guarded(*ADMIN_ROLES)
+    async def staff_go_page(self, actor: Actor, delta: int) -> None:
+        self.staff_page = max(1, min(self.staff_pages, self.staff_page + int(delta)))
+        await self._load_staff(actor)
 
     @rx.event
     @guarded(*ADMIN_ROLES)
     async def new_team(self, actor: Actor) -> None:
+        self.staff_query, self.staff_page = "", 1
         await self._load_staff(actor)
         self.team_id, self.team_name, self.team_members = "", "", []
+        self.team_picked = []
         self.team_lead, self.team_error, self.team_open = NONE, "", True
 
     @rx.event
@@ -217,9 +243,11 @@ class PeopleState(SessionState):
         )
         if view is None:
             return
+        self.staff_query, self.staff_page = "", 1
         await self._load_staff(actor)
         self.team_id, self.team_name = team_id, view.name
         self.team_members = [str(i) for i, _ in view.members]
+        self.team_picked = [[str(i), n] for i, n in view.members]
         self.team_lead = str(view.lead) if view.lead else NONE
         self.team_error, self.team_open = "", True
 
@@ -236,8 +264,15 @@ class PeopleState(SessionState):
     @rx.event
     @guarded(*ADMIN_ROLES)
     async def toggle_member(self, actor: Actor, user_id: str, on: bool) -> None:
+        """Pick or drop a member: one from the picker's page or the chosen list
+        (the server checks every id again when the team is saved)."""
+        known = {p[0]: p[1] for p in [*self.team_picked, *self.staff]}
+        if on and user_id not in known:
+            return
         rest = [m for m in self.team_members if m != user_id]
         self.team_members = [*rest, user_id] if on else rest
+        picked = [p for p in self.team_picked if p[0] != user_id]
+        self.team_picked = [*picked, [user_id, known[user_id]]] if on else picked
         if not on and self.team_lead == user_id:
             self.team_lead = NONE
 

@@ -23,7 +23,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.core.db import tenant_session
 from app.domain.accounts import check_name, check_role
 from app.domain.actor import Actor, require_admin
-from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from app.domain.models import (
     Property,
     RefreshToken,
@@ -33,7 +33,7 @@ from app.domain.models import (
     User,
     utcnow,
 )
-from app.domain.roles import Role
+from app.domain.roles import APPROVER_ROLES, Role
 from app.services import audit
 from app.services.access import access_user
 
@@ -590,23 +590,99 @@ async def people_by_id(actor: Actor, ids: Sequence[uuid.UUID]) -> list[PersonDet
     return out
 
 
-STAFF_CHOICES_MAX = 500
+STAFF_PAGE_SIZE = 20
 
 
-async def staff_choices(actor: Actor) -> list[tuple[uuid.UUID, str]]:
-    """Who the team form offers: active staff by name (residents never)."""
+@dataclass(frozen=True)
+class StaffPage:
+    """One page of the team form's member picker."""
+
+    choices: list[tuple[uuid.UUID, str, str]]  # id, name, email
+    total: int
+    page: int
+    pages: int
+
+
+async def staff_page(
+    actor: Actor, query: str = "", page: int = 1, page_size: int = STAFF_PAGE_SIZE
+) -> StaffPage:
+    """Who the team form offers: active staff (residents never), searched by name
+    or email, one page at a time in name order (ix_users_name), so a tenant of any
+    size is searchable and nothing is cut off."""
     require_admin(actor, "manage teams")
+    size = max(1, min(page_size, MAX_PAGE_SIZE))
+    where = [
+        *_where(actor.tenant_id, query, ""),
+        col(User.role) != Role.resident.value,
+        col(User.disabled).is_(False),
+    ]
     async with tenant_session(actor.tenant_id) as s:
+        total = int((await s.exec(select(func.count()).where(*where))).one())
+        pages = max(1, -(-total // size))
+        page = max(1, min(page, pages))
         rows = (
             await s.exec(
-                select(User.id, User.name)
-                .where(
-                    User.tenant_id == actor.tenant_id,
-                    User.role != Role.resident.value,
-                    col(User.disabled).is_(False),
-                )
+                select(User.id, User.name, User.email)
+                .where(*where)
                 .order_by(col(User.name), col(User.id))
-                .limit(STAFF_CHOICES_MAX)
+                .limit(size)
+                .offset((page - 1) * size)
             )
         ).all()
-    return list(rows)
+    return StaffPage(list(rows), total, page, pages)
+
+
+# ------------------------------------------------------------------ managers
+
+
+@dataclass(frozen=True)
+class TeamMemberView:
+    name: str
+    role: str
+    lead: bool
+
+
+@dataclass(frozen=True)
+class MyTeam:
+    id: uuid.UUID
+    name: str
+    members: list[TeamMemberView]
+
+
+async def my_teams(actor: Actor) -> list[MyTeam]:
+    """The teams the caller is on, with their members (read-only): what a manager
+    sees of people in the console. Disabled accounts are left out."""
+    if actor.role not in APPROVER_ROLES:
+        raise Forbidden("Only managers and admins see their teams here.")
+    tid = actor.tenant_id
+    async with tenant_session(tid) as s:
+        mine = select(TeamMember.team_id).where(
+            TeamMember.tenant_id == tid, TeamMember.user_id == actor.user_id
+        )
+        teams = (
+            await s.exec(
+                select(Team)
+                .where(Team.tenant_id == tid, col(Team.id).in_(mine))
+                .order_by(col(Team.name))
+            )
+        ).all()
+        rows = (
+            await s.exec(
+                select(TeamMember.team_id, User.name, User.role, TeamMember.is_lead)
+                .join(
+                    User,
+                    (col(User.id) == col(TeamMember.user_id))
+                    & (col(User.tenant_id) == col(TeamMember.tenant_id)),
+                )
+                .where(
+                    TeamMember.tenant_id == tid,
+                    col(TeamMember.team_id).in_(mine),
+                    col(User.disabled).is_(False),
+                )
+                .order_by(col(TeamMember.is_lead).desc(), col(User.name))
+            )
+        ).all()
+    members: dict[uuid.UUID, list[TeamMemberView]] = {}
+    for team_id, name, role, lead in rows:
+        members.setdefault(team_id, []).append(TeamMemberView(name, role, lead))
+    return [MyTeam(t.id, t.name, members.get(t.id, [])) for t in teams]

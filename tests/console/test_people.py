@@ -108,10 +108,10 @@ async def big_tenant(demo: Demo, owner_engine: Any) -> AsyncIterator[Actor]:
         conn.execute(text("ANALYZE users"))
     yield Actor(tenant.id, admin.id, "admin")
     with owner_engine.begin() as conn:
-        conn.execute(
-            text("DELETE FROM audit_events WHERE tenant_id = :t"), {"t": tenant.id}
-        )
-        conn.execute(text("DELETE FROM users WHERE tenant_id = :t"), {"t": tenant.id})
+        for table in ("audit_events", "team_members", "teams", "users"):
+            conn.execute(
+                text(f"DELETE FROM {table} WHERE tenant_id = :t"), {"t": tenant.id}
+            )
         conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": tenant.id})
 
 
@@ -286,3 +286,40 @@ async def test_teams_with_members_and_a_lead(demo: Demo, scratch_user: Any) -> N
     async with tenant_session(admin.tenant_id) as s:
         await s.exec(delete(TeamMember).where(col(TeamMember.team_id) == team_id))
         await s.delete(await s.get(Team, (admin.tenant_id, team_id)))
+
+
+async def test_the_member_picker_reaches_every_staff_member(big_tenant: Actor) -> None:
+    """No cap: 9,001 active staff, every page reachable, any one found by search,
+    residents never offered; a team of 600 saves whole."""
+    admin = big_tenant
+    first = await people.staff_page(admin)
+    assert first.total == 9_001 and first.pages == 451 and len(first.choices) == 20
+    last = await people.staff_page(admin, page=451)
+    assert len(last.choices) == 1 and last.page == 451
+    assert (await people.staff_page(admin, page=10_000)).page == 451
+    [far] = (await people.staff_page(admin, query="u9999@")).choices
+    assert far[2] == "u9999@big.example"
+    assert (await people.staff_page(admin, query="u10000@")).total == 0  # resident
+    pages = [await people.staff_page(admin, query="u1", page=p) for p in (1, 2)]
+    ids = [c[0] for p in pages for c in p.choices]
+    assert len(ids) == len(set(ids)) == 40  # pages never overlap
+
+    members = [
+        c[0]
+        for p in range(1, 31)
+        for c in (await people.staff_page(admin, page=p)).choices
+    ]
+    assert len(members) == 600
+    team_id = await people.save_team(
+        admin, team_id=None, name="Everyone", member_ids=members, lead_id=members[-1]
+    )
+    [team] = [t for t in await people.list_teams(admin) if t.id == team_id]
+    assert len(team.members) == 600 and team.lead == members[-1]
+
+
+async def test_only_admins_page_through_staff(demo: Demo) -> None:
+    with pytest.raises(Forbidden):
+        await people.staff_page(actor_of(demo.user("maple-court", "dana")))
+    mine = await people.staff_page(actor_of(demo.user("maple-court", "admin")))
+    emails = {c[2] for c in mine.choices}
+    assert emails and all(e.endswith("@maple-court.example") for e in emails)

@@ -164,6 +164,30 @@ async def test_people_dialog_and_team_form(
     assert await call(people, "save_team") is None
     assert "already exists" in people.team_error
 
+    # The member picker: search, pick, and the pick survives a new search.
+    await call(people, "search_staff", zed.name)
+    [found] = people.staff
+    assert found[1] == zed.name and people.staff_total == 1
+    await call(people, "toggle_member", found[0], True)
+    await call(people, "search_staff", "Omar")
+    assert zed.name not in str(people.staff)
+    assert people.team_picked == [[found[0], zed.name]]
+    await call(people, "toggle_member", "not-offered", True)  # never on a page
+    assert people.team_members == [found[0]]
+    await call(people, "set_team_lead", found[0])
+    await call(people, "set_team_name", f"Picker {zed.name}")
+    assert "Saved team" in toast(await call(people, "save_team"))
+    [team] = [t for t in people.teams if t["name"] == f"Picker {zed.name}"]
+    assert (team["members"], team["lead"]) == (zed.name, zed.name)
+    await call(people, "edit_team", team["id"])
+    assert people.team_picked == [[found[0], zed.name]]
+    await call(people, "toggle_member", found[0], False)
+    assert people.team_picked == [] and people.team_lead == "none"
+    async with tenant_session(zed.tenant_id) as s:  # demo teams stay as seeded
+        from app.domain.models import Team
+
+        await s.delete(await s.get(Team, (zed.tenant_id, uuid.UUID(team["id"]))))
+
 
 async def test_people_handlers_refuse_employees(demo: Demo) -> None:
     tab = new_tab()

@@ -18,6 +18,7 @@ from state.audit import AuditState, ChainState
 from state.chat import ChatState
 from state.integrations import IntegrationsState
 from state.live import LiveState
+from state.manager import ManagerState
 from state.memory import MemoryState
 from state.people import PeopleState
 from state.push import PushState
@@ -75,6 +76,11 @@ def test_admin_handlers_require_the_admin_role() -> None:
             "admin",
             "manager",
         }
+    # The manager's view of the console: approvals and their own teams.
+    assert ManagerState.event_handlers["load_manager"].fn.sb_guarded == {
+        "admin",
+        "manager",
+    }
 
 
 async def test_login_keeps_the_access_token_on_the_server(demo: Demo) -> None:
