@@ -262,23 +262,33 @@ async def create_tenant(
         )
         s.add(tenant)
     async with tenant_session(tenant.id) as s:
-        s.add(
-            User(
-                tenant_id=tenant.id,
-                handle="admin",
-                email=admin_email,
-                name=admin_name.strip()[:200] or "Administrator",
-                role="admin",
-                password_hash=hash_password(admin_password),
-            )
+        admin = User(
+            tenant_id=tenant.id,
+            handle="admin",
+            email=admin_email,
+            name=admin_name.strip()[:200] or "Administrator",
+            role="admin",
+            password_hash=hash_password(admin_password),
         )
+        s.add(admin)
+        by = f"operator:{operator.operator_id}"
         s.add(
             AuditEvent(
                 tenant_id=tenant.id,
-                actor=f"operator:{operator.operator_id}",
+                actor=by,
                 kind="tenant.created",
                 subject=f"tenant:{tenant.id}",
                 data={"slug": slug},
+            )
+        )
+        # The first account is a change like any other: in the log too.
+        s.add(
+            AuditEvent(
+                tenant_id=tenant.id,
+                actor=by,
+                kind="user.created",
+                subject=f"user:{admin.id}",
+                data={"role": "admin"},
             )
         )
     return TenantRow(
