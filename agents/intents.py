@@ -9,9 +9,9 @@ The held-out split (agents/training/heldout.yaml) is never trained on:
 
     python -m agents.intents        # accuracy per intent on the held-out split
 
-Training takes about a second once the examples are embedded; the embeddings are
-cached on disk by the hash of the training file, so a new process pays only for
-loading. Predicting one message is one MiniLM encode (~10 ms on 2 cores).
+Training takes about a second once the examples are embedded; the embeddings and
+the fit are cached on disk by the hash of the training file, so a new process pays
+only for loading. Predicting one message is one MiniLM encode (~10 ms on 2 cores).
 """
 
 from __future__ import annotations
@@ -95,42 +95,100 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return out
 
 
+Fit = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def _fit(x: np.ndarray, labels: np.ndarray) -> Fit:
+    """Logistic regression, and one temperature for the whole model fitted on
+    out-of-fold logits: the training fit itself is over-confident on the examples
+    it has seen."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    model = LogisticRegression(C=8.0, max_iter=2000)
+    model.fit(x, labels)
+    classes = [str(c) for c in model.classes_]
+    held = cross_val_predict(
+        LogisticRegression(C=8.0, max_iter=2000),
+        x,
+        labels,
+        cv=5,
+        method="decision_function",
+    )
+    truth = np.array([classes.index(str(label)) for label in labels])
+    best_t, best_nll = 1.0, float("inf")
+    for t in np.linspace(0.3, 3.0, 28):
+        probs = _softmax(held / t)
+        nll = float(-np.log(probs[np.arange(len(truth)), truth] + 1e-9).mean())
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return (
+        np.asarray(model.coef_, dtype=np.float64),
+        np.asarray(model.intercept_, dtype=np.float64),
+        np.asarray(classes),
+        best_t,
+    )
+
+
+def _fit_path(key: str) -> Path:
+    import sklearn
+
+    # The fit is cached like the embeddings: six solver runs take a second on a
+    # quiet machine and over a minute on a loaded one, in every new worker.
+    return _cache_dir() / f"intent-fit-{key}-sklearn{sklearn.__version__}.npz"
+
+
+def _load_fit(key: str) -> Fit | None:
+    try:
+        with np.load(_fit_path(key), allow_pickle=False) as f:
+            return (
+                f["coef"],
+                f["intercept"],
+                f["classes"],
+                float(f["temperature"]),
+            )
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save_fit(key: str, fit: Fit) -> None:
+    coef, intercept, classes, temperature = fit
+    path = _fit_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(
+            tmp,
+            coef=coef,
+            intercept=intercept,
+            classes=classes,
+            temperature=np.float64(temperature),
+        )
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: fit again in the next process
+
+
 class IntentClassifier:
     """Logistic regression + a calibration temperature."""
 
     def __init__(self, examples: list[tuple[str, str]]) -> None:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import cross_val_predict
-
         texts = [t for t, _ in examples]
         labels = np.array([label for _, label in examples])
         joined = "\n".join(f"{label}\t{text}" for text, label in examples)
-        digest = hashlib.sha256(joined.encode())
-        x = _embed_cached(texts, digest.hexdigest()[:16])
-        self.model = LogisticRegression(C=8.0, max_iter=2000)
-        self.model.fit(x, labels)
-        self.labels: list[str] = [str(c) for c in self.model.classes_]
-        # One temperature for the whole model, fitted on out-of-fold logits: the
-        # training fit itself is over-confident on the examples it has seen.
-        held = cross_val_predict(
-            LogisticRegression(C=8.0, max_iter=2000),
-            x,
-            labels,
-            cv=5,
-            method="decision_function",
-        )
-        truth = np.array([self.labels.index(str(label)) for label in labels])
-        best_t, best_nll = 1.0, float("inf")
-        for t in np.linspace(0.3, 3.0, 28):
-            probs = _softmax(held / t)
-            nll = float(-np.log(probs[np.arange(len(truth)), truth] + 1e-9).mean())
-            if nll < best_nll:
-                best_t, best_nll = float(t), nll
-        self.temperature = best_t
+        key = hashlib.sha256(joined.encode()).hexdigest()[:16]
+        fitted = _load_fit(key)
+        if fitted is None:
+            fitted = _fit(_embed_cached(texts, key), labels)
+            _save_fit(key, fitted)
+        self.coef, self.intercept, classes, self.temperature = fitted
+        self.labels: list[str] = [str(c) for c in classes]
 
     def predict_many(self, texts: list[str]) -> list[Prediction]:
         x = np.asarray(encode_local(texts), dtype=np.float32)
-        probs = _softmax(self.model.decision_function(x) / self.temperature)
+        # LogisticRegression.decision_function for several classes.
+        logits = x @ self.coef.T + self.intercept
+        probs = _softmax(logits / self.temperature)
         out = []
         for row in probs:
             best = int(row.argmax())

@@ -8,12 +8,19 @@ litellm by agents/provider.py as "switchboard/minilm".
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any
 
 BATCH_SIZE = 64
+# One turn encodes the same message several times: its query embedding, the
+# offline model's intent classifier, problem routing. Vectors of recent texts are
+# kept so each text costs one forward pass (about 400 KB at 256 x 384 floats).
+CACHE_SIZE = 256
 
 _model: Any = None
 _model_lock = threading.Lock()
+_cache: OrderedDict[str, list[float]] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 def _load_model() -> Any:
@@ -33,14 +40,30 @@ def _load_model() -> Any:
 
 
 def encode_local(texts: list[str]) -> list[list[float]]:
-    """Blocking MiniLM encode (normalised, so cosine = dot product)."""
+    """Blocking MiniLM encode (normalised, so cosine = dot product); texts encoded
+    recently come from the cache, the rest go through the model in one batch."""
     if not texts:
         return []
-    vectors = _load_model().encode(
-        texts,
-        batch_size=BATCH_SIZE,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
-    return [[float(x) for x in row] for row in vectors]
+    with _cache_lock:
+        known = {t: _cache[t] for t in texts if t in _cache}
+        for t in known:
+            _cache.move_to_end(t)
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    if missing:
+        vectors = _load_model().encode(
+            missing,
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        fresh = {
+            t: [float(x) for x in row] for t, row in zip(missing, vectors, strict=True)
+        }
+        known.update(fresh)
+        with _cache_lock:
+            _cache.update(fresh)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    # A copy each: callers may keep or change their lists.
+    return [list(known[t]) for t in texts]

@@ -9,6 +9,8 @@ own, it never sinks the whole answer or crashes the worker.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -68,9 +70,18 @@ def parse_action(raw: Any) -> Action | InvalidAction:
         return InvalidAction(type=kind_s, raw=raw, reason=_first_error(exc))
 
 
+@functools.lru_cache(maxsize=1)
+def _output_schema_json() -> str:
+    # Generating the schema walks every action type's model: once per process,
+    # not once per turn.
+    return json.dumps(AssistantOutput.model_json_schema())
+
+
 def output_json_schema() -> dict[str, Any]:
-    """JSON Schema of AssistantOutput, shown to the model in the prompt."""
-    return AssistantOutput.model_json_schema()
+    """JSON Schema of AssistantOutput, shown to the model in the prompt (a fresh
+    copy each call: callers may change theirs)."""
+    schema: dict[str, Any] = json.loads(_output_schema_json())
+    return schema
 
 
 # Keys a grammar compiler turns into huge state machines (a maxLength of 2000 is a

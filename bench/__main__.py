@@ -17,9 +17,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 # Bounded defaults: what a shared 2-core machine runs in minutes.
 BENCHES = {
-    "pipeline": ["--rates", "2,5,10", "--seconds", "6", "--serial", "10"]
-    + ["--fair-rate", "0.05", "--fair-seconds", "20"],
-    "slow_model": ["--rates", "10,20", "--seconds", "6"],
+    "pipeline": ["--rates", "10,50,100", "--seconds", "5", "--drain", "15"]
+    + ["--serial", "10", "--fair-rate", "0.05", "--fair-seconds", "15"],
+    "slow_model": ["--rates", "20,70", "--seconds", "5", "--burst", "150"],
     "fanout": ["--tabs", "200,1000,2000,5000"],
     "retrieval": ["--rows", "20000"],
 }

@@ -97,15 +97,15 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
     out += [
         "",
         "| offered msg/s | sent | completed | sustained msg/s | end to end p50 | "
-        "p95 | p99 (ms) |",
-        "|---|---|---|---|---|---|---|",
+        "p95 | p99 (ms) | load average |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for rate, r in p["rates"].items():
         e = r["end_to_end"]
         out.append(
             f"| {rate} | {r['offered']} | {r['completed']} | "
             f"{r['throughput_per_s']} | {_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} | "
-            f"{_ms(e['p99_ms'])} |"
+            f"{_ms(e['p99_ms'])} | {r.get('load_avg_1m', '–')} |"
         )
     out += ["", "Stages (ms, p50 / p95 / p99):", ""]
     rates = list(p["rates"])
@@ -205,7 +205,10 @@ def slow_section(s: dict[str, Any]) -> list[str]:
         f"p95 (ms; limit {limit:,.0f}) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for rate, r in s["rates"].items():
+    rows = list(s["rates"].items())
+    if s.get("burst"):
+        rows.append((f"burst of {s['burst']['offered']}", s["burst"]))
+    for rate, r in rows:
         e = r["end_to_end"]
         c = r.get("db_connections") or {}
         out.append(
@@ -229,6 +232,17 @@ def slow_section(s: dict[str, Any]) -> list[str]:
         f"**{s['sustained_per_s_at_p95_within_1_2x']} msg/s**.",
         "",
     ]
+    fair = s.get("fairness")
+    if fair:
+        out += [
+            f"Fairness with this model: the {fair['quiet_tenants']} quiet tenants' "
+            f"p95 was {_ms(fair['quiet_p95_alone_ms'])} ms alone, "
+            f"{_ms(fair['quiet_p95_with_flood_ms'])} ms while one tenant sent "
+            f"{fair['flood_factor']:g}x their rate (ratio {fair['ratio']}), and "
+            f"{_ms(fair['quiet_p95_with_burst_ms'])} ms after it sent "
+            f"{fair['burst']} at once (ratio {fair['burst_ratio']}).",
+            "",
+        ]
     return out
 
 
@@ -417,11 +431,9 @@ def answer_section(results: dict[str, dict[str, Any]]) -> list[str]:
             "average tenants at their busiest hour per worker process."
         )
     if s:
-        peak = max(x["model_calls_in_flight_max"] for x in s["rates"].values())
-        seen = [
-            (x.get("db_connections") or {}).get("held_over_1s_max")
-            for x in s["rates"].values()
-        ]
+        runs = [*s["rates"].values(), *([s["burst"]] if s.get("burst") else [])]
+        peak = max(x["model_calls_in_flight_max"] for x in runs)
+        seen = [(x.get("db_connections") or {}).get("held_over_1s_max") for x in runs]
         held = max((v for v in seen if v is not None), default="not measured")
         out.append(
             f"- **Slow hosted model** ({s['params']['model_latency_s']} s a call): "

@@ -89,7 +89,11 @@ class Settings(BaseSettings):
 
     # Assistant loop
     worker_poll_delay_s: float = 0.02
-    worker_max_jobs: int = 10
+    # Turns one worker process runs at once. A turn waiting on a hosted model holds
+    # no database connection (the pool serves the short reads and the final
+    # write), so this can far exceed DB_POOL_SIZE: with a 1.5 s model, 100 turns
+    # at once is about 60 messages/s from one process.
+    worker_max_jobs: int = 200
     # Kept above the model's own budget (see _job_outlasts_model): a job killed
     # before its model call gives up is retried while the server still works.
     job_timeout_s: int = 60

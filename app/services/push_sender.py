@@ -474,13 +474,18 @@ async def push_notifications(
     """Push the given notifications that have not been pushed yet (a job delivered
     twice sends nothing the second time: pushed_at is set on success). `owner`
     (the job id) leases each notification while it is being sent, so a second job
-    for the same notification skips it."""
+    for the same notification skips it. Notifications whose recipient has no
+    subscription are left out at once: no lease, no push-hours lookup."""
     async with tenant_session(tenant_id) as s:
+        subscribed = select(PushSubscription.user_id).where(
+            PushSubscription.tenant_id == tenant_id
+        )
         rows = (
             await s.exec(
                 select(Notification).where(
                     col(Notification.id).in_(notification_ids),
                     col(Notification.pushed_at).is_(None),
+                    col(Notification.user_id).in_(subscribed),
                 )
             )
         ).all()

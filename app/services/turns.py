@@ -27,7 +27,7 @@ from agents.model import ModelError
 from agents.plan import Proposal, TurnPlan
 from agents.runner import decide, prepare
 from app.core import stages
-from app.core.db import platform_session, tenant_session
+from app.core.db import tenant_session
 from app.core.live import LiveEvent, emit
 from app.core.logs import log_context
 from app.core.settings import get_settings
@@ -51,7 +51,7 @@ from app.domain.tenant_policy import TenantPolicy
 from app.services import audit
 from app.services.approvals import request_approval
 from app.services.execution import execute_action, payload_hash
-from app.services.memories import remember
+from app.services.memories import remember_all
 from app.services.notifications import notify_users
 from app.services.requests import linked_note
 
@@ -81,8 +81,12 @@ async def tokens_used_this_month(session: AsyncSession) -> int:
     return int(total)
 
 
-async def _claim(tenant_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
-    """Mark the message processing; None when there is nothing (more) to do."""
+async def _claim(
+    tenant_id: uuid.UUID, message_id: uuid.UUID
+) -> tuple[Message, Tenant] | None:
+    """Mark the message processing and read its tenant, in one transaction (one
+    round trip fewer per turn than a session each); None when there is nothing
+    (more) to do."""
     async with tenant_session(tenant_id) as s:
         msg = (
             await s.exec(
@@ -99,7 +103,10 @@ async def _claim(tenant_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
             await _give_up(s, msg, GAVE_UP_REPLY, "gave up after repeated failures")
             return None
         msg.status = MessageStatus.processing.value
-        return msg
+        tenant = await s.get(Tenant, tenant_id)
+        if tenant is None:
+            raise LookupError(f"tenant {tenant_id} not found")
+        return msg, tenant
 
 
 async def _give_up(
@@ -175,12 +182,10 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
     started = time.time()
     with log_context(tenant_id=tenant_id, message_id=message_id), turn_clock() as clock:
         with stage("claim"):
-            msg = await _claim(tenant_id, message_id)
-        if msg is None:
+            claimed = await _claim(tenant_id, message_id)
+        if claimed is None:
             return "skipped"
-        async with platform_session() as ps:
-            tenant = await ps.get(Tenant, tenant_id)
-        assert tenant is not None
+        msg, tenant = claimed
         try:
             status = await _run(tenant, msg)
         except ModelError as exc:
@@ -409,8 +414,7 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                 f"action:{action.id}",
                 {"type": action.type, **verdict},
             )
-        for memory in plan.memories:
-            await remember(s, tenant_id=tenant.id, **memory)
+        await remember_all(s, tenant.id, plan.memories)
         # What the service knows and the model could not: a report joined a task.
         await _write_reply(s, row, "\n".join(filter(None, [plan.reply, *notes])))
         if sender_id is not None:
