@@ -6,6 +6,7 @@ from reflex.config import get_config
 from app.api import api_with_reflex
 from app.core.logs import configure_logging
 from app.core.settings import get_settings
+from components.layout import TOAST_MARGIN, TOAST_WIDTH
 from components.pages import register
 from components.pwa import head_components
 
@@ -23,14 +24,19 @@ if tuple(get_config().cors_allowed_origins) != get_settings().allowed_origins:
 app = rx.App(
     api_transformer=api_with_reflex,
     head_components=head_components(),
-    # Top of the screen (at the bottom they would sit on the phone's nav bar and
-    # the composer), offset below the page header so they never cover it.
+    # Phones: at the top, below the page header (at the bottom they would sit on
+    # the nav bar and the composer). Desktops: in the right-hand gutter the
+    # layout keeps free for them (components/layout.py TOAST_GUTTER), beside the
+    # header and the list, never over them.
     toaster=rx.toast.provider(
-        position="top-center",
+        position="top-right",
         close_button=True,
-        offset="4.5rem",
-        # Phones (sonner's own offset below 600 px wide): below the header only.
-        custom_attrs={"mobileOffset": {"top": "4.5rem"}},
+        custom_attrs={
+            "offset": {"top": "4.5rem", "right": TOAST_MARGIN},
+            # Sonner's layout below 600 px wide: full width, below the header.
+            "mobileOffset": {"top": "4.5rem"},
+            "style": {"--width": TOAST_WIDTH},
+        },
     ),
 )
 register(app)

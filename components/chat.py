@@ -103,6 +103,7 @@ def _bubble(m: rx.Var, mine: rx.Var) -> rx.Component:
         width="100%",
         class_name=rx.cond(mine, "msg msg-user", "msg msg-assistant"),
         data_cid=m["cid"],
+        data_id=m["id"],
     )
 
 
@@ -174,6 +175,70 @@ if (!window.sbJump) {
   };
   addEventListener("scroll", window.sbJump, {passive: true});
   addEventListener("resize", window.sbJump);
+}
+"""
+
+
+def load_older() -> rx.Component:
+    """Above the first message while older ones exist: OLDER_JS presses it when the
+    page is scrolled near the top; people can press it too (keyboard, screen
+    readers)."""
+    return rx.cond(
+        ChatState.has_older,
+        rx.button(
+            rx.icon("arrow-up", size=16),
+            "Show older messages",
+            on_click=ChatState.load_older,
+            variant="ghost",
+            size="3",
+            min_height="44px",
+            width="100%",
+            id="load-older",
+            # Never the element the browser keeps in place while rows go above.
+            style={"overflow_anchor": "none"},
+        ),
+    )
+
+
+# Older messages load on scroll: near the top of the page, the "Show older
+# messages" button is pressed (ChatState.load_older, one page at a time). Before
+# that, where the top message sits on screen is noted; once the older page is in
+# (KEEP_PLACE_JS), the page is scrolled so that message is where it was, and the
+# reader does not jump.
+OLDER_JS = """
+if (!window.sbOlder) {
+  let place = null;
+  const first = () => document.querySelector(".msg[data-id]");
+  document.addEventListener("click", (e) => {
+    if (!e.target.closest || !e.target.closest("#load-older")) return;
+    const el = first();
+    place = el ? {id: el.dataset.id, top: el.getBoundingClientRect().top,
+                  at: Date.now()} : null;
+  }, true);
+  window.sbKeepPlace = () => {
+    const want = place;
+    if (!want) return;
+    let frames = 0;
+    const fix = () => {
+      const el = document.querySelector('.msg[data-id="' + want.id + '"]');
+      if (el && first() !== el) {
+        window.scrollBy(0, el.getBoundingClientRect().top - want.top);
+        place = null;
+      } else if (++frames < 120) {
+        requestAnimationFrame(fix);
+      } else {
+        place = null;
+      }
+    };
+    fix();
+  };
+  window.sbOlder = () => {
+    const button = document.getElementById("load-older");
+    if (!button || scrollY > 300) return;
+    if (place && Date.now() - place.at < 5000) return;
+    button.click();
+  };
+  addEventListener("scroll", window.sbOlder, {passive: true});
 }
 """
 
@@ -318,6 +383,7 @@ def chat_page() -> rx.Component:
             rx.cond(
                 ChatState.messages.length() > 0,
                 rx.vstack(
+                    load_older(),
                     rx.foreach(ChatState.messages, message_bubble),
                     spacing="3",
                     width="100%",
@@ -335,6 +401,7 @@ def chat_page() -> rx.Component:
             outbox(),
             jump_to_latest(),
             rx.script(JUMP_JS),
+            rx.script(OLDER_JS),
             composer(),
             spacing="4",
             width="100%",

@@ -13,6 +13,11 @@ from state.session import SessionState
 MAX_WIDTH = "640px"
 DESKTOP_WIDTH = "960px"
 SIDE_NAV = "200px"
+# Desktops keep a column free on the right for toasts (app/app.py), so a toast
+# never covers the page header or the list.
+TOAST_WIDTH = "300px"
+TOAST_MARGIN = "20px"
+TOAST_GUTTER = "340px"
 
 
 def phone_desktop(phone: str, desktop: str) -> Any:
@@ -114,6 +119,18 @@ def top_bar(title: str) -> rx.Component:
             ),
         ),
         rx.text(SessionState.user_name, size="2", color_scheme="gray"),
+        rx.link(
+            rx.icon("settings", size=18),
+            href=routes.SETTINGS,
+            aria_label="Settings",
+            color_scheme="gray",
+            high_contrast=True,
+            display="inline-flex",
+            align_items="center",
+            justify_content="center",
+            min_width="44px",
+            min_height="44px",
+        ),
         rx.icon_button(
             rx.icon("log-out", size=16),
             variant="ghost",
@@ -141,6 +158,7 @@ def shell(title: str, *children: rx.Component) -> rx.Component:
         bottom_nav(),
         min_height="100dvh",
         padding_left=phone_desktop("0", SIDE_NAV),
+        padding_right=phone_desktop("0", TOAST_GUTTER),
     )
 
 

@@ -17,6 +17,7 @@ from components.audit import chain_page
 from components.auth import login_page, operator_login_page
 from components.chat import chat_page
 from components.operator import operator_page
+from components.settings import settings_page
 from components.work import alerts_page, approvals_page, requests_page, tasks_page
 from state import routes
 from state.admin import AdminState
@@ -31,6 +32,7 @@ from state.operator import OperatorState
 from state.people import PeopleState
 from state.push import PushState
 from state.requests import RequestsState
+from state.settings import SettingsState
 from state.usage import UsageState
 from state.work import AlertsState, TasksState
 
@@ -71,6 +73,12 @@ def register(app: rx.App) -> None:
         route=routes.APPROVALS,
         title="Approvals · Switchboard",
         on_load=signed_in(ApprovalsState.load_approvals),
+    )
+    app.add_page(
+        settings_page,
+        route=routes.SETTINGS,
+        title="Settings · Switchboard",
+        on_load=signed_in(SettingsState.load_settings),
     )
     app.add_page(
         admin_page,

@@ -15,8 +15,9 @@ from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.models import Message
 from app.services import console
 from app.services.action_cards import action_cards
-from app.services.messages import list_conversation, submit_message
-from state.format import day_label, item_href, local, text
+from app.services.conversation import MAX_WINDOW, PAGE_SIZE, conversation_page
+from app.services.messages import submit_message
+from state.format import day_label, item_href, local, parse_id, text
 from state.session import SessionExpired, SessionState, guarded
 
 PENDING = frozenset({"received", "queued", "processing"})
@@ -30,11 +31,32 @@ OUTBOX_PREFIX = "outbox-"
 
 
 # After loading or sending: show the newest message (the composer is below it).
-SCROLL_TO_END_JS = "window.scrollTo({top: document.body.scrollHeight})"
+# Again after the next frame and a moment later: the rows the same update brought
+# may not be laid out yet when the script runs.
+SCROLL_TO_END_JS = (
+    "(() => {const end = () => window.scrollTo("
+    "{top: document.documentElement.scrollHeight});"
+    " end(); requestAnimationFrame(end); setTimeout(end, 200);})()"
+)
+
+
+# A live update (a reply, news about a request) shows the newest message only
+# when the person is already near it, not while they read older ones.
+SCROLL_IF_NEAR_END_JS = (
+    "if (document.documentElement.scrollHeight - (scrollY + innerHeight) < 400)"
+    " {requestAnimationFrame(() => window.scrollTo("
+    "{top: document.body.scrollHeight}))}"
+)
+# After an older page is put above: components/chat.py OLDER_JS.
+KEEP_PLACE_JS = "window.sbKeepPlace && window.sbKeepPlace()"
 
 
 def scroll_to_end() -> Any:
     return rx.call_script(SCROLL_TO_END_JS)
+
+
+def scroll_if_near_end() -> Any:
+    return rx.call_script(SCROLL_IF_NEAR_END_JS)
 
 
 def offline_model_configured() -> bool:
@@ -43,36 +65,45 @@ def offline_model_configured() -> bool:
 
 
 async def conversation_rows(
-    actor: Actor, messages: list[Message] | None = None
+    actor: Actor, messages: list[Message]
 ) -> list[dict[str, str]]:
-    """The caller's conversation as rows for the message list."""
-    if messages is None:
-        messages = await list_conversation(actor, limit=50)
+    """Messages (oldest first) as rows for the message list."""
     zone = await console.tenant_zone(actor)
     models = await console.reply_models(
         actor, [m.reply_to_id for m in messages if m.reply_to_id is not None]
     )
-    rows = []
-    previous_day = ""
-    for m in messages:
-        model = models.get(m.reply_to_id, "") if m.reply_to_id else ""
-        day = day_label(m.created_at, zone)
-        rows.append(
-            {
-                "id": str(m.id),
-                # The browser's own id: an outbox entry is sent once it shows here.
-                "cid": m.client_message_id if m.author == "user" else "",
-                "author": text(m.author),
-                "body": m.body,
-                "status": text(m.status),
-                "at": local(m.created_at, zone),
-                "offline": "1" if model.startswith(OFFLINE_MODEL_PREFIX) else "",
-                # A separator above the first message of each day.
-                "day": day if day != previous_day else "",
-            }
-        )
-        previous_day = day
-    return rows
+    return [
+        {
+            "id": str(m.id),
+            # The browser's own id: an outbox entry is sent once it shows here.
+            "cid": m.client_message_id if m.author == "user" else "",
+            "author": text(m.author),
+            "body": m.body,
+            "status": text(m.status),
+            "at": local(m.created_at, zone),
+            "offline": (
+                "1"
+                if models.get(m.reply_to_id, "").startswith(OFFLINE_MODEL_PREFIX)
+                else ""
+            )
+            if m.reply_to_id
+            else "",
+            "date": day_label(m.created_at, zone),
+            "day": "",
+        }
+        for m in messages
+    ]
+
+
+def with_day_separators(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A separator above the first message of each day (recomputed when an older
+    page is put in front of what is on screen)."""
+    previous = ""
+    out = []
+    for row in rows:
+        out.append({**row, "day": row["date"] if row["date"] != previous else ""})
+        previous = row["date"]
+    return out
 
 
 CARD_ICONS = {
@@ -90,10 +121,9 @@ CARD_ICONS = {
 
 
 async def chat_rows(
-    actor: Actor,
+    actor: Actor, messages: list[Message]
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """The conversation, and the action cards that go under each reply."""
-    messages = await list_conversation(actor, limit=50)
+    """These messages as rows, and the action cards that go under each reply."""
     zone = await console.tenant_zone(actor)
     replies = {m.reply_to_id: str(m.id) for m in messages if m.reply_to_id}
     cards = [
@@ -126,6 +156,8 @@ class ChatState(SessionState):
     _pending_client_id: str = ""
     _pending_body: str = ""
     _poll_gen: int = 0
+    # Older messages exist above the first one shown (loaded on scroll).
+    has_older: bool = False
 
     @rx.var
     def waiting_for_reply(self) -> bool:
@@ -147,12 +179,21 @@ class ChatState(SessionState):
         return self._pending_client_id
 
     async def _reload(self, actor: Actor) -> None:
-        self.messages, self.cards = await chat_rows(actor)
+        """Refresh what is on screen: from its oldest message to the newest (a
+        chat scrolled far back keeps its place)."""
+        since = parse_id(self.messages[0]["id"]) if self.messages else None
+        page = await conversation_page(
+            actor, since=since, limit=MAX_WINDOW if since else PAGE_SIZE
+        )
+        rows, self.cards = await chat_rows(actor, page.messages)
+        self.messages = with_day_separators(rows)
+        self.has_older = page.more
 
     @rx.event
     @guarded()
     async def load(self, actor: Actor) -> Any:
         self.offline_model = offline_model_configured()
+        self.messages = []  # a chat opens at its newest page
         await self._reload(actor)
         if self.waiting_for_reply:
             self._poll_gen += 1
@@ -191,6 +232,20 @@ class ChatState(SessionState):
         await self._reload(actor)
         self._poll_gen += 1
         return [scroll_to_end(), ChatState.poll_replies(self._poll_gen)]  # type: ignore[misc]
+
+    @rx.event
+    @guarded()
+    async def load_older(self, actor: Actor) -> Any:
+        """The page above the first message shown (the person scrolled up)."""
+        if not self.messages or not self.has_older:
+            return None
+        page = await conversation_page(actor, before=parse_id(self.messages[0]["id"]))
+        rows, cards = await chat_rows(actor, page.messages)
+        self.messages = with_day_separators(rows + self.messages)
+        self.cards = cards + self.cards
+        self.has_older = page.more
+        # The message that was on top stays where it was on screen.
+        return rx.call_script(KEEP_PLACE_JS)
 
     @rx.event(background=True)
     async def poll_replies(self, gen: int) -> None:

@@ -31,7 +31,7 @@ from app.core.live import UserEvent, stream_tail, subscribe
 from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
-from state.chat import ChatState, scroll_to_end
+from state.chat import ChatState, scroll_if_near_end
 from state.requests import RequestsState, request_rows
 from state.session import SessionExpired, SessionState, guarded
 from state.work import AlertsState, TasksState, alert_rows, task_rows
@@ -161,6 +161,6 @@ class LiveState(SessionState):
                     return
                 for ev in events:
                     if ev.kind in CHAT_KINDS and on_chat:
-                        yield scroll_to_end()
+                        yield scroll_if_near_end()
                     if ev.kind != "reply" and ev.title:
                         yield rx.toast.info(toast_text(ev))

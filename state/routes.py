@@ -10,13 +10,14 @@ TASKS = "/tasks"
 ALERTS = "/alerts"
 APPROVALS = "/approvals"
 REQUESTS = "/requests"
+SETTINGS = "/settings"
 ADMIN = "/admin"
 ADMIN_CHAIN = "/admin/chain"
 OPERATOR = "/operator"
 OPERATOR_LOGIN = "/operator/login"
 
 # Where a signed-in user may be sent back to after logging in again.
-RETURNABLE = frozenset({CHAT, TASKS, ALERTS, APPROVALS, REQUESTS, ADMIN})
+RETURNABLE = frozenset({CHAT, TASKS, ALERTS, APPROVALS, REQUESTS, SETTINGS, ADMIN})
 
 
 def normalize(path: str) -> str:

@@ -119,3 +119,39 @@ async def one_of_everything(
     session.add_all(rows)
     await session.flush()
     return {"user": user, "message": msg, "tag": tag}
+
+
+async def long_conversation(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    count: int,
+    step: timedelta = timedelta(minutes=20),
+) -> list[m.Message]:
+    """`count` answered messages in a person's chat, "History 001" oldest, user
+    and assistant in turn, `step` apart and ending now (20 minutes apart, 200 of
+    them span three days, so the day separators show)."""
+    conv = await conversation_for(session, tenant_id, user_id)
+    start = m.utcnow() - step * count
+    tag = uuid.uuid4().hex[:8]
+    rows = []
+    for i in range(count):
+        mine = i % 2 == 0
+        rows.append(
+            m.Message(
+                tenant_id=tenant_id,
+                conversation_id=conv.id,
+                sender_user_id=user_id if mine else None,
+                sender_key=f"user:{user_id}" if mine else "assistant",
+                author="user" if mine else "assistant",
+                client_message_id=f"history-{tag}-{i}",
+                body=f"History {i + 1:03d}",
+                source="chat" if mine else "assistant",
+                status=m.MessageStatus.done.value,
+                created_at=start + step * i,
+                updated_at=start + step * i,
+            )
+        )
+    session.add_all(rows)
+    await session.flush()
+    return rows

@@ -175,6 +175,11 @@ class User(SQLModel, table=True):
     # When push notifications may reach them, local "HH:MM-HH:MM"; None: any time
     # (app/domain/push_hours.py).
     push_hours: str | None = Field(default=None, max_length=11)
+    # Relayed messages ("From Luis: ...") pushed as one summary at most every
+    # DIGEST_EVERY instead of one by one (app/services/push_digest.py).
+    push_digest: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     created_at: datetime = _ts()
 
 

@@ -38,3 +38,13 @@ def push_allowed(window: str | None, local_now: time) -> bool:
     if start < end:
         return start <= local_now < end
     return local_now >= start or local_now < end
+
+
+# Relayed messages ("From Luis Ortega: the walk-in is warm"): someone who chose the
+# digest gets these as one summary push at most every so often, not one by one.
+# News about their own requests and approvals to decide are always pushed at once.
+DIGEST_KINDS = frozenset({"notify"})
+
+
+def held_for_digest(kind: str, digest: bool) -> bool:
+    return digest and kind in DIGEST_KINDS

@@ -61,7 +61,7 @@ from app.domain.models import (
     User,
     utcnow,
 )
-from app.domain.push_hours import push_allowed
+from app.domain.push_hours import held_for_digest, push_allowed
 from app.domain.timezones import zone_or_utc
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class PushReport:
     removed: int = 0
     failed: int = 0
     quiet: int = 0  # events not pushed: outside the recipient's push hours
+    held: int = 0  # relayed messages kept for the recipient's digest
 
 
 @dataclass(frozen=True)
@@ -269,10 +270,16 @@ async def _confirm(tenant_id: uuid.UUID, key: _DeliveryKey, status: int) -> None
         )
 
 
-async def _in_push_hours(
+@dataclass(frozen=True)
+class PushPrefs:
+    awake: set[uuid.UUID]  # their push hours (organisation's zone) include now
+    digest: set[uuid.UUID]  # relayed messages reach them as a digest
+
+
+async def push_prefs(
     tenant_id: uuid.UUID, user_ids: set[uuid.UUID], now: datetime
-) -> set[uuid.UUID]:
-    """The users whose push hours (in the organisation's zone) include now."""
+) -> PushPrefs:
+    """Each user's push preferences (app/domain/push_hours.py) at `now`."""
     async with platform_session() as ps:
         zone = zone_or_utc(
             (
@@ -280,31 +287,42 @@ async def _in_push_hours(
             ).first()
         )
     async with tenant_session(tenant_id) as s:
-        windows = (
+        rows = (
             await s.exec(
-                select(User.id, User.push_hours).where(
+                select(User.id, User.push_hours, User.push_digest).where(
                     User.tenant_id == tenant_id, col(User.id).in_(user_ids)
                 )
             )
         ).all()
     local = now.astimezone(zone).time()
-    return {uid for uid, window in windows if push_allowed(window, local)}
+    return PushPrefs(
+        awake={uid for uid, window, _ in rows if push_allowed(window, local)},
+        digest={uid for uid, _, digest in rows if digest},
+    )
 
 
 async def send_push(
     tenant_id: uuid.UUID, events: Iterable[LiveEvent], now: datetime | None = None
 ) -> PushReport:
     """Push each event to every subscription of its recipient (see module doc),
-    except to people outside their push hours (the alert waits in their inbox)."""
+    except to people outside their push hours (the alert waits in their inbox)
+    and relayed messages to people who get those as a digest
+    (app/services/push_digest.py sends it)."""
     events = list(events)
     report = PushReport()
     recipients = {ev.user_id for ev in events}
     if not recipients:
         return report
-    awake = await _in_push_hours(tenant_id, recipients, now or utcnow())
-    report.quiet = len([ev for ev in events if ev.user_id not in awake])
-    events = [ev for ev in events if ev.user_id in awake]
-    recipients &= awake
+    prefs = await push_prefs(tenant_id, recipients, now or utcnow())
+    report.quiet = len([ev for ev in events if ev.user_id not in prefs.awake])
+    events = [ev for ev in events if ev.user_id in prefs.awake]
+    report.held = len(
+        [ev for ev in events if held_for_digest(ev.kind, ev.user_id in prefs.digest)]
+    )
+    events = [
+        ev for ev in events if not held_for_digest(ev.kind, ev.user_id in prefs.digest)
+    ]
+    recipients = {ev.user_id for ev in events}
     if not recipients:
         return report
     note_ids = [ev.notification_id for ev in events if ev.notification_id]
@@ -342,7 +360,7 @@ async def send_push(
             )
         )
     jobs = [
-        _Job(ev, target, payload_for(ev, bodies.get(ev.notification_id or _NONE, "")))
+        _Job(ev, target, payload_for(ev, _body(ev, bodies)))
         for ev in events
         for target in targets.get(ev.user_id, [])
     ]
@@ -355,6 +373,13 @@ async def send_push(
         return report
     await _record(tenant_id, jobs, statuses, report)
     return report
+
+
+def _body(event: LiveEvent, bodies: dict[uuid.UUID, str]) -> str:
+    """The notification's text; an event with no row (a digest) carries its own."""
+    if event.notification_id is not None:
+        return bodies.get(event.notification_id, "")
+    return str((event.data or {}).get("body") or "")
 
 
 async def _record(
@@ -512,7 +537,7 @@ async def unpushed(tenant_id: uuid.UUID, older_than_s: float) -> list[uuid.UUID]
         rows = list(
             (
                 await s.exec(
-                    select(Notification.id, Notification.user_id)
+                    select(Notification.id, Notification.user_id, Notification.kind)
                     .where(
                         col(Notification.pushed_at).is_(None),
                         col(Notification.created_at)
@@ -525,8 +550,13 @@ async def unpushed(tenant_id: uuid.UUID, older_than_s: float) -> list[uuid.UUID]
                 )
             ).all()
         )
-    # Outside a recipient's push hours the alert waits in the inbox: not a loss.
-    awake = (
-        await _in_push_hours(tenant_id, {u for _, u in rows}, now) if rows else set()
-    )
-    return [n for n, u in rows if u in awake]
+    # Outside a recipient's push hours the alert waits in the inbox, and a relayed
+    # message for someone on the digest waits for it: neither is a loss.
+    if not rows:
+        return []
+    prefs = await push_prefs(tenant_id, {u for _, u, _ in rows}, now)
+    return [
+        n
+        for n, u, kind in rows
+        if u in prefs.awake and not held_for_digest(kind, u in prefs.digest)
+    ]

@@ -4,6 +4,7 @@ behind is found there and put back on the queue (same job ids: nothing runs twic
 Per active tenant: places in the tenant's queue held by lost jobs are freed,
 messages stuck before `done` are re-queued, due reminders are re-created from the
 schedules table, notifications whose Web Push never went out are queued again,
+due push digests are sent (app/services/push_digest.py),
 expired approvals are closed, and memories stored while the embedding model was
 unavailable are embedded.
 """
@@ -29,6 +30,7 @@ from app.core.settings import get_settings
 from app.domain.models import Message, MessageStatus, Schedule, Tenant, utcnow
 from app.services.approvals import expire_due
 from app.services.memories import embed_pending_memories
+from app.services.push_digest import send_digests
 from app.services.push_sender import unpushed
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,14 @@ UNFINISHED = (
 
 async def sweep() -> dict[str, int]:
     settings = get_settings()
-    counts = {"requeued": 0, "expired": 0, "reminders": 0, "embedded": 0, "pushes": 0}
+    counts = {
+        "requeued": 0,
+        "expired": 0,
+        "reminders": 0,
+        "embedded": 0,
+        "pushes": 0,
+        "digests": 0,
+    }
     stuck_before = utcnow() - timedelta(seconds=settings.sweeper_stuck_after_s)
     async with platform_session() as ps:
         tenants = (
@@ -90,6 +99,7 @@ async def sweep() -> dict[str, int]:
             # merely slow.
             await enqueue_push(tid, pushes)
             counts["pushes"] += len(pushes)
+        counts["digests"] += await send_digests(tid)
         counts["expired"] += await expire_due(tid)
         counts["embedded"] += await _embed_pending(tid)
     if (
@@ -97,6 +107,7 @@ async def sweep() -> dict[str, int]:
         or counts["expired"]
         or counts["embedded"]
         or counts["pushes"]
+        or counts["digests"]
     ):
         log.info("sweep", extra=counts)
     return counts

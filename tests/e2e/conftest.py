@@ -211,8 +211,9 @@ ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
 SCREEN_SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 
 
-def screenshots(page: Any, name: str) -> list[Path]:
-    """Full-page screenshots of the page as it is now, at phone and desktop width,
+def screenshots(page: Any, name: str, full_page: bool = True) -> list[Path]:
+    """Screenshots of the page as it is now (the whole page, or only what is in
+    view with `full_page=False`), at phone and desktop width,
     under the git-ignored artifacts/screenshots/ (for people to look at; the test does
     not compare pixels). The viewport is restored afterwards."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -222,7 +223,7 @@ def screenshots(page: Any, name: str) -> list[Path]:
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(300)  # layout settles
         path = ARTIFACTS / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         paths.append(path)
     if before:
         page.set_viewport_size(before)

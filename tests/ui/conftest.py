@@ -38,6 +38,7 @@ PASSWORD = get_settings().demo_password
 EMAILS = {
     ("harbor-bistro", "maya"): "maya@harbor-bistro.example",
     ("harbor-bistro", "luis"): "luis@harbor-bistro.example",
+    ("harbor-bistro", "priya"): "priya@harbor-bistro.example",
     ("harbor-bistro", "admin"): "admin@harbor-bistro.example",
     ("maple-court", "dana"): "dana@maple-court.example",
     ("maple-court", "admin"): "admin@maple-court.example",

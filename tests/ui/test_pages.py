@@ -16,11 +16,12 @@ from app.domain.models import (
     User,
     utcnow,
 )
+from app.services.conversation import conversation_page
 from app.services.notifications import notify_users
 from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.audit import AuditState
-from state.chat import ChatState, conversation_rows
+from state.chat import ChatState
 from state.people import PeopleState
 from state.push import PushState, subscribe_script, subscription_fields
 from state.session import SessionState
@@ -137,8 +138,8 @@ async def test_conversation_is_the_callers_own(demo: Demo, clean_db: None) -> No
     from app.domain.actor import Actor
 
     luis = demo.user("harbor-bistro", "luis")
-    rows = await conversation_rows(Actor(luis.tenant_id, luis.id, "employee"))
-    assert rows == []
+    page = await conversation_page(Actor(luis.tenant_id, luis.id, "employee"))
+    assert page.messages == [] and page.more is False
 
 
 async def test_alerts_mark_read_and_unread_count(demo: Demo, clean_db: None) -> None:
