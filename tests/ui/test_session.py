@@ -33,6 +33,11 @@ from tests.ui.conftest import call, new_tab, redirect_path, sign_in, toast
 UNGUARDED = {
     "setvar",  # Reflex's own; no setters exist (state_auto_setters is off)
     "set_draft",  # the chat draft, in the tab's own state only
+    # The settings form's fields, in the tab's own state only (save is guarded).
+    "set_quiet_hours",
+    "set_push_from",
+    "set_push_until",
+    "set_delivery",
     "login",
     "logout",
     "poll_replies",  # background: checks the session under the lock each round
