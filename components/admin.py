@@ -12,6 +12,7 @@ from components.integrations import integrations_tab
 from components.manager import manager_console
 from components.memory import memory_tab
 from components.people import people_table, teams_section
+from components.properties import properties_tab
 from components.usage import usage_tab
 from components.work import approvals_list
 from state.admin import APPROVABLE, AdminState
@@ -187,6 +188,7 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Users", value="users"),
                     rx.tabs.trigger("Approvals", value="approvals"),
                     rx.tabs.trigger("Audit", value="audit"),
+                    rx.tabs.trigger("Properties", value="properties"),
                     rx.tabs.trigger("Memory", value="memory"),
                     rx.tabs.trigger("Usage", value="usage"),
                     rx.tabs.trigger("Integrations", value="integrations"),
@@ -213,6 +215,10 @@ def admin_page() -> rx.Component:
                 rx.tabs.content(
                     rx.box(audit_tab(), padding_top="1em"),
                     value="audit",
+                ),
+                rx.tabs.content(
+                    rx.box(properties_tab(), padding_top="1em"),
+                    value="properties",
                 ),
                 rx.tabs.content(
                     rx.box(memory_tab(), padding_top="1em"),

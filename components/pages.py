@@ -30,6 +30,7 @@ from state.manager import ManagerState
 from state.memory import MemoryState
 from state.operator import OperatorState
 from state.people import PeopleState
+from state.properties import PropertiesState
 from state.push import PushState
 from state.requests import RequestsState
 from state.settings import SettingsState
@@ -90,6 +91,7 @@ def register(app: rx.App) -> None:
             PeopleState.load_people,
             AuditState.load_audit,
             MemoryState.load_memory,
+            PropertiesState.load_properties,
             UsageState.load_usage,
             IntegrationsState.load_keys,
         ),

@@ -26,8 +26,11 @@ from app.domain.models import (
     ApiKey,
     Approval,
     AuditEvent,
+    Property,
+    PropertyService,
     ProposedAction,
     Team,
+    Unit,
     User,
 )
 from app.services.audit_chain import user_names
@@ -196,6 +199,30 @@ def _ref_id(ref: str, prefix: str) -> uuid.UUID | None:
         return None
 
 
+# Console changes to properties, units and services: their names in the log.
+PLACE_REFS = {"property": "property", "unit": "unit", "service": "service"}
+
+
+async def _place_names(
+    s: AsyncSession, tenant_id: uuid.UUID, refs: Sequence[str]
+) -> dict[uuid.UUID, str]:
+    found: dict[uuid.UUID, str] = {}
+    for prefix, model, label in (
+        ("property:", Property, col(Property.name)),
+        ("unit:", Unit, col(Unit.label)),
+        ("service:", PropertyService, col(PropertyService.name)),
+    ):
+        ids = {i for i in (_ref_id(r, prefix) for r in refs) if i}
+        if ids:
+            rows = await s.exec(
+                select(col(model.id), label).where(
+                    col(model.tenant_id) == tenant_id, col(model.id).in_(ids)
+                )
+            )
+            found.update(dict(rows.all()))
+    return found
+
+
 async def _describe(
     s: AsyncSession,
     tenant_id: uuid.UUID,
@@ -250,9 +277,14 @@ async def _describe(
         else {}
     )
 
+    places = await _place_names(s, tenant_id, refs)
+
     def name(ref: str) -> str:
         if (uid := _ref_id(ref, "user:")) is not None:
             return people.get(uid, "(deleted user)")
+        kind = ref.partition(":")[0]
+        if kind in PLACE_REFS and (pid := _ref_id(ref, f"{kind}:")) is not None:
+            return f"{PLACE_REFS[kind]} {places.get(pid, '(deleted)')}"
         if (tid := _ref_id(ref, "team:")) is not None:
             return f"team {teams.get(tid, '(deleted)')}"
         if ref.startswith("memory:"):

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +23,7 @@ from app.domain.models import AuditEvent, ServiceLog, utcnow
 from app.services import people
 from app.services import properties as props
 from app.services import recurring_services as services
+from app.services.audit_log import AuditFilter, list_audit
 from app.services.recurring_services import ServiceInput
 from tests.conftest import Demo
 
@@ -130,6 +132,11 @@ async def test_bad_input_is_a_clear_message(demo: Demo, made: list[uuid.UUID]) -
         ("1A", True),
     ]
     assert await _kinds(admin, f"unit:{other}") == ["unit.created", "unit.renamed"]
+    # The console's audit log names what changed instead of showing ids.
+    log = await list_audit(admin, AuditFilter(), ZoneInfo("UTC"), page_size=200)
+    subjects = {(e.kind, e.subject) for e in log.entries}
+    assert ("unit.renamed", "unit 2C") in subjects
+    assert ("property.created", "property Birch Hall") in subjects
 
 
 async def test_a_property_shows_its_units_and_residents(demo: Demo) -> None:
@@ -246,6 +253,10 @@ async def test_recurring_services_add_edit_and_remove(
     # ...but adding it again brings it back (its log still points at it).
     again = await services.save_service(admin, pid, None, ServiceInput("Bins"))
     assert again == bins
+    log = await list_audit(admin, AuditFilter(), ZoneInfo("UTC"), page_size=200)
+    assert ("service.removed", "service Bins") in {
+        (e.kind, e.subject) for e in log.entries
+    }
     assert await _kinds(admin, f"service:{bins}") == [
         "service.created",
         "service.removed",
