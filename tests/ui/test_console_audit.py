@@ -32,6 +32,7 @@ from state.live import LiveState
 from state.memory import MemoryState
 from state.operator import OperatorState
 from state.people import PeopleState
+from state.properties import PropertiesState
 from state.push import PushState
 from state.requests import RequestsState
 from state.session import SessionState, _page_states
@@ -64,6 +65,13 @@ WRITES = {
     "IntegrationsState.create_key": "apikey.created",
     "IntegrationsState.revoke_key": "apikey.revoked",
     "ApprovalsState.decide": "approval.rejected",
+    "PropertiesState.save_property": "property.created",
+    "PropertiesState.archive_property": "property.archived",
+    "PropertiesState.add_unit": "unit.created",
+    "PropertiesState.save_rename": "unit.renamed",
+    "PropertiesState.archive_unit": "unit.archived",
+    "PropertiesState.save_service": "service.created",
+    "PropertiesState.remove_service": "service.removed",
     "OperatorState.create_tenant": "tenant.created",
     "OperatorState.save_plan": "tenant.plan_changed",
     "OperatorState.set_suspended": "tenant.suspended",
@@ -109,6 +117,27 @@ READS = {
         "open_edit",
         "close_edit",
         "set_edit_text",
+    },
+    "PropertiesState": {
+        "load_properties",
+        "search",
+        "set_show_archived",
+        "go_page",
+        "open_property",
+        "close_property",
+        "log_go",
+        "new_property",
+        "edit_property",
+        "close_prop",
+        "set_prop",
+        "set_new_unit",
+        "open_rename",
+        "close_rename",
+        "set_rename_label",
+        "new_service",
+        "edit_service",
+        "close_service",
+        "set_svc",
     },
     "IntegrationsState": {"load_keys", "set_new_name", "dismiss_secret"},
     "ApprovalsState": {"load_approvals"},
@@ -254,6 +283,30 @@ async def test_every_console_write_is_in_the_audit_log(
     await expect("MemoryState.save_edit", by=by_admin)
     await call(memory, "forget", mem["id"])
     await expect("MemoryState.forget", by=by_admin)
+
+    places = await tab.get_state(PropertiesState)
+    await call(places, "load_properties")
+    await call(places, "new_property")
+    await call(places, "set_prop", "name", "Walk House")
+    assert "Saved" in toast(await call(places, "save_property"))
+    await expect("PropertiesState.save_property", by=by_admin)
+    await call(places, "set_new_unit", "1")
+    await call(places, "add_unit")
+    await expect("PropertiesState.add_unit", by=by_admin)
+    await call(places, "open_rename", places.units[0]["id"])
+    await call(places, "set_rename_label", "1A")
+    await call(places, "save_rename")
+    await expect("PropertiesState.save_rename", by=by_admin)
+    await call(places, "archive_unit", places.units[0]["id"], True)
+    await expect("PropertiesState.archive_unit", by=by_admin)
+    await call(places, "new_service")
+    await call(places, "set_svc", "name", "Sweeping")
+    await call(places, "save_service")
+    await expect("PropertiesState.save_service", by=by_admin)
+    await call(places, "remove_service", places.services[0]["id"])
+    await expect("PropertiesState.remove_service", by=by_admin)
+    await call(places, "archive_property", True)
+    await expect("PropertiesState.archive_property", by=by_admin)
 
     keys = await tab.get_state(IntegrationsState)
     await call(keys, "load_keys")
