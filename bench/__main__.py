@@ -17,7 +17,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 # Bounded defaults: what a shared 2-core machine runs in minutes.
 BENCHES = {
-    "pipeline": ["--rates", "10,50,100", "--seconds", "5", "--drain", "15"]
+    "pipeline": ["--rates", "10,50,100", "--seconds", "5", "--drain", "10"]
     + ["--serial", "10", "--fair-rate", "0.05", "--fair-seconds", "15"],
     "slow_model": ["--rates", "20,70", "--seconds", "5", "--burst", "150"],
     "fanout": ["--tabs", "200,1000,2000,5000"],

@@ -94,18 +94,20 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         f"WORKER_MAX_JOBS {params['worker_max_jobs']}, TENANT_MAX_CONCURRENCY "
         f"{params['tenant_max_concurrency']}. Command: `{params['command']}`."
     )
+    # Results from before the load was recorded per rate render as they did.
+    loaded = all("load_avg_1m" in r for r in p["rates"].values())
     out += [
         "",
         "| offered msg/s | sent | completed | sustained msg/s | end to end p50 | "
-        "p95 | p99 (ms) | load average |",
-        "|---|---|---|---|---|---|---|---|",
+        "p95 | p99 (ms) |" + (" load average |" if loaded else ""),
+        "|---|---|---|---|---|---|---|" + ("---|" if loaded else ""),
     ]
     for rate, r in p["rates"].items():
         e = r["end_to_end"]
         out.append(
             f"| {rate} | {r['offered']} | {r['completed']} | "
             f"{r['throughput_per_s']} | {_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} | "
-            f"{_ms(e['p99_ms'])} | {r.get('load_avg_1m', '–')} |"
+            f"{_ms(e['p99_ms'])} |" + (f" {r['load_avg_1m']} |" if loaded else "")
         )
     out += ["", "Stages (ms, p50 / p95 / p99):", ""]
     rates = list(p["rates"])
@@ -151,9 +153,31 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         "",
         f"End-to-end p50, one message at a time (nothing queued; "
         f"{serial['n']} messages), is {_ms(lowest)} ms (p95 {_ms(serial['p95_ms'])}) "
-        f"= **{ratio:.1f}x the floor** (target ≤ 3x).",
+        f"= **{ratio:.1f}x the floor** (target ≤ 3x)."
+        + (
+            f" Load average then: {p['one_at_a_time']['load_avg_1m']} during the "
+            f"messages, {f['load_avg_1m']} during the floor."
+            if "load_avg_1m" in f and "load_avg_1m" in p["one_at_a_time"]
+            else ""
+        ),
         "",
     ]
+    cpu = p["one_at_a_time"].get("worker_cpu_ms_per_message")
+    if cpu is not None:
+        per_rate = ", ".join(
+            f"{r['worker_cpu_ms_per_message']} ms at {rate} msg/s"
+            for rate, r in p["rates"].items()
+            if "worker_cpu_ms_per_message" in r
+        )
+        out += [
+            f"Worker CPU per message (user + system time of the worker process, "
+            f"all threads; other load on the machine hardly moves it): {cpu} ms one "
+            f"at a time; {per_rate}. One core at 100% is then at most "
+            f"{1000 / cpu:.0f} msg/s per worker process."
+            if cpu
+            else "",
+            "",
+        ]
     fa = p["fairness"]
     out += [
         "### Fairness",

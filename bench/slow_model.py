@@ -44,6 +44,7 @@ from bench.pipeline import (
     abandon,
     clone_tenants,
     collecting,
+    cpu_ms_per_message,
     drain,
     fairness_phase,
     load_avg,
@@ -52,6 +53,7 @@ from bench.pipeline import (
     phase_summary,
     round_robin,
     send,
+    stop_workers,
 )
 from devtools.stack import run_async, seed_and_embed, throwaway_stack
 
@@ -112,7 +114,9 @@ async def burst_phase(run: Run, port: int, n: int, drain_s: float) -> dict[str, 
     sampler = asyncio.create_task(sample_connections(stop, conns))
     before = set(run.sent)
     started = time.time()
-    await asyncio.gather(*(send(run, pick(i)) for i in range(n)))
+    await asyncio.gather(
+        *(send(run, pick(i)) for i in range(n)), return_exceptions=True
+    )
     ids = [m for m in run.sent if m not in before]
     await drain(run, ids, drain_s)
     stop.set()
@@ -132,10 +136,10 @@ async def burst_phase(run: Run, port: int, n: int, drain_s: float) -> dict[str, 
     return summary
 
 
-async def bench(args: argparse.Namespace, port: int) -> dict[str, Any]:
+async def bench(args: argparse.Namespace, port: int, worker_pid: int) -> dict[str, Any]:
     await seed_and_embed()
     await clone_tenants(args.tenants)
-    run = Run()
+    run = Run(worker_pids=[worker_pid])
     await load_senders(run)
     tenants = list(run.senders)
     results: dict[str, Any] = {}
@@ -144,6 +148,7 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, Any]:
         await drain(run, warm, 120)
         for rate in [float(r) for r in args.rates.split(",") if r]:
             load_before = load_avg()
+            cpu = run.worker_cpu_s()
             await asyncio.to_thread(server_stats, port, True)
             stop = asyncio.Event()
             conns: dict[str, int] = {}
@@ -154,6 +159,9 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, Any]:
             await sampler
             stats = await asyncio.to_thread(server_stats, port)
             summary = await phase_summary(run, ids, args.seconds)
+            summary["worker_cpu_ms_per_message"] = cpu_ms_per_message(
+                run, cpu, summary["completed"]
+            )
             summary["load_avg_1m_before"] = load_before
             summary["abandoned"] = await abandon(run, ids)
             summary["model_calls_in_flight_max"] = stats["peak"]
@@ -225,7 +233,7 @@ def main() -> int:
     parser.add_argument("--tps", type=float, default=60.0)
     parser.add_argument("--rates", default="20,70", help="offered messages/s")
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--drain", type=float, default=20.0, help="s to finish")
+    parser.add_argument("--drain", type=float, default=10.0, help="s to finish")
     parser.add_argument("--burst", type=int, default=150, help="messages at once")
     parser.add_argument("--fair-rate", type=float, default=0.1, help="msg/s/tenant")
     parser.add_argument("--fair-seconds", type=float, default=10.0)
@@ -268,10 +276,9 @@ def main() -> int:
                 [sys.executable, "-m", "jobs.worker"], cwd=PROJECT
             )
             try:
-                result = run_async(lambda: bench(args, port))
+                result = run_async(lambda: bench(args, port, worker.pid))
             finally:
-                worker.terminate()
-                worker.wait(timeout=70)
+                stop_workers([worker])
     finally:
         server.terminate()
         server.wait(timeout=10)
