@@ -304,10 +304,10 @@ async def bench(rows: int, queries: int, seed: int, name: str) -> dict[str, Any]
     engine.dispose()
     targets = {}
     for cls, per in results.items():
-        targets[f"retrieval_recall_{cls}"] = target(
+        targets[f"{name}_recall_{cls}"] = target(
             per["auto"]["recall_at_10"], 0.99, at_most=False
         )
-        targets[f"retrieval_p95_ms_{cls}"] = target(per["auto"]["p95_ms"], 10.0)
+        targets[f"{name}_p95_ms_{cls}"] = target(per["auto"]["p95_ms"], 10.0)
     return {
         "bench": name,
         "machine": machine(),
