@@ -18,6 +18,8 @@ class Proposal:
     decision: Decision
     reason: str = ""
     required_role: str | None = None
+    # A fixed word for the kind of refusal (app/domain/actions/base.py Refused)
+    reason_code: str = ""
     summary: str = ""
 
 

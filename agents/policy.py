@@ -37,13 +37,15 @@ def validate(
     kind = action.type
     try:
         if isinstance(action, InvalidAction):
-            raise Refused(action.reason)
+            raise Refused(action.reason, "invalid_action")
         spec = spec_for(kind)
         zone = zone_or_utc(directory.tenant.timezone)
         ctx = CheckContext(directory, now_local, policy, zone)
         checked = spec.check(action, ctx)
     except Refused as exc:
-        return Proposal(kind, {}, "deny", reason=exc.reason, summary=kind)
+        return Proposal(
+            kind, {}, "deny", reason=exc.reason, reason_code=exc.code, summary=kind
+        )
     payload = checked.payload.to_json()
     needs = approval_needed(action, directory, policy)
     if needs:

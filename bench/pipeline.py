@@ -68,6 +68,7 @@ from bench.machine import (
     target,
     write_result,
 )
+from bench.metrics_read import metrics_figures
 from devtools.stack import run_async, seed_and_embed, throwaway_stack
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -676,6 +677,8 @@ async def bench(
         "fairness": fairness,
         "cost": cost,
         "worker_rss_mb": [_rss_mb(w.pid) for w in workers],
+        # The same run as /api/metrics shows it (every phase together).
+        "metrics": await metrics_figures(),
         "targets": targets,
     }
 

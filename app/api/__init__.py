@@ -13,6 +13,7 @@ from app.api.errors import install_error_handlers
 from app.api.fallback import with_reflex_backend
 from app.api.health import router as health_router
 from app.api.limits import BodySizeLimit
+from app.api.metrics import router as metrics_router
 from app.api.v1 import router as v1_router
 from app.core.settings import get_settings
 
@@ -44,6 +45,7 @@ def create_api() -> FastAPI:
         allow_headers=["*"],
     )
     api.include_router(health_router)
+    api.include_router(metrics_router)
     api.include_router(v1_router)
     return api
 

@@ -22,6 +22,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
+import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterable
@@ -30,6 +33,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core import metrics
 from app.core.db import per_transaction
 from app.core.queue import enqueue_push
 from app.core.redis_client import get_redis, tenant_key
@@ -89,6 +93,7 @@ async def publish(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
     if not events:
         return
     stream = events_stream(tenant_id)
+    published = 0
     try:
         async with get_redis().pipeline(transaction=False) as pipe:
             for ev in events:
@@ -105,9 +110,17 @@ async def publish(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
                     approximate=True,
                 )
             await pipe.execute()
+        published = len(events)
     except Exception:
         log.warning("publishing live events failed", exc_info=True)
     ids = [ev.notification_id for ev in events if ev.notification_id]
+    # Every new notification row comes through here once, after its commit.
+    await metrics.count_many(
+        [
+            (metrics.NOTIFICATIONS, {"channel": "inbox"}, len(ids)),
+            (metrics.NOTIFICATIONS, {"channel": "live"}, published),
+        ]
+    )
     try:
         await enqueue_push(tenant_id, ids)
     except Exception:
@@ -219,6 +232,33 @@ class LiveHub:
 
     def __init__(self) -> None:
         self.readers: dict[uuid.UUID, _Reader] = {}
+        # Open tabs per tenant go to Redis for /api/metrics (app/core/metrics.py):
+        # on every change, coalesced, and refreshed by the readers' loops.
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._reporting: asyncio.Task[None] | None = None
+        self._dirty = False
+        self._reported_at = 0.0
+
+    def open_tabs(self) -> dict[str, int]:
+        return {str(t): self.subscribers(t) for t in self.readers}
+
+    def report(self) -> None:
+        """Send the open tab counts soon (one report in flight at a time)."""
+        self._dirty = True
+        if self._reporting is None or self._reporting.done():
+            # RuntimeError: the loop is closing, nothing is left to count.
+            with contextlib.suppress(RuntimeError):
+                self._reporting = asyncio.create_task(self._send_reports())
+
+    async def _send_reports(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            self._reported_at = time.monotonic()
+            await metrics.report_live(self.process, self.open_tabs())
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._reported_at > metrics.LIVE_TTL_S / 4:
+            self.report()
 
     def subscribers(self, tenant_id: uuid.UUID) -> int:
         reader = self.readers.get(tenant_id)
@@ -245,6 +285,7 @@ class LiveHub:
         reader = self.readers[tenant_id]
         sub = Subscription(tenant_id, user_id, after or reader.position, reader)
         reader.users.setdefault(str(user_id), set()).add(sub)
+        self.report()
         return sub
 
     def remove(self, sub: Subscription) -> None:
@@ -259,6 +300,7 @@ class LiveHub:
             del self.readers[sub.tenant_id]
             if reader.task is not None:
                 reader.task.cancel()
+        self.report()
 
     async def catch_up(self, sub: Subscription) -> None:
         try:
@@ -276,6 +318,7 @@ class LiveHub:
     async def _read(self, tenant_id: uuid.UUID, reader: _Reader) -> None:
         stream = events_stream(tenant_id)
         while True:
+            self._refresh()
             try:
                 if not reader.position:
                     reader.position = await stream_tail(tenant_id)

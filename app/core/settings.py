@@ -8,6 +8,7 @@ once into the data directory (see app/core/secrets.py).
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -87,6 +88,11 @@ class Settings(BaseSettings):
     # port. Empty: only public addresses, https, port 443 (app/core/netguard.py).
     push_private_networks: str = ""
 
+    # GET /api/metrics: besides operators (bearer token), callers whose address is
+    # in one of these networks (CIDR, comma-separated; "" = operators only). A
+    # request relayed by a proxy (X-Forwarded-For/Forwarded) never counts as local.
+    metrics_allow_networks: str = "127.0.0.1/32,::1/128"
+
     # Assistant loop
     worker_poll_delay_s: float = 0.02
     # Turns one worker process runs at once. A turn waiting on a hosted model holds
@@ -118,6 +124,19 @@ class Settings(BaseSettings):
         """The CORS allow-list, one normalised origin each (scheme://host[:port])."""
         items = _split(self.cors_origins) or [self.public_url, self.api_url]
         return tuple(dict.fromkeys(origin_of(item) for item in items))
+
+    @field_validator("metrics_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in _split(value):
+            ip_network(item, strict=False)  # raises on anything not a network
+        return value
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(
+            ip_network(i, strict=False) for i in _split(self.metrics_allow_networks)
+        )
 
     @property
     def secrets_dir(self) -> Path:

@@ -34,7 +34,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -46,6 +46,7 @@ from sqlalchemy import delete, func, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
+from app.core import metrics
 from app.core.db import platform_session, tenant_session
 from app.core.live import LiveEvent
 from app.core.netguard import CheckedUrl, check_url, pinned_session
@@ -91,6 +92,9 @@ class PushReport:
     sent: int = 0
     removed: int = 0
     failed: int = 0
+    gone: int = 0  # answered 404/410: the subscription no longer exists
+    # failed sends by kind (see failure_reason), for the metrics
+    reasons: dict[str, int] = field(default_factory=dict)
     quiet: int = 0  # events not pushed: outside the recipient's push hours
     held: int = 0  # relayed messages kept for the recipient's digest
 
@@ -167,6 +171,14 @@ def _post(job: _Job, sessions: dict[CheckedUrl, requests.Session]) -> int:
     except requests.RequestException:
         return 0
     return int(getattr(response, "status_code", 0) or 0)
+
+
+def failure_reason(status: int) -> str:
+    """A failed send's kind: never reached (0), refused (4xx), or the push
+    service's own error (5xx and anything else)."""
+    if status == 0:
+        return "unreachable"
+    return "rejected" if 400 <= status < 500 else "server_error"
 
 
 async def _send_all(tenant_id: uuid.UUID, jobs: list[_Job]) -> list[int]:
@@ -370,8 +382,19 @@ async def send_push(
         statuses = await _send_all(tenant_id, jobs)
     except Exception:
         log.warning("web push failed", exc_info=True)
+        await metrics.count(metrics.PUSH_FAILURES, {"reason": "error"}, len(jobs))
         return report
     await _record(tenant_id, jobs, statuses, report)
+    await metrics.count_many(
+        [
+            (metrics.NOTIFICATIONS, {"channel": "push"}, report.sent),
+            (metrics.PUSH_FAILURES, {"reason": "gone"}, report.gone),
+            *(
+                (metrics.PUSH_FAILURES, {"reason": why}, n)
+                for why, n in report.reasons.items()
+            ),
+        ]
+    )
     return report
 
 
@@ -402,9 +425,12 @@ async def _record(
                 pushed.add(job.event.notification_id)
         elif status in GONE:
             gone.add(job.target.id)
+            report.gone += 1
         else:
             failed.add(job.target.id)
             report.failed += 1
+            why = failure_reason(status)
+            report.reasons[why] = report.reasons.get(why, 0) + 1
             log.info("web push refused", extra={"status": status})
     ok -= gone
     failed -= ok | gone

@@ -26,12 +26,13 @@ from agents.embeddings import embed_query
 from agents.model import ModelError
 from agents.plan import Proposal, TurnPlan
 from agents.runner import decide, prepare
-from app.core import stages
-from app.core.db import tenant_session
+from app.core import metrics, stages
+from app.core.db import after_commit, tenant_session
 from app.core.live import LiveEvent, emit
 from app.core.logs import log_context
 from app.core.settings import get_settings
 from app.core.stages import stage, turn_clock
+from app.domain.actions import SPECS
 from app.domain.actor import Actor
 from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.models import (
@@ -191,28 +192,35 @@ async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
         except ModelError as exc:
             if exc.kind != "request_error":
                 await _requeue(tenant_id, message_id)
+                await _count_turn(tenant_id, "retry")
                 raise
             # A 4xx (bad key, unknown model, request refused) does not heal by
             # waiting: retrying it would only delay telling anyone.
             log.warning("model refused the request; not retried", exc_info=exc)
             await _refused_by_model(tenant_id, message_id, exc)
+            await _count_turn(tenant_id, "failed")
             return "failed"
         except Exception:
             log.exception("assistant turn failed; will retry")
             await _requeue(tenant_id, message_id)
+            await _count_turn(tenant_id, "retry")
             raise
         log.info("turn done", extra={"outcome": status})
-        await stages.save(
-            {
-                "tenant_id": str(tenant_id),
-                "message_id": str(message_id),
-                "outcome": status,
-                "queue_wait": (started - msg.created_at.timestamp()) * 1000,
-                "turn": (time.time() - started) * 1000,
-                **clock,
-            }
-        )
+        record: dict[str, float | str] = {
+            "tenant_id": str(tenant_id),
+            "message_id": str(message_id),
+            "outcome": status,
+            "queue_wait": (started - msg.created_at.timestamp()) * 1000,
+            "turn": (time.time() - started) * 1000,
+            **clock,
+        }
+        await metrics.turn_batch(str(tenant_id), status, record).send()
+        await stages.save(record)
         return status
+
+
+async def _count_turn(tenant_id: uuid.UUID, outcome: str) -> None:
+    await metrics.count(metrics.TURNS, {"tenant": str(tenant_id), "outcome": outcome})
 
 
 async def _requeue(tenant_id: uuid.UUID, message_id: uuid.UUID) -> None:
@@ -378,6 +386,7 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
             )
         dedupe = f"msg:{msg.id}"
         notes: list[str] = []
+        after_commit(s, _turn_metrics(plan).send)
         for position, proposal in enumerate(plan.proposals):
             action = await _proposed_action(s, tenant.id, msg, position, proposal)
             if action.status != "new":
@@ -431,6 +440,27 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
         row.updated_at = utcnow()
         s.add(row)
     return "done"
+
+
+def _turn_metrics(plan: TurnPlan) -> metrics.Batch:
+    """The model calls and refusals of a turn, counted once it has committed."""
+    batch = metrics.Batch()
+    for u in plan.usage:
+        metrics.model_call(
+            batch,
+            u.model,
+            u.purpose,
+            u.latency_ms,
+            u.prompt_tokens,
+            u.completion_tokens,
+        )
+    for p in plan.proposals:
+        if p.decision == "deny":
+            # The model may invent a type: only registered ones are label values.
+            kind = p.type if p.type in SPECS else "unknown"
+            labels = {"reason": p.reason_code or "refused", "action": kind}
+            batch.inc(metrics.REFUSED, labels)
+    return batch
 
 
 async def _proposed_action(

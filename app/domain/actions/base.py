@@ -99,11 +99,14 @@ class Payload(BaseModel):
 
 
 class Refused(Exception):
-    """The action is refused; `reason` is shown to the sender."""
+    """The action is refused; `reason` is shown to the sender. `code` names the
+    kind of refusal in a fixed word (counted by the metrics, where the reason's
+    names and places must not go)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "refused") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class CheckContext:
@@ -128,13 +131,13 @@ class CheckContext:
 
     def staff_only(self, what: str) -> None:
         if self.is_resident:
-            raise Refused(f"residents cannot {what}")
+            raise Refused(f"residents cannot {what}", "role")
 
     def resolve(self, ref: str) -> Resolved:
         try:
             return self.d.resolve(ref)
         except UnknownRef as exc:
-            raise Refused(exc.reason) from exc
+            raise Refused(exc.reason, "unknown_ref") from exc
 
     def recipients(
         self, refs: Iterable[str], *, self_only_ok: bool = False
@@ -149,22 +152,24 @@ class CheckContext:
             ids.extend(target.user_ids)
         ids = [i for i in dict.fromkeys(ids) if i != self.sender.id]
         if not ids and not self_only_ok:
-            raise Refused("nobody to tell: the recipients are only you or nobody")
+            raise Refused(
+                "nobody to tell: the recipients are only you or nobody", "no_recipient"
+            )
         return ids
 
     def _resident_may_address(self, target: Resolved) -> None:
         if target.kind == "property" or (
             target.kind == "role" and target.ref.endswith(":resident")
         ):
-            raise Refused("residents cannot message other residents")
+            raise Refused("residents cannot message other residents", "role")
         people = [self.d.person_by_id(i) for i in target.user_ids]
         if any(p is None or not (p.is_staff or p.id == self.sender.id) for p in people):
-            raise Refused("residents can only message staff")
+            raise Refused("residents can only message staff", "role")
 
     def property(self, slug: str) -> PropertyEntry:
         prop = self.d.property(slug)
         if prop is None:
-            raise Refused(f"property:{slug} is not in your directory")
+            raise Refused(f"property:{slug} is not in your directory", "unknown_ref")
         return prop
 
     def service(self, slug: str, name: str) -> tuple[PropertyEntry, ServiceEntry]:
@@ -172,7 +177,9 @@ class CheckContext:
         prop = self.property(slug)
         service = prop.service(name)
         if service is None:
-            raise Refused(f"{prop.name} has no service called {name!r}")
+            raise Refused(
+                f"{prop.name} has no service called {name!r}", "unknown_service"
+            )
         return prop, service
 
     def place(
@@ -183,18 +190,18 @@ class CheckContext:
         if self.is_resident:
             own = self.sender.property
             if slug and slug != own or unit and unit != self.sender.unit:
-                raise Refused("residents can only act on their own unit")
+                raise Refused("residents can only act on their own unit", "role")
             slug, unit = own, self.sender.unit
         if not slug:
             if unit:
-                raise Refused("a unit needs its property")
+                raise Refused("a unit needs its property", "invalid")
             return None, None
         prop = self.property(slug)
         if not unit:
             return prop, None
         unit_id = prop.unit_id(unit)
         if unit_id is None:
-            raise Refused(f"{prop.name} has no unit {unit}")
+            raise Refused(f"{prop.name} has no unit {unit}", "unknown_unit")
         return prop, unit_id
 
     def utc(self, local_iso: str, what: str) -> datetime:
@@ -202,13 +209,17 @@ class CheckContext:
         try:
             local = datetime.fromisoformat(local_iso)
         except ValueError as exc:
-            raise Refused(f"{what} is not a date-time: {local_iso!r}") from exc
+            raise Refused(
+                f"{what} is not a date-time: {local_iso!r}", "invalid_time"
+            ) from exc
         if local.tzinfo is not None:
             local = local.astimezone(self.tz).replace(tzinfo=None)
         if local < self.now_local - PAST_GRACE:
-            raise Refused(f"the {what} time {local_iso} is in the past")
+            raise Refused(f"the {what} time {local_iso} is in the past", "past")
         if local > self.now_local + MAX_FUTURE:
-            raise Refused(f"the {what} time {local_iso} is too far ahead")
+            raise Refused(
+                f"the {what} time {local_iso} is too far ahead", "too_far_ahead"
+            )
         return local.replace(tzinfo=self.tz).astimezone(UTC)
 
     def local_label(self, at: datetime) -> str:

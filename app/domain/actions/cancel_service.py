@@ -53,11 +53,13 @@ def check(a: CancelServiceAction, ctx: CheckContext) -> Checked[CancelServicePay
         try:
             after = max(after, datetime.fromisoformat(a.when).replace(tzinfo=None))
         except ValueError as exc:
-            raise Refused(f"not a date: {a.when!r}") from exc
+            raise Refused(f"not a date: {a.when!r}", "invalid_time") from exc
     try:
         occurrence = next_occurrence(service.recurrence, ctx.tz, after, inclusive=True)
     except RecurrenceError as exc:
-        raise Refused(f"{service.name} has no next occurrence") from exc
+        raise Refused(
+            f"{service.name} has no next occurrence", "no_occurrence"
+        ) from exc
     payload = CancelServicePayload(
         property_id=prop.id,
         service_id=service.id,

@@ -66,12 +66,12 @@ def check(a: CreateTaskAction, ctx: CheckContext) -> Checked[CreateTaskPayload]:
         target = ctx.resolve(a.assignee)
         if target.kind == "user" and target.person is not None:
             if ctx.is_resident and not target.person.is_staff:
-                raise Refused("residents can only ask staff for help")
+                raise Refused("residents can only ask staff for help", "role")
             assignee_user = target.person.id
         elif target.kind == "team" and target.team is not None:
             assignee_team = target.team.id
         else:
-            raise Refused("a task is assigned to one person or one team")
+            raise Refused("a task is assigned to one person or one team", "invalid")
     prop, unit_id = ctx.place(a.property, a.unit)
     payload = CreateTaskPayload(
         title=a.title,
