@@ -31,7 +31,7 @@ def _snapshot(batch: metrics.Batch) -> Snapshot:
 
 
 def test_a_turn_renders_as_prometheus_counters_and_histograms() -> None:
-    record = {"tenant_id": "t1", "outcome": "done", "model": 40.0, "claim": 2.0}
+    record: dict[str, float | str] = {"tenant_id": "t1", "model": 40.0, "claim": 2.0}
     batch = metrics.turn_batch("t1", "done", record)
     metrics.model_call(batch, "switchboard/offline", "chat", 40, 300, 20)
     text = render(families(_snapshot(batch))).decode()
