@@ -24,9 +24,11 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlmodel import select
 
+from app.core import metrics
 from app.core.db import tenant_session
 from app.core.live import LiveEvent
 from app.core.netguard import resolving_with
+from app.core.redis_client import get_redis
 from app.core.secrets import vapid_public_key_b64
 from app.core.settings import get_settings
 from app.domain.models import Notification, PushDelivery, PushSubscription
@@ -208,6 +210,12 @@ async def test_push_is_encrypted_signed_and_marks_the_notification(
     assert note.pushed_at is not None
 
 
+async def _push_failures(reason: str) -> float:
+    field = metrics.series(metrics.PUSH_FAILURES, {"reason": reason})
+    value = await get_redis().hget(metrics.counters_key(), field)  # type: ignore[misc]
+    return float(value or 0)
+
+
 async def test_gone_subscriptions_are_deleted_and_failures_counted(
     demo: Demo, clean_db: None, push_service: PushService
 ) -> None:
@@ -221,10 +229,14 @@ async def test_gone_subscriptions_are_deleted_and_failures_counted(
     )
     flaky = await _subscribe(tid, sam.id, f"{push_service.base}/500/c", Browser.new())
     event = LiveEvent(sam.id, "notify", None, "Staff meeting moved")
+    before = {why: await _push_failures(why) for why in ("gone", "server_error")}
 
     report = await send_push(tid, [event])
 
     assert (report.sent, report.removed, report.failed) == (0, 2, 1)
+    # What /api/metrics shows (app/core/metrics.py): failures by reason.
+    assert await _push_failures("gone") == before["gone"] + 2
+    assert await _push_failures("server_error") == before["server_error"] + 1
     async with tenant_session(tid) as s:
         left = {r.id: r for r in (await s.exec(select(PushSubscription))).all()}
     assert gone_404 not in left and gone_410 not in left
