@@ -68,8 +68,10 @@ test: install lint
 
 # The reliability tests with many trials (make test runs a few of each).
 SOAK_TRIALS ?= 100
+# Per test: 100 kill trials take about an hour on a busy 2-core machine.
+SOAK_TIMEOUT_S ?= 10800
 soak: install
-	SOAK_TRIALS=$(SOAK_TRIALS) $(PY) -m pytest -p no:cacheprovider -m reliability -s $(PYTEST_ARGS)
+	SOAK_TRIALS=$(SOAK_TRIALS) $(PY) -m pytest -p no:cacheprovider -m reliability -s --timeout=$(SOAK_TIMEOUT_S) $(PYTEST_ARGS)
 
 scenarios: install
 	$(PY) -m devtools.scenarios $(FILE)
