@@ -143,9 +143,10 @@ def list_filters() -> rx.Component:
                 "Add property",
                 on_click=PropertiesState.new_property,
                 min_height=TARGET,
+                margin_left="auto",
             )
         ),
-        gap="3",
+        gap="4",
         align="end",
         wrap="wrap",
         width="100%",
@@ -165,12 +166,7 @@ def property_row(p: rx.Var) -> rx.Component:
                 rx.text(p["address"], size="1", color_scheme="gray"),
                 # On a phone the counts' columns are hidden: one line instead.
                 rx.text(
-                    p["units"],
-                    " units · ",
-                    p["residents"],
-                    " residents · ",
-                    p["services"],
-                    " services",
+                    p["summary"],
                     size="1",
                     color_scheme="gray",
                     display=rx.breakpoints(initial="block", sm="none"),

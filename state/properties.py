@@ -16,6 +16,7 @@ from app.domain.recurrence import WEEKDAYS
 from app.domain.roles import ADMIN_ROLES, APPROVER_ROLES
 from app.services import console, properties, recurring_services
 from app.services.recurring_services import ServiceInput
+from state.audit import AuditState
 from state.format import local, parse_id
 from state.session import SessionState, guarded
 
@@ -27,6 +28,10 @@ WEEKDAY_CHOICES = [(str(i), d.title()) for i, d in enumerate(WEEKDAYS)]
 
 def _names(residents: list[properties.Resident]) -> str:
     return ", ".join(r.name + (" (disabled)" if r.disabled else "") for r in residents)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 class PropertiesState(SessionState):
@@ -90,6 +95,14 @@ class PropertiesState(SessionState):
                 "residents": str(p.residents),
                 "services": str(p.services),
                 "state": "archived" if p.archived else "active",
+                "summary": " · ".join(
+                    _count(n, what)
+                    for n, what in (
+                        (p.units, "unit"),
+                        (p.residents, "resident"),
+                        (p.services, "service"),
+                    )
+                ),
             }
             for p in found.properties
         ]
@@ -145,6 +158,11 @@ class PropertiesState(SessionState):
         await self._load(actor)
         if self.selected:
             await self._load_detail(actor)
+
+    async def _changed(self, actor: Actor) -> None:
+        """After a change: this tab, and the audit tab, which shows it at once."""
+        await self._refresh(actor)
+        await (await self.get_state(AuditState))._load(actor)
 
     @rx.event
     @guarded(*APPROVER_ROLES, quiet_role=True)
@@ -242,7 +260,7 @@ class PropertiesState(SessionState):
             self.prop_error = exc.message
             return None
         self.prop_open = False
-        await self._refresh(actor)
+        await self._changed(actor)
         return rx.toast.success(f"Saved {self.name}.")
 
     @rx.event
@@ -253,7 +271,7 @@ class PropertiesState(SessionState):
         await properties.set_property_archived(
             actor, parse_id(self.selected), bool(archived)
         )
-        await self._refresh(actor)
+        await self._changed(actor)
         verb = "Archived" if archived else "Restored"
         return rx.toast.success(f"{verb} {self.name}.")
 
@@ -276,7 +294,7 @@ class PropertiesState(SessionState):
             return None
         label = self.new_unit.strip()
         self.new_unit, self.unit_error = "", ""
-        await self._refresh(actor)
+        await self._changed(actor)
         return rx.toast.success(f"Added unit {label}.")
 
     @rx.event
@@ -308,14 +326,14 @@ class PropertiesState(SessionState):
             self.rename_error = exc.message
             return None
         self.rename_open = False
-        await self._refresh(actor)
+        await self._changed(actor)
         return rx.toast.success(f"Renamed to {self.rename_label.strip()}.")
 
     @rx.event
     @guarded(*ADMIN_ROLES)
     async def archive_unit(self, actor: Actor, unit_id: str, archived: bool) -> Any:
         await properties.set_unit_archived(actor, parse_id(unit_id), bool(archived))
-        await self._refresh(actor)
+        await self._changed(actor)
         return rx.toast.success("Unit archived." if archived else "Unit restored.")
 
     # ------------------------------------------------------------ services
@@ -413,12 +431,12 @@ class PropertiesState(SessionState):
             self.svc_error = exc.message
             return None
         self.svc_open = False
-        await self._refresh(actor)
+        await self._changed(actor)
         return rx.toast.success(f"Saved {' '.join(self.svc_name.split())}.")
 
     @rx.event
     @guarded(*ADMIN_ROLES)
     async def remove_service(self, actor: Actor, service_id: str) -> Any:
         await recurring_services.remove_service(actor, parse_id(service_id))
-        await self._refresh(actor)
+        await self._changed(actor)
         return rx.toast.success("Service removed.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from agents.directory import load_directory
+from agents.prompt import context_block
 from app.core.db import tenant_session
 from app.domain.actor import Actor
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -312,11 +313,24 @@ async def test_archived_places_are_not_offered_to_the_assistant(
         admin, pid, None, ServiceInput("Gutters", vendor="Acme Roofs", weekday=2)
     )
     async with tenant_session(omar.tenant_id) as s:
-        entry = next(
-            p for p in (await load_directory(s, omar)).properties if p.id == pid
-        )
+        directory = await load_directory(s, omar)
+    entry = next(p for p in directory.properties if p.id == pid)
+    entry_ref = f"property:{entry.slug}"
     assert set(entry.units) == {"1", "2"}
     assert [(v.name, v.vendor) for v in entry.services] == [("Gutters", "Acme Roofs")]
+    shown = next(
+        p
+        for p in context_block(directory, [], datetime(2026, 3, 2, 9))["properties"]
+        if p["ref"] == entry_ref
+    )
+    assert shown["services"] == [
+        {
+            "name": "Gutters",
+            "team": None,
+            "when": "every Wednesday at 09:00",
+            "vendor": "Acme Roofs",
+        }
+    ]
 
     await props.set_unit_archived(admin, gone, True)
     async with tenant_session(omar.tenant_id) as s:
