@@ -47,7 +47,7 @@ def create_user_form() -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading("New user", size="3"),
+                rx.heading("New user", size="3", as_="h2"),
                 error_callout(AdminState.create_error),
                 rx.grid(
                     rx.input(
@@ -94,7 +94,7 @@ def settings_form() -> rx.Component:
     """The assistant policy and the monthly token budget."""
     return rx.card(
         rx.vstack(
-            rx.heading("Assistant policy", size="3"),
+            rx.heading("Assistant policy", size="3", as_="h2"),
             error_callout(AdminState.settings_error),
             rx.text("Actions that wait for approval:", size="2"),
             *[
@@ -155,7 +155,7 @@ def settings_form() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            rx.heading("Data policy", size="3"),
+            rx.heading("Data policy", size="3", as_="h2"),
             rx.checkbox(
                 "Memory content may be sent to an external model provider",
                 checked=AdminState.external_memory,

@@ -133,7 +133,7 @@ def message_row(m: rx.Var) -> rx.Component:
 
 def audit_tab() -> rx.Component:
     return rx.vstack(
-        rx.heading("Recent messages", size="4"),
+        rx.heading("Recent messages", size="4", as_="h2"),
         rx.text(
             "Open a message to see its whole chain: memories, model calls, "
             "actions, verdicts, approvals and notifications.",
@@ -144,7 +144,7 @@ def audit_tab() -> rx.Component:
             ["When", "From", "Message", "Status", "Actions"],
             rx.table.body(rx.foreach(AuditState.messages, message_row)),
         ),
-        rx.heading("Audit log", size="4"),
+        rx.heading("Audit log", size="4", as_="h2"),
         filters(),
         rx.hstack(
             rx.text(AuditState.total, " events", size="2"),
@@ -199,7 +199,9 @@ def audit_tab() -> rx.Component:
 
 def section(title: str, *children: rx.Component) -> rx.Component:
     return rx.card(
-        rx.vstack(rx.heading(title, size="3"), *children, spacing="2", width="100%"),
+        rx.vstack(
+            rx.heading(title, size="3", as_="h2"), *children, spacing="2", width="100%"
+        ),
         width="100%",
     )
 

@@ -12,6 +12,10 @@ from state.session import SessionState
 
 
 def not_available() -> rx.Component:
+    return rx.el.main(not_available_card())
+
+
+def not_available_card() -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
@@ -56,6 +60,11 @@ def admin_only(
 
 
 def console_frame(title: str, *children: rx.Component) -> rx.Component:
+    """The console's page: one h1 (the title) inside the main landmark."""
+    return rx.el.main(console_container(title, *children))
+
+
+def console_container(title: str, *children: rx.Component) -> rx.Component:
     return rx.container(
         rx.vstack(
             rx.hstack(

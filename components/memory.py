@@ -108,7 +108,7 @@ def memory_card(m: rx.Var) -> rx.Component:
 def add_form() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Teach the assistant", size="3"),
+            rx.heading("Teach the assistant", size="3", as_="h2"),
             error_callout(MemoryState.add_error),
             labelled(
                 "What it should know",

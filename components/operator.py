@@ -16,7 +16,7 @@ def create_tenant_form() -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading("New organisation", size="4"),
+                rx.heading("New organisation", size="4", as_="h2"),
                 error_callout(OperatorState.create_error),
                 rx.grid(
                     _input("slug (e.g. oak-street)", "slug"),
@@ -178,6 +178,10 @@ def plan_dialog() -> rx.Component:
 
 
 def operator_page() -> rx.Component:
+    return rx.el.main(operator_container())
+
+
+def operator_container() -> rx.Component:
     return rx.container(
         rx.vstack(
             rx.hstack(

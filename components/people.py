@@ -286,7 +286,7 @@ def team_row(t: rx.Var) -> rx.Component:
 def teams_section() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.heading("Teams", size="4"),
+            rx.heading("Teams", size="4", as_="h2"),
             rx.spacer(),
             rx.button("New team", on_click=PeopleState.new_team, min_height=TARGET),
             width="100%",
@@ -316,12 +316,17 @@ def teams_section() -> rx.Component:
 
 
 def _member_box(person: rx.Var, label: rx.Var) -> rx.Component:
-    return rx.checkbox(
-        label,
-        checked=PeopleState.team_members.contains(person[0]),
-        on_change=lambda v: PeopleState.toggle_member(person[0], v),
-        size="3",
+    # The row, not the checkbox, is the 44px target: a width on the checkbox
+    # itself would squeeze its label out.
+    return rx.flex(
+        rx.checkbox(
+            label,
+            checked=PeopleState.team_members.contains(person[0]),
+            on_change=lambda v: PeopleState.toggle_member(person[0], v),
+            size="3",
+        ),
         min_height=TARGET,
+        align="center",
         width="100%",
     )
 

@@ -137,7 +137,7 @@ def usage_tab(monthly: rx.Component) -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.heading("This month", size="4"),
+        rx.heading("This month", size="4", as_="h2"),
         rx.grid(
             _share_table("Person", UsageState.by_user),
             _share_table("Model", UsageState.by_model),
@@ -145,7 +145,7 @@ def usage_tab(monthly: rx.Component) -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.heading("Per month", size="4"),
+        rx.heading("Per month", size="4", as_="h2"),
         monthly,
         spacing="3",
         width="100%",

@@ -28,6 +28,7 @@ import pytest
 
 from app.core.settings import PROJECT_ROOT
 from tests.conftest import CHROMIUM
+from tests.e2e.fake_llm import FakeLLM, running_fake_llm
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -128,7 +129,14 @@ def _wait_for(url: str, deadline: float, proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_server() -> Iterator[RunningApp]:
+def fake_llm() -> Iterator[FakeLLM]:
+    """The external model provider an organisation may choose (fake_llm.py)."""
+    with running_fake_llm() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def app_server(fake_llm: FakeLLM) -> Iterator[RunningApp]:
     data_dir = Path(tempfile.mkdtemp(prefix="sb-e2e-"))
     os.chmod(data_dir, 0o755)
     # Production mode serves the pages and the backend on one port.
@@ -141,6 +149,9 @@ def app_server() -> Iterator[RunningApp]:
         "BACKEND_PORT": str(port),
         "PUBLIC_URL": url,
         "API_URL": url,
+        # Only organisations that choose an external model reach it.
+        "LLM_API_BASE": fake_llm.url,
+        "LLM_API_KEY": "sk-e2e-fake",
     }
     log_path = data_dir / "app.log"
     with log_path.open("wb") as log:
