@@ -36,6 +36,7 @@ from state.properties import PropertiesState
 from state.push import PushState
 from state.requests import RequestsState
 from state.session import SessionState, _page_states
+from state.settings import SettingsState
 from state.work import AlertsState, TasksState
 from tests.conftest import Demo
 from tests.ui.conftest import call, new_tab, toast
@@ -50,6 +51,7 @@ APP_STATES = {
     AlertsState,
     PushState,
     LiveState,
+    SettingsState,  # the person's own notification preferences
 }
 
 # Console handlers that change something, and the audit kind each one leaves.
