@@ -1,14 +1,20 @@
 import os
+import sys
 
 import reflex as rx
 
 from app.core.settings import get_settings
 
 _settings = get_settings()
+# A backend-only process (several behind a proxy, README "Production shape") must
+# not name a frontend port: `reflex run --backend-only` refuses to start if it does.
+_backend_only = "--backend-only" in sys.argv or os.environ.get(
+    "REFLEX_BACKEND_ONLY", ""
+).lower() in {"1", "true", "yes"}
 
 config = rx.Config(
     app_name="app",
-    frontend_port=_settings.frontend_port,
+    frontend_port=None if _backend_only else _settings.frontend_port,
     backend_port=_settings.backend_port,
     api_url=_settings.api_url,
     deploy_url=_settings.public_url,
