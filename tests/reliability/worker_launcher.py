@@ -36,6 +36,12 @@ def _preload() -> None:
         model="switchboard/offline", messages=[{"role": "user", "content": "hi"}]
     )
     litellm.embedding(model="switchboard/minilm", input=["warm up"])
+    # The built-in model's intent classifier (its fit and the embeddings of its
+    # training set): loaded once here, not in every child a trial kills before
+    # its warm-up ends.
+    from agents.intents import classifier
+
+    classifier()
 
 
 def _child(log_path: str) -> None:
