@@ -662,7 +662,7 @@ async def bench(
             "tenants": len(run.senders),
             "seconds_per_rate": args.seconds,
             "model": get_settings().llm_model,
-            "worker_max_jobs": get_settings().worker_max_jobs,
+            "worker_max_jobs": get_settings().max_jobs,
             "tenant_max_concurrency": get_settings().tenant_max_concurrency,
             "drain_s": args.drain,
             "command": "python -m bench.pipeline "

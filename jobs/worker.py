@@ -110,7 +110,7 @@ def worker_settings() -> dict[str, Any]:
         # Near-real-time pickup: arq's default 0.5 s poll would add up to half a
         # second to every message.
         "poll_delay": s.worker_poll_delay_s,
-        "max_jobs": s.worker_max_jobs,
+        "max_jobs": s.max_jobs,
         # Tight: a killed worker's job is blocked for job_timeout + 10 s.
         "job_timeout": s.job_timeout_s,
         "queue_name": queue_name(),

@@ -95,11 +95,8 @@ class Settings(BaseSettings):
 
     # Assistant loop
     worker_poll_delay_s: float = 0.02
-    # Turns one worker process runs at once. A turn waiting on a hosted model holds
-    # no database connection (the pool serves the short reads and the final
-    # write), so this can far exceed DB_POOL_SIZE: with a 1.5 s model, 100 turns
-    # at once is about 60 messages/s from one process.
-    worker_max_jobs: int = 200
+    # Jobs one worker process runs at once; unset = `max_jobs` below.
+    worker_max_jobs: int | None = None
     # Kept above the model's own budget (see _job_outlasts_model): a job killed
     # before its model call gives up is retried while the server still works.
     job_timeout_s: int = 60
@@ -137,6 +134,18 @@ class Settings(BaseSettings):
         return tuple(
             ip_network(i, strict=False) for i in _split(self.metrics_allow_networks)
         )
+
+    @property
+    def max_jobs(self) -> int:
+        """WORKER_MAX_JOBS, else by model. A turn waiting on a hosted model holds no
+        database connection (the pool serves the short reads and the final write),
+        so 200 at once is fine: with a 1.5 s model, 100 turns at once is about 60
+        messages/s from one process. The built-in model is CPU work in this
+        process: more turns at once only share the CPU, each slower, until all of
+        them hit JOB_TIMEOUT_S together; queued jobs wait without that clock."""
+        if self.worker_max_jobs is not None:
+            return self.worker_max_jobs
+        return 10 if self.llm_model.startswith("switchboard/") else 200
 
     @property
     def secrets_dir(self) -> Path:
