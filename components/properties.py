@@ -135,6 +135,7 @@ def list_filters() -> rx.Component:
             align_items="center",
             gap="0.5em",
             min_height=TARGET,
+            padding_x="0.75em",
             cursor="pointer",
         ),
         admin_only(
