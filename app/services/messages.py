@@ -174,22 +174,6 @@ async def submit_event(
     )
 
 
-async def list_conversation(actor: Actor, limit: int = 50) -> list[Message]:
-    """The caller's own conversation, oldest first (the last `limit` messages)."""
-    limit = max(1, min(limit, 200))
-    async with tenant_session(actor.tenant_id) as s:
-        conv = await conversation_for(s, actor.tenant_id, actor.user_id)
-        rows = (
-            await s.exec(
-                select(Message)
-                .where(Message.conversation_id == conv.id)
-                .order_by(col(Message.created_at).desc())
-                .limit(limit)
-            )
-        ).all()
-    return list(reversed(rows))
-
-
 async def post_assistant_note(
     session: AsyncSession,
     tenant_id: uuid.UUID,

@@ -11,6 +11,7 @@ from app.domain.models import Message
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo
+from tests.factories import long_conversation
 
 
 async def test_submit_is_idempotent_and_queued(
@@ -89,3 +90,34 @@ async def test_submit_rate_limited_per_user(
     async with tenant_session(priya.tenant_id) as s:
         mine = await s.exec(select(Message).where(Message.sender_user_id == priya.id))
         assert len(mine.all()) == limit
+
+
+async def test_conversation_pages_back_with_before(
+    client: httpx.AsyncClient, demo: Demo
+) -> None:
+    luis = demo.user("harbor-bistro", "luis")
+    async with tenant_session(luis.tenant_id) as s:
+        await long_conversation(s, luis.tenant_id, luis.id, 7)
+    newest = await client.get("/api/v1/messages?limit=3", headers=auth(luis))
+    assert [m["body"] for m in newest.json()] == [
+        "History 005",
+        "History 006",
+        "History 007",
+    ]
+    first = newest.json()[0]["id"]
+    older = await client.get(
+        f"/api/v1/messages?limit=3&before={first}", headers=auth(luis)
+    )
+    assert [m["body"] for m in older.json()] == [
+        "History 002",
+        "History 003",
+        "History 004",
+    ]
+    # Another person's message is no cursor for luis; a malformed id is a 422.
+    sam = demo.user("harbor-bistro", "sam")
+    async with tenant_session(sam.tenant_id) as s:
+        (theirs, *_) = await long_conversation(s, sam.tenant_id, sam.id, 1)
+    resp = await client.get(f"/api/v1/messages?before={theirs.id}", headers=auth(luis))
+    assert resp.status_code == 404 and resp.json()["error"] == "not_found"
+    bad = await client.get("/api/v1/messages?before=nope", headers=auth(luis))
+    assert bad.status_code == 422

@@ -15,6 +15,7 @@ from app.core.db import tenant_session
 from app.domain.models import Message, MessageStatus
 from app.services import messages
 from app.services.access import access_message
+from app.services.conversation import MAX_PAGE, PAGE_SIZE, conversation_page
 from app.services.messages import SubmitResult
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -48,14 +49,20 @@ async def submit(body: MessageIn, actor: CurrentActor) -> SubmitOut:
     return await submit_out(actor.tenant_id, result)
 
 
-@router.get("", response_model=list[MessageOut], responses=AUTH_ERRORS)
+@router.get(
+    "", response_model=list[MessageOut], responses={**AUTH_ERRORS, **errors(404)}
+)
 async def conversation(
-    actor: CurrentActor, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE_SIZE,
+    before: uuid.UUID | None = None,
 ) -> list[MessageOut]:
     """The caller's conversation, oldest first: their messages and the
-    assistant's replies (the last `limit`)."""
-    rows = await messages.list_conversation(actor, limit=limit)
-    return [MessageOut.model_validate(m) for m in rows]
+    assistant's replies (the last `limit`; with `before`, the `limit` just older
+    than that message of the caller's own conversation: pass the first id of a
+    page to get the page above it)."""
+    page = await conversation_page(actor, before=before, limit=limit)
+    return [MessageOut.model_validate(m) for m in page.messages]
 
 
 @router.get(
