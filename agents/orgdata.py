@@ -24,9 +24,10 @@ from app.domain.directory import Directory
 from app.domain.models import Schedule, Task
 
 UPCOMING_DAYS = 7
-MAX_UPCOMING = 8
-MAX_REQUESTS = 5
-MAX_TEAM_TASKS = 8
+# Nearest first; every entry is paid on every question (prompt p95 <= 1,500).
+MAX_UPCOMING = 5
+MAX_REQUESTS = 3
+MAX_TEAM_TASKS = 5
 OPEN = ("open", "in_progress")
 RECENT_DONE = timedelta(days=14)
 

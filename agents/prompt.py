@@ -6,23 +6,34 @@ like any other text, and the built-in offline model parses it, so both see exact
 the same facts and nothing else (the offline model has no database access).
 Memories get short ids (m1, m2...) so database ids never reach the model; the
 runner maps them back for the audit record.
+
+Size (every token is paid on every message, issue 9's target is p95 <= 1,500): the
+answer's format as a few signature lines (agents/schema_text.py) rather than the
+JSON Schema, compact JSON, residents listed only when the conversation names them
+(by name, handle or unit; staff are always listed, and whole groups are reached
+through property: and role: refs), a property's units listed in full only when
+there are few, and the history cut to a character budget, newest first.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agents.schemas import output_json_schema
-from app.domain.actions import ACTION_TYPES
-from app.domain.directory import Directory, Person
+from agents.schema_text import answer_format
+from app.domain.directory import Directory, Person, PropertyEntry
 
 CONTEXT_OPEN = "<context>"
 CONTEXT_CLOSE = "</context>"
 MAX_HISTORY = 10
-MAX_HISTORY_CHARS = 1000
+MAX_HISTORY_CHARS = 600  # one message (below the budget, so the last one fits)
+HISTORY_BUDGET_CHARS = 800  # all of them (~200 tokens)
+MEMORY_BUDGET_CHARS = 720  # the memories shown, best first (~180 tokens)
+MAX_UNITS_LISTED = 40  # a larger property lists only the units the text names
+_WORD = re.compile(r"[^\W_]+")
 
 SYSTEM_RULES = """\
 You are Switchboard, the assistant of one organisation. You help its staff and \
@@ -68,16 +79,53 @@ def _person(p: Person) -> dict[str, Any]:
     return out
 
 
+def words_of(*texts: str) -> frozenset[str]:
+    """The lower-cased words (letters and digits) of the conversation's texts."""
+    return frozenset(w for t in texts for w in _WORD.findall(t.lower()))
+
+
+def _named(p: Person, words: frozenset[str]) -> bool:
+    """Whether the text names this person: handle, any part of the name, or unit."""
+    names = {p.handle.lower(), *(w for w in _WORD.findall(p.name.lower()))}
+    return bool(names & words) or (p.unit is not None and p.unit.lower() in words)
+
+
+def people_for(directory: Directory, words: frozenset[str]) -> list[Person]:
+    """Staff and the sender always; residents (most of a large tenant) only when
+    the text names them. A message to all residents uses a property: or role: ref,
+    which needs no list of them."""
+    return [
+        p
+        for p in directory.people
+        if p.is_staff or p.id == directory.sender.id or _named(p, words)
+    ]
+
+
+def _units(
+    prop: PropertyEntry, people: list[Person], words: frozenset[str]
+) -> list[str]:
+    units = list(prop.units)
+    if len(units) <= MAX_UNITS_LISTED:
+        return units
+    mine = {p.unit for p in people if p.property == prop.slug}
+    return [u for u in units if u.lower() in words or u in mine]
+
+
 def context_block(
     directory: Directory,
     memories: list[PromptMemory],
     now_local: datetime,
     org_data: dict[str, Any] | None = None,
+    words: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """Everything the model may use, as plain data. `org_data` (agents/orgdata.py)
     is the live data a question needs: upcoming schedules, the sender's requests
-    and their teams' open tasks."""
-    visible_ids = {p.id for p in directory.people}
+    and their teams' open tasks. `words`: the conversation's words, which pick the
+    residents and units listed (None: everyone, as the directory holds them)."""
+    people = list(directory.people) if words is None else people_for(directory, words)
+    every_word = words if words is not None else frozenset()
+    # From the whole directory: role:resident stays addressable when no resident
+    # is listed by name.
     roles = sorted({p.role for p in directory.people})
     return {
         "organisation": {
@@ -88,17 +136,10 @@ def context_block(
         "now": now_local.strftime("%Y-%m-%dT%H:%M"),
         "today": now_local.strftime("%A %d %B %Y"),
         "sender": _person(directory.sender),
-        "people": [_person(p) for p in directory.people],
+        "people": [_person(p) for p in people],
         "teams": [
-            {
-                "ref": f"team:{t.slug}",
-                "name": t.name,
-                "members": [
-                    f"user:{p.handle}"
-                    for p in directory.people
-                    if p.id in t.member_ids and p.id in visible_ids
-                ],
-            }
+            # Members are not repeated here: each person lists their teams.
+            {"ref": f"team:{t.slug}", "name": t.name}
             for t in directory.teams
         ],
         "roles": [f"role:{r}" for r in roles],
@@ -107,32 +148,66 @@ def context_block(
                 "ref": f"property:{p.slug}",
                 "name": p.name,
                 "address": p.address,
-                "units": list(p.units),
+                "units": list(p.units)
+                if words is None
+                else _units(p, people, every_word),
                 "services": [
-                    {
-                        "name": s.name,
-                        "team": s.team,
-                        "when": s.when,
-                        **({"vendor": s.vendor} if s.vendor else {}),
-                    }
-                    for s in p.services
+                    {"name": s.name, "team": s.team, "when": s.when} for s in p.services
                 ],
             }
             for p in directory.properties
         ],
         "memories": [{"id": m.key, "text": m.text} for m in memories],
         **{k: v for k, v in (org_data or {}).items() if v},
-        "action_types": list(ACTION_TYPES),
     }
 
 
+def _pruned(value: Any) -> Any:
+    """Without empty fields (a null team, no unit, no services): they say nothing
+    a missing key does not, and every one costs tokens on every message."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
 def system_prompt(context: dict[str, Any]) -> str:
-    schema = json.dumps(output_json_schema(), separators=(",", ":"))
-    ctx = json.dumps(context, ensure_ascii=False, indent=1)
+    # Compact JSON: indented, the same context cost 1.65x the tokens.
+    ctx = json.dumps(_pruned(context), ensure_ascii=False, separators=(",", ":"))
     return (
-        f"{SYSTEM_RULES}\nThe answer's JSON schema:\n{schema}\n\n"
+        f"{SYSTEM_RULES}\nThe answer's format:\n{answer_format()}\n\n"
         f"{CONTEXT_OPEN}\n{ctx}\n{CONTEXT_CLOSE}"
     )
+
+
+def memories_within_budget(memories: list[PromptMemory]) -> list[PromptMemory]:
+    """The best-ranked memories whose texts fit MEMORY_BUDGET_CHARS (the first
+    always, whatever its length)."""
+    kept: list[PromptMemory] = []
+    left = MEMORY_BUDGET_CHARS
+    for m in memories:
+        if kept and len(m.text) > left:
+            break
+        kept.append(m)
+        left -= len(m.text)
+    return kept
+
+
+def recent_history(history: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The last turns within HISTORY_BUDGET_CHARS, newest kept first, in order."""
+    kept: list[tuple[str, str]] = []
+    left = HISTORY_BUDGET_CHARS
+    for role, text in reversed(history[-MAX_HISTORY:]):
+        if role not in ("user", "assistant") or not text.strip():
+            continue
+        text = text[:MAX_HISTORY_CHARS]
+        if len(text) > left:
+            break
+        kept.append((role, text))
+        left -= len(text)
+    return kept[::-1]
 
 
 def build_messages(
@@ -144,11 +219,12 @@ def build_messages(
     org_data: dict[str, Any] | None = None,
 ) -> list[dict[str, str]]:
     """System prompt, the recent conversation (role, text), then the new message."""
-    context = context_block(directory, memories, now_local, org_data)
+    memories = memories_within_budget(memories)
+    recent = recent_history(history)
+    words = words_of(message_text, *(text for _, text in recent))
+    context = context_block(directory, memories, now_local, org_data, words)
     messages = [{"role": "system", "content": system_prompt(context)}]
-    for role, text in history[-MAX_HISTORY:]:
-        if role in ("user", "assistant") and text.strip():
-            messages.append({"role": role, "content": text[:MAX_HISTORY_CHARS]})
+    messages += [{"role": role, "content": text} for role, text in recent]
     messages.append({"role": "user", "content": message_text})
     return messages
 
