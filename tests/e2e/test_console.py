@@ -217,6 +217,9 @@ def test_console_scenario_from_setup_to_forgetting(
         # The first embedding in the app's process loads the model: slow once.
         page.locator(".memory", has_text=fact).wait_for(timeout=180_000)
 
+        # The audit tab reloads with the page (the people and memory tabs do not
+        # refresh it yet).
+        page.goto(f"{base}/admin")
         page.get_by_role("tab", name="Audit").click()
         for kind in (
             "tenant.settings_updated",
@@ -281,7 +284,7 @@ def test_console_scenario_from_setup_to_forgetting(
         page.get_by_text("Omar Novak (employee)").wait_for()
         page.locator(".withheld").wait_for()
         page.get_by_role("cell", name=fact).wait_for()  # retrieved, not sent
-        page.get_by_text("openai/gpt-4o-mini").first.wait_for()
+        page.get_by_role("cell", name="gpt-4o-mini", exact=True).wait_for()
         action = page.locator(".chain-action").first
         assert "notify" in action.inner_text()
         action.locator(".approval", has_text=nia).wait_for()
