@@ -211,6 +211,7 @@ def test_luis_hears_back_when_maya_approves_his_purchase(
         toast = maya.locator("[data-sonner-toast]", has_text="Approval needed")
         toast.wait_for(timeout=10_000)
         assert "fryer" in toast.inner_text().lower()
+        maya.wait_for_timeout(800)  # measured where it rests, not sliding in
         toast_box, main_box = toast.bounding_box(), maya.locator("main").bounding_box()
         assert toast_box is not None and main_box is not None
         assert not _overlaps(toast_box, main_box), (toast_box, main_box)
@@ -229,6 +230,7 @@ def test_luis_hears_back_when_maya_approves_his_purchase(
         )
         phone_toast = luis.locator("[data-sonner-toast]", has_text="approved")
         phone_toast.wait_for(timeout=10_000)
+        luis.wait_for_timeout(800)  # measured where it rests, not sliding in
         header = luis.locator("h1").bounding_box()
         box = phone_toast.bounding_box()
         assert header is not None and box is not None
