@@ -201,6 +201,8 @@ def test_console_scenario_from_setup_to_forgetting(
         page.fill("#t-name", team)
         for who in (nia, "Omar Novak"):
             page.fill("#t-find", who)
+            # The search is debounced: wait for its one result before clicking.
+            page.get_by_text("1 staff · page 1 of 1").wait_for()
             page.locator(".staff-results").get_by_role(
                 "checkbox", name=re.compile(re.escape(who))
             ).click()
