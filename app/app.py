@@ -6,6 +6,7 @@ from reflex.config import get_config
 from app.api import api_with_reflex
 from app.core.logs import configure_logging
 from app.core.settings import get_settings
+from components import a11y
 from components.layout import TOAST_MARGIN, TOAST_WIDTH
 from components.pages import register
 from components.pwa import head_components
@@ -23,7 +24,8 @@ if tuple(get_config().cors_allowed_origins) != get_settings().allowed_origins:
 
 app = rx.App(
     api_transformer=api_with_reflex,
-    head_components=head_components(),
+    head_components=[*head_components(), *a11y.head_components()],
+    style=a11y.APP_STYLE,
     # Phones: at the top, below the page header (at the bottom they would sit on
     # the nav bar and the composer). Desktops: in the right-hand gutter the
     # layout keeps free for them (components/layout.py TOAST_GUTTER), beside the

@@ -7,6 +7,7 @@ import reflex as rx
 from app.domain.roles import APPROVER_ROLES, ROLES
 from components.audit import audit_tab
 from components.auth import error_callout
+from components.fields import TARGET, check, field_label, labelled
 from components.gate import admin_only, console_frame
 from components.integrations import integrations_tab
 from components.manager import manager_console
@@ -50,31 +51,44 @@ def create_user_form() -> rx.Component:
                 rx.heading("New user", size="3", as_="h2"),
                 error_callout(AdminState.create_error),
                 rx.grid(
-                    rx.input(
-                        placeholder="Name",
-                        name="name",
-                        required=True,
-                        aria_label="Name",
+                    labelled(
+                        "Name",
+                        "u-name",
+                        rx.input(id="u-name", name="name", required=True, width="100%"),
                     ),
-                    rx.input(
-                        placeholder="Email",
-                        name="email",
-                        type="email",
-                        required=True,
-                        aria_label="Email",
+                    labelled(
+                        "Email",
+                        "u-email",
+                        rx.input(
+                            id="u-email",
+                            name="email",
+                            type="email",
+                            required=True,
+                            width="100%",
+                        ),
                     ),
-                    rx.select(
-                        list(ROLES),
-                        name="role",
-                        default_value="employee",
-                        aria_label="Role",
+                    labelled(
+                        "Role",
+                        "u-role",
+                        rx.select.root(
+                            rx.select.trigger(id="u-role", width="100%"),
+                            rx.select.content(
+                                *[rx.select.item(r, value=r) for r in ROLES]
+                            ),
+                            name="role",
+                            default_value="employee",
+                        ),
                     ),
-                    rx.input(
-                        placeholder="Password (10+ characters)",
-                        name="password",
-                        type="password",
-                        required=True,
-                        aria_label="Password",
+                    labelled(
+                        "Password (10+ characters)",
+                        "u-password",
+                        rx.input(
+                            id="u-password",
+                            name="password",
+                            type="password",
+                            required=True,
+                            width="100%",
+                        ),
                     ),
                     columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="2",
@@ -98,7 +112,7 @@ def settings_form() -> rx.Component:
             error_callout(AdminState.settings_error),
             rx.text("Actions that wait for approval:", size="2"),
             *[
-                rx.checkbox(
+                check(
                     t.replace("_", " "),
                     checked=AdminState.approval_flags[t],
                     on_change=lambda v, t=t: AdminState.set_approval_flag(t, v),
@@ -107,29 +121,41 @@ def settings_form() -> rx.Component:
                 for t in APPROVABLE
             ],
             rx.grid(
-                rx.text("Purchases need approval above", size="2"),
+                field_label("Purchases need approval above", "s-threshold"),
                 rx.input(
+                    id="s-threshold",
+                    min_height=TARGET,
                     value=AdminState.purchase_threshold,
                     on_change=AdminState.set_purchase_threshold,
                     type="number",
                     min="0",
                 ),
-                rx.text("Approved by", size="2"),
-                rx.select(
-                    [r for r in ROLES if r in APPROVER_ROLES],
+                field_label("Approved by", "s-approver"),
+                rx.select.root(
+                    rx.select.trigger(id="s-approver", width="100%"),
+                    rx.select.content(
+                        *[
+                            rx.select.item(r, value=r)
+                            for r in ROLES
+                            if r in APPROVER_ROLES
+                        ]
+                    ),
                     value=AdminState.approver_role,
                     on_change=AdminState.set_approver_role,
                 ),
-                rx.text("Monthly token budget", size="2"),
+                field_label("Monthly token budget", "s-budget"),
                 rx.input(
+                    id="s-budget",
+                    min_height=TARGET,
                     value=AdminState.token_budget,
                     on_change=AdminState.set_token_budget,
                     type="number",
                     min="0",
                 ),
-                rx.text("Model", size="2", as_="label", html_for="s-model"),
+                field_label("Model", "s-model"),
                 rx.input(
                     id="s-model",
+                    min_height=TARGET,
                     value=AdminState.model,
                     on_change=AdminState.set_model,
                     placeholder="built-in (platform default)",
@@ -156,7 +182,7 @@ def settings_form() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.heading("Data policy", size="3", as_="h2"),
-            rx.checkbox(
+            check(
                 "Memory content may be sent to an external model provider",
                 checked=AdminState.external_memory,
                 on_change=AdminState.set_external_memory,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.fields import field_label
 from components.gate import admin_only, console_frame
 from state.audit import ANY, TYPE_CHOICES, VERDICT_LABELS, AuditState, ChainState
 
@@ -15,7 +16,7 @@ def _select(
     label: str, name: str, value: rx.Var, items: list[tuple[str, str]]
 ) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", as_="label", html_for=f"f-{name}"),
+        field_label(label, f"f-{name}"),
         rx.select.root(
             rx.select.trigger(id=f"f-{name}", min_height=TARGET, width="100%"),
             rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
@@ -29,7 +30,7 @@ def _select(
 
 def _people_select() -> rx.Component:
     return rx.vstack(
-        rx.text("User", size="1", as_="label", html_for="f-user"),
+        field_label("User", "f-user"),
         rx.select.root(
             rx.select.trigger(id="f-user", min_height=TARGET, width="100%"),
             rx.select.content(
@@ -48,7 +49,7 @@ def _people_select() -> rx.Component:
 
 def _date(label: str, name: str, value: rx.Var) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", as_="label", html_for=f"f-{name}"),
+        field_label(label, f"f-{name}"),
         rx.input(
             id=f"f-{name}",
             type="date",
@@ -88,7 +89,14 @@ def filters() -> rx.Component:
 def _chain_link(href: rx.Var, label: rx.Var | str) -> rx.Component:
     return rx.cond(
         href != "",
-        rx.link(label, href=href, class_name="chain-link"),
+        rx.link(
+            label,
+            href=href,
+            class_name="chain-link",
+            min_height=TARGET,
+            display="inline-flex",
+            align_items="center",
+        ),
         rx.text(label),
     )
 

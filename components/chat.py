@@ -80,7 +80,12 @@ def _bubble(m: rx.Var, mine: rx.Var) -> rx.Component:
                 ),
                 rx.cond(
                     m["status"] == "failed",
-                    rx.badge("Not processed", color_scheme="red", size="1"),
+                    rx.badge(
+                        "Not processed",
+                        color_scheme="red",
+                        size="1",
+                        high_contrast=True,
+                    ),
                 ),
                 spacing="2",
                 align="center",

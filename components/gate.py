@@ -7,35 +7,34 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.fields import text_link
 from state import routes
 from state.session import SessionState
 
 
 def not_available() -> rx.Component:
-    return rx.el.main(not_available_card())
-
-
-def not_available_card() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.heading("Not available for your role", size="5"),
-                rx.text(
-                    "The admin console is for your organisation's administrators.",
-                    size="2",
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.heading("Not available for your role", size="5", as_="h1"),
+                    rx.text(
+                        "The admin console is for your organisation's administrators.",
+                        size="2",
+                    ),
+                    rx.cond(
+                        SessionState.can_approve,
+                        text_link("Open your approvals", routes.APPROVALS),
+                    ),
+                    text_link("Back to the app", routes.CHAT),
+                    spacing="3",
                 ),
-                rx.cond(
-                    SessionState.can_approve,
-                    rx.link("Open your approvals", href=routes.APPROVALS),
-                ),
-                rx.link("Back to the app", href=routes.CHAT),
-                spacing="3",
+                max_width="28em",
+                id="not-available",
             ),
-            max_width="28em",
-            id="not-available",
-        ),
-        min_height="70vh",
-        padding="1em",
+            min_height="70vh",
+            padding="1em",
+        )
     )
 
 
@@ -60,34 +59,31 @@ def admin_only(
 
 
 def console_frame(title: str, *children: rx.Component) -> rx.Component:
-    """The console's page: one h1 (the title) inside the main landmark."""
-    return rx.el.main(console_container(title, *children))
-
-
-def console_container(title: str, *children: rx.Component) -> rx.Component:
-    return rx.container(
-        rx.vstack(
-            rx.hstack(
-                rx.heading(title, size="6"),
-                rx.spacer(),
-                rx.link("Console", href=routes.ADMIN, size="2"),
-                rx.link("Back to the app", href=routes.CHAT, size="2"),
-                rx.button(
-                    "Sign out",
-                    size="2",
-                    variant="soft",
-                    on_click=SessionState.logout,
-                    min_height="44px",
+    return rx.el.main(
+        rx.container(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(title, size="6", as_="h1"),
+                    rx.spacer(),
+                    text_link("Console", routes.ADMIN),
+                    text_link("Back to the app", routes.CHAT),
+                    rx.button(
+                        "Sign out",
+                        size="2",
+                        variant="soft",
+                        on_click=SessionState.logout,
+                        min_height="44px",
+                    ),
+                    align="center",
+                    width="100%",
+                    wrap="wrap",
                 ),
-                align="center",
+                *children,
+                spacing="4",
+                padding_y="1.5em",
                 width="100%",
-                wrap="wrap",
             ),
-            *children,
-            spacing="4",
-            padding_y="1.5em",
-            width="100%",
-        ),
-        size="4",
-        padding_x="1em",
+            size="4",
+            padding_x="1em",
+        )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.auth import error_callout
-from components.people import labelled
+from components.fields import labelled
 from state.integrations import IntegrationsState
 
 TARGET = "44px"
@@ -19,7 +19,11 @@ def key_row(k: rx.Var) -> rx.Component:
         rx.table.cell(k["created"]),
         rx.table.cell(k["last_used"]),
         rx.table.cell(
-            rx.badge(k["state"], color_scheme=rx.cond(active, "green", "gray"))
+            rx.badge(
+                k["state"],
+                color_scheme=rx.cond(active, "green", "gray"),
+                high_contrast=True,
+            )
         ),
         rx.table.cell(
             rx.cond(

@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from components.fields import text_link
 from state import routes
 from state.session import SessionState
 
@@ -111,11 +112,10 @@ def top_bar(title: str) -> rx.Component:
         rx.spacer(),
         rx.cond(
             SessionState.can_approve,  # admins: the console; managers: their view
-            rx.link(
+            text_link(
                 rx.cond(SessionState.is_admin, "Admin", "Console"),
-                href=routes.ADMIN,
-                size="2",
-                padding="0.75em",
+                routes.ADMIN,
+                padding_x="0.75em",
             ),
         ),
         rx.text(SessionState.user_name, size="2", color_scheme="gray"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from components.auth import error_callout
-from components.people import TARGET, dialog_buttons, labelled
+from components.fields import labelled
+from components.people import TARGET, dialog_buttons
 from state.memory import ANY, SCOPE_LABELS, SOURCE_LABELS, MemoryState
 
 
@@ -75,7 +76,12 @@ def memory_card(m: rx.Var) -> rx.Component:
                 rx.text(m["at"], size="1", color_scheme="gray"),
                 rx.cond(
                     m["embedded"] != "",
-                    rx.badge(m["embedded"], color_scheme="amber", size="1"),
+                    rx.badge(
+                        m["embedded"],
+                        color_scheme="amber",
+                        size="1",
+                        high_contrast=True,
+                    ),
                 ),
                 rx.spacer(),
                 rx.button(

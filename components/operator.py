@@ -5,11 +5,27 @@ from __future__ import annotations
 import reflex as rx
 
 from components.auth import error_callout
+from components.fields import field_label, labelled
 from state.operator import OperatorState
 
 
-def _input(placeholder: str, name: str, kind: str = "text") -> rx.Component:
-    return rx.input(placeholder=placeholder, name=name, type=kind, required=True)
+def _input(
+    label: str, name: str, kind: str = "text", hint: str = "", required: bool = True
+) -> rx.Component:
+    """A labelled field of the new-organisation form; `hint` is an example value."""
+    ident = f"op-{name}"
+    return labelled(
+        label,
+        ident,
+        rx.input(
+            id=ident,
+            name=name,
+            type=kind,
+            required=required,
+            placeholder=hint,
+            width="100%",
+        ),
+    )
 
 
 def create_tenant_form() -> rx.Component:
@@ -19,10 +35,14 @@ def create_tenant_form() -> rx.Component:
                 rx.heading("New organisation", size="4", as_="h2"),
                 error_callout(OperatorState.create_error),
                 rx.grid(
-                    _input("slug (e.g. oak-street)", "slug"),
+                    _input("Slug", "slug", hint="oak-street"),
                     _input("Name", "name"),
-                    rx.input(placeholder="Kind (property, restaurant…)", name="kind"),
-                    rx.input(placeholder="Timezone (Europe/London)", name="timezone"),
+                    _input(
+                        "Kind", "kind", hint="property, restaurant…", required=False
+                    ),
+                    _input(
+                        "Timezone", "timezone", hint="Europe/London", required=False
+                    ),
                     _input("Admin name", "admin_name"),
                     _input("Admin email", "admin_email", "email"),
                     _input(
@@ -53,7 +73,11 @@ def tenant_row(t: rx.Var) -> rx.Component:
         rx.table.cell(t["cost"]),
         rx.table.cell(t["plan"]),
         rx.table.cell(
-            rx.badge(t["status"], color_scheme=rx.cond(active, "green", "red"))
+            rx.badge(
+                t["status"],
+                color_scheme=rx.cond(active, "green", "red"),
+                high_contrast=True,
+            )
         ),
         rx.table.cell(
             rx.hstack(
@@ -110,7 +134,7 @@ def _plan_field(
     label: str, ident: str, value: rx.Var, on_change: object
 ) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="2", as_="label", html_for=ident),
+        field_label(label, ident),
         rx.input(
             id=ident,
             value=value,
@@ -178,29 +202,27 @@ def plan_dialog() -> rx.Component:
 
 
 def operator_page() -> rx.Component:
-    return rx.el.main(operator_container())
-
-
-def operator_container() -> rx.Component:
-    return rx.container(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Organisations", size="6"),
-                rx.spacer(),
-                rx.button(
-                    "Sign out",
-                    size="1",
-                    variant="soft",
-                    on_click=OperatorState.operator_logout,
+    return rx.el.main(
+        rx.container(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading("Organisations", size="6", as_="h1"),
+                    rx.spacer(),
+                    rx.button(
+                        "Sign out",
+                        size="2",
+                        variant="soft",
+                        on_click=OperatorState.operator_logout,
+                    ),
+                    width="100%",
+                    align="center",
                 ),
-                width="100%",
-                align="center",
+                tenants_table(),
+                plan_dialog(),
+                create_tenant_form(),
+                spacing="4",
+                padding_y="1.5em",
             ),
-            tenants_table(),
-            plan_dialog(),
-            create_tenant_form(),
-            spacing="4",
-            padding_y="1.5em",
-        ),
-        size="4",
+            size="4",
+        )
     )

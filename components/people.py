@@ -9,6 +9,7 @@ import reflex as rx
 
 from app.domain.roles import ROLES
 from components.auth import error_callout
+from components.fields import check, labelled
 from state.admin import AdminState
 from state.people import ANY, NONE, SORT_LABELS, PeopleState
 
@@ -27,15 +28,6 @@ def dialog_buttons(on_cancel: Any, save_label: str, on_save: Any) -> rx.Componen
         ),
         rx.button(save_label, on_click=on_save, min_height=TARGET),
         justify="end",
-        width="100%",
-    )
-
-
-def labelled(label: str, ident: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="1", as_="label", html_for=ident),
-        control,
-        spacing="1",
         width="100%",
     )
 
@@ -103,7 +95,11 @@ def person_row(u: rx.Var) -> rx.Component:
         rx.table.cell(u["teams"]),
         rx.table.cell(u["home"]),
         rx.table.cell(
-            rx.badge(u["state"], color_scheme=rx.cond(active, "green", "gray"))
+            rx.badge(
+                u["state"],
+                color_scheme=rx.cond(active, "green", "gray"),
+                high_contrast=True,
+            )
         ),
         rx.table.cell(
             rx.hstack(
@@ -238,14 +234,13 @@ def person_dialog() -> rx.Component:
                         rx.text("Teams", size="2", weight="medium"),
                         rx.foreach(
                             PeopleState.team_choices,
-                            lambda t: rx.checkbox(
+                            lambda t: check(
                                 t[1],
                                 checked=PeopleState.edit_teams.contains(t[0]),
                                 on_change=lambda v: PeopleState.toggle_edit_team(
                                     t[0], v
                                 ),
                                 size="3",
-                                min_height=TARGET,
                             ),
                         ),
                         width="100%",
@@ -316,18 +311,11 @@ def teams_section() -> rx.Component:
 
 
 def _member_box(person: rx.Var, label: rx.Var) -> rx.Component:
-    # The row, not the checkbox, is the 44px target: a width on the checkbox
-    # itself would squeeze its label out.
-    return rx.flex(
-        rx.checkbox(
-            label,
-            checked=PeopleState.team_members.contains(person[0]),
-            on_change=lambda v: PeopleState.toggle_member(person[0], v),
-            size="3",
-        ),
-        min_height=TARGET,
-        align="center",
-        width="100%",
+    return check(
+        label,
+        checked=PeopleState.team_members.contains(person[0]),
+        on_change=lambda v: PeopleState.toggle_member(person[0], v),
+        size="3",
     )
 
 

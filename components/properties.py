@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from components.auth import error_callout
+from components.fields import check
 from components.people import TARGET, dialog_buttons
 from state.properties import (
     NOBODY,
@@ -124,19 +125,11 @@ def list_filters() -> rx.Component:
             flex="1 1 16em",
         ),
         # The whole row, label included, is the tap target.
-        rx.el.label(
-            rx.checkbox(
-                checked=PropertiesState.show_archived,
-                on_change=PropertiesState.set_show_archived,
-                size="3",
-            ),
-            rx.text("Show archived", size="2"),
-            display="flex",
-            align_items="center",
-            gap="0.5em",
-            min_height=TARGET,
-            padding_x="0.75em",
-            cursor="pointer",
+        check(
+            "Show archived",
+            checked=PropertiesState.show_archived,
+            on_change=PropertiesState.set_show_archived,
+            size="3",
         ),
         admin_only(
             rx.button(

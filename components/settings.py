@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.fields import TARGET
 from components.layout import shell
 from state.settings import DIGEST, DIGEST_MINUTES, IMMEDIATE, SettingsState
 
@@ -22,6 +23,7 @@ def _time_field(
             on_change=on_change,
             disabled=~SettingsState.quiet_hours,
             size="3",
+            min_height=TARGET,
         ),
         spacing="1",
     )
@@ -38,20 +40,20 @@ def push_hours_card() -> rx.Component:
                 color_scheme="gray",
                 high_contrast=True,
             ),
-            rx.hstack(
+            # The whole row, label included, is the tap target.
+            rx.el.label(
                 rx.switch(
                     id="quiet-hours",
                     checked=SettingsState.quiet_hours,
                     on_change=SettingsState.set_quiet_hours,
                     size="3",
                 ),
-                rx.el.label(
-                    "Only between set hours",
-                    html_for="quiet-hours",
-                    class_name="rt-Text rt-r-size-2",
-                ),
-                align="center",
-                min_height="44px",
+                rx.text("Only between set hours", size="2"),
+                display="flex",
+                align_items="center",
+                gap="0.5em",
+                min_height=TARGET,
+                cursor="pointer",
             ),
             rx.hstack(
                 _time_field(

@@ -137,7 +137,7 @@ def push_card() -> rx.Component:
                     rx.spacer(),
                     rx.button(
                         "Turn on",
-                        size="1",
+                        size="2",
                         on_click=PushState.enable_push,
                         id="enable-push",
                     ),

@@ -98,7 +98,7 @@ def test_operator_console(app_server: RunningApp, browser: Any) -> None:
         }.items():
             page.fill(f"input[name={name}]", value)
         page.get_by_role("button", name="Create").click()
-        page.get_by_role("cell", name=slug).wait_for()
+        page.get_by_role("cell", name=slug, exact=True).wait_for()
         stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
         assert "op." not in stored  # operator tokens stay on the server
     finally:
