@@ -152,7 +152,8 @@ def context_block(
                 if words is None
                 else _units(p, people, every_word),
                 "services": [
-                    {"name": s.name, "team": s.team, "when": s.when} for s in p.services
+                    {"name": s.name, "team": s.team, "when": s.when, "vendor": s.vendor}
+                    for s in p.services
                 ],
             }
             for p in directory.properties
