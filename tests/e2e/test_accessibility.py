@@ -26,7 +26,9 @@ PHONE = 390
 FAILING_IMPACTS = {"serious", "critical"}
 MIN_TARGET_PX = 44
 OPERATOR = ("a11y-ops@switchboard.example", "a11y-operator-password")
-LEAK = "My kitchen sink is leaking under the cabinet."
+# Not the sink: the Ben journey in test_requests.py reports that one and expects
+# no open task for it (a second report would be linked to the first).
+REPORT = "The radiator in my bedroom stopped working."
 CANCEL = "Cancel the elevator inspection at Maple Court this month."
 
 # Who signs in where (organisation, email, the page they land on).
@@ -184,13 +186,14 @@ def devices(app_server: RunningApp, browser: Any) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def seeded(devices: dict[str, Any]) -> None:
-    """Work on the pages, so their cards are checked too: Ben reports a leak (an
-    action card in his chat, a request, a task for maintenance) and Omar cancels a
+    """Work on the pages, so their cards are checked too: Ben reports a broken
+    radiator (an action card in his chat, a request, a task for maintenance) and
+    Omar cancels a
     service (an approval and an alert for the manager). Both are sent before either
     is waited for: the worker answers them side by side."""
     ben = devices["page_for"]("resident")
     omar = devices["page_for"]("employee")
-    for page, text in ((ben, LEAK), (omar, CANCEL)):
+    for page, text in ((ben, REPORT), (omar, CANCEL)):
         page.goto(f"{devices['base']}/")
         page.fill("textarea[name=body]", text)
         page.get_by_role("button", name="Send").click()
