@@ -34,6 +34,7 @@ from app.domain.models import (
     User,
 )
 from app.services.audit_chain import user_names
+from app.services.paging import page_count
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -138,7 +139,7 @@ async def list_audit(
                 )
             ).one()
         )
-        pages = max(1, -(-total // size))
+        pages = page_count(total, size)
         page = max(1, min(page, pages))
         events = await _events(s, where, size, (page - 1) * size)
         entries = await _describe(s, actor.tenant_id, events)

@@ -31,6 +31,7 @@ from app.domain.limits import MAX_TEXT_CHARS
 from app.domain.models import Memory, MemoryScope, Team, User
 from app.services import audit
 from app.services.memories import remember
+from app.services.paging import page_count
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -91,7 +92,7 @@ async def list_memories(
     size = max(1, min(page_size, 100))
     async with tenant_session(tid) as s:
         total = int((await s.exec(select(func.count()).where(*where))).one())
-        pages = max(1, -(-total // size))
+        pages = page_count(total, size)
         page = max(1, min(page, pages))
         # Eight columns: SQLAlchemy's select (sqlmodel's types stop at four).
         rows = (

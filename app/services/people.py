@@ -36,6 +36,7 @@ from app.domain.models import (
 from app.domain.roles import APPROVER_ROLES, Role
 from app.services import audit
 from app.services.access import access_user
+from app.services.paging import like_pattern, page_count
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -68,10 +69,6 @@ class PeoplePage:
     pages: int
 
 
-def _like(query: str) -> str:
-    return "%" + re.sub(r"([\\%_])", r"\\\1", query.strip().lower()[:100]) + "%"
-
-
 async def search_people(
     actor: Actor,
     query: str = "",
@@ -88,7 +85,7 @@ async def search_people(
     async with tenant_session(actor.tenant_id) as s:
         where = _where(actor.tenant_id, query, role)
         total = int((await s.exec(select(func.count()).where(*where))).one())
-        pages = max(1, -(-total // size))
+        pages = page_count(total, size)
         page = max(1, min(page, pages))
         stmt = page_query(actor.tenant_id, query, role, sort, descending)
         users = (await s.exec(stmt.limit(size).offset((page - 1) * size))).all()
@@ -99,7 +96,7 @@ async def search_people(
 def _where(tenant_id: uuid.UUID, query: str, role: str) -> list[Any]:
     where: list[Any] = [col(User.tenant_id) == tenant_id]
     if query.strip():
-        pattern = _like(query)
+        pattern = like_pattern(query)
         where.append(
             or_(
                 func.lower(col(User.name)).like(pattern),
@@ -618,7 +615,7 @@ async def staff_page(
     ]
     async with tenant_session(actor.tenant_id) as s:
         total = int((await s.exec(select(func.count()).where(*where))).one())
-        pages = max(1, -(-total // size))
+        pages = page_count(total, size)
         page = max(1, min(page, pages))
         rows = (
             await s.exec(

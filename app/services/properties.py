@@ -28,6 +28,7 @@ from app.domain.models import Property, PropertyService, Unit, User, utcnow
 from app.domain.roles import APPROVER_ROLES, Role
 from app.services import audit
 from app.services.access import access_property, access_unit
+from app.services.paging import like_pattern, page_count
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -61,10 +62,6 @@ class PropertyPage:
     pages: int
 
 
-def _like(query: str) -> str:
-    return "%" + re.sub(r"([\\%_])", r"\\\1", query.strip().lower()[:100]) + "%"
-
-
 async def list_properties(
     actor: Actor,
     query: str = "",
@@ -79,7 +76,7 @@ async def list_properties(
     if not archived:
         where.append(col(Property.archived_at).is_(None))
     if query.strip():
-        pattern = _like(query)
+        pattern = like_pattern(query)
         where.append(
             or_(
                 func.lower(col(Property.name)).like(pattern),
@@ -89,7 +86,7 @@ async def list_properties(
     size = max(1, min(page_size, MAX_PAGE_SIZE))
     async with tenant_session(tid) as s:
         total = int((await s.exec(select(func.count()).where(*where))).one())
-        pages = max(1, -(-total // size))
+        pages = page_count(total, size)
         page = max(1, min(page, pages))
         props = (
             await s.exec(

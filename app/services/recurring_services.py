@@ -31,6 +31,7 @@ from app.domain.recurrence import (
 from app.domain.timezones import zone_or_utc
 from app.services import audit
 from app.services.access import access_property, access_property_service
+from app.services.paging import page_count
 from app.services.properties import require_reader
 
 MAX_SERVICE_NAME = 200
@@ -266,7 +267,7 @@ async def service_log(
             col(ServiceLog.property_id) == prop.id,
         ]
         total = int((await s.exec(select(func.count()).where(*where))).one())
-        pages = max(1, -(-total // size))
+        pages = page_count(total, size)
         page = max(1, min(page, pages))
         rows = (
             await s.exec(

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from reflex.state import State
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.db import tenant_session
 from app.core.settings import get_settings
@@ -103,42 +104,65 @@ def toast(result: Any) -> str:
     return text if "__toast" in text else ""
 
 
+async def pending_approval(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    client_id: str,
+    body: str,
+    summary: str,
+    expires_in: timedelta,
+) -> tuple[Message, Approval]:
+    """A message of `user_id` whose proposed notify waits for a manager."""
+    conv = await conversation_for(session, tenant_id, user_id)  # one per user
+    msg = Message(
+        tenant_id=tenant_id,
+        conversation_id=conv.id,
+        sender_user_id=user_id,
+        sender_key=f"user:{user_id}",
+        client_message_id=client_id,
+        body=body,
+    )
+    session.add(msg)
+    await session.flush()
+    action = ProposedAction(
+        tenant_id=tenant_id,
+        message_id=msg.id,
+        type="notify",
+        payload={},
+        payload_hash="0" * 64,
+        status="pending_approval",
+        requested_by=user_id,
+    )
+    session.add(action)
+    await session.flush()
+    approval = Approval(
+        tenant_id=tenant_id,
+        action_id=action.id,
+        required_role="manager",
+        requested_by=user_id,
+        payload_hash="0" * 64,
+        summary=summary,
+        expires_at=utcnow() + expires_in,
+    )
+    session.add(approval)
+    return msg, approval
+
+
 async def other_tenant_rows(demo: Demo, slug: str, handle: str) -> dict[str, Any]:
     """A notification, a task and a pending approval in `slug`, for `handle`."""
     tid = demo.tenant(slug).id
     user = demo.user(slug, handle)
     tag = uuid.uuid4().hex[:10]
     async with tenant_session(tid) as s:
-        conv = await conversation_for(s, tid, user.id)  # one per user
-        msg = Message(
-            tenant_id=tid,
-            conversation_id=conv.id,
-            sender_user_id=user.id,
-            sender_key=f"user:{user.id}",
-            client_message_id=f"t-{tag}",
-            body="buy a new fridge",
-        )
-        s.add(msg)
-        await s.flush()
-        action = ProposedAction(
-            tenant_id=tid,
-            message_id=msg.id,
-            type="notify",
-            payload={},
-            payload_hash="0" * 64,
-            status="pending_approval",
-            requested_by=user.id,
-        )
-        s.add(action)
-        await s.flush()
-        approval = Approval(
-            tenant_id=tid,
-            action_id=action.id,
-            required_role="manager",
-            requested_by=user.id,
-            payload_hash="0" * 64,
-            summary="Buy a fridge",
-            expires_at=utcnow() + timedelta(hours=48),
+        msg, approval = await pending_approval(
+            s,
+            tid,
+            user.id,
+            f"t-{tag}",
+            "buy a new fridge",
+            "Buy a fridge",
+            timedelta(hours=48),
         )
         note = Notification(
             tenant_id=tid,

@@ -15,15 +15,10 @@ from sqlmodel import select
 
 from app.core.db import platform_session, tenant_session
 from app.domain.models import (
-    Approval,
     AuditEvent,
-    Message,
     Operator,
-    ProposedAction,
     User,
-    utcnow,
 )
-from app.services.messages import conversation_for
 from state.admin import AdminState
 from state.approvals import ApprovalsState
 from state.chat import ChatState
@@ -39,7 +34,7 @@ from state.session import SessionState, _page_states
 from state.settings import SettingsState
 from state.work import AlertsState, TasksState
 from tests.conftest import Demo
-from tests.ui.conftest import call, new_tab, toast
+from tests.ui.conftest import call, new_tab, pending_approval, toast
 from tests.ui.test_operator import OP_PASSWORD, operator  # noqa: F401
 
 # The phone app's pages: not the console.
@@ -320,38 +315,15 @@ async def test_every_console_write_is_in_the_audit_log(
 
     # A pending approval asked for by the employee, rejected from the console.
     async with tenant_session(tid) as s:
-        conv = await conversation_for(s, tid, walker.id)
-        msg = Message(
-            tenant_id=tid,
-            conversation_id=conv.id,
-            sender_user_id=walker.id,
-            sender_key=f"user:{walker.id}",
-            client_message_id="walk-1",
-            body="buy a lantern",
+        _, approval = await pending_approval(
+            s,
+            tid,
+            walker.id,
+            "walk-1",
+            "buy a lantern",
+            "Buy a lantern",
+            timedelta(hours=1),
         )
-        s.add(msg)
-        await s.flush()
-        action = ProposedAction(
-            tenant_id=tid,
-            message_id=msg.id,
-            type="notify",
-            payload={},
-            payload_hash="0" * 64,
-            status="pending_approval",
-            requested_by=walker.id,
-        )
-        s.add(action)
-        await s.flush()
-        approval = Approval(
-            tenant_id=tid,
-            action_id=action.id,
-            required_role="manager",
-            requested_by=walker.id,
-            payload_hash="0" * 64,
-            summary="Buy a lantern",
-            expires_at=utcnow() + timedelta(hours=1),
-        )
-        s.add(approval)
     approvals = await tab.get_state(ApprovalsState)
     assert "Rejected" in toast(await call(approvals, "decide", str(approval.id), False))
     await expect("ApprovalsState.decide", by=by_admin)
