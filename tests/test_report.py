@@ -21,10 +21,14 @@ def test_every_result_and_target_is_in_the_report() -> None:
     results = load()
     assert {"pipeline", "slow_model", "fanout", "retrieval"} <= set(results)
     text = render(results)
-    for data in results.values():
+    for bench, data in results.items():
         assert "cores" in data["machine"] and "load_avg_1m" in data["machine"]
         for key, t in data["targets"].items():
-            (row,) = [line for line in text.splitlines() if f"`{key}`" in line]
+            (row,) = [
+                line
+                for line in text.splitlines()
+                if line.startswith(f"| {bench} | `{key}` |")
+            ]
             assert ("yes" if t["met"] else "**no**") in row, row
     assert "## The answer, from this run" in text
 
