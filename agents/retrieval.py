@@ -16,6 +16,11 @@ wrong ones) once a tenant is a small slice of the table. Two strategies:
 - large scopes: the HNSW index with `hnsw.iterative_scan = relaxed_order`, which
   keeps scanning the graph until enough rows pass the filter, then an outer ORDER BY
   restores exact order among the candidates.
+- a tenant with its own HNSW index (app/core/tenant_vector_index.py, built for
+  tenants with many memories): the same iterative scan on that graph of the
+  tenant's rows only. The tenant predicate is a literal there, so the planner can
+  match the partial index; recall and latency no longer depend on how big the
+  other tenants are.
 
 The mode is chosen from the scope's size: a count bounded at EXACT_SCAN_MAX_ROWS + 1
 (so it never reads a large tenant's every row), remembered per process for
@@ -26,6 +31,7 @@ mode.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -35,6 +41,7 @@ from typing import Any, Literal
 from sqlalchemy import text as sql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core.tenant_vector_index import index_name
 from app.domain.models import EMBEDDING_DIM
 
 # Above this many embedded memories in a scope, use the iterative HNSW scan. An
@@ -45,11 +52,16 @@ EXACT_SCAN_MAX_ROWS = 20_000
 HNSW_EF_SEARCH = 100
 SCOPE_SIZE_TTL_S = 300.0
 SCOPE_SIZE_CACHE_MAX = 10_000
+# A scope this small is scanned exactly even when its tenant has its own index.
+EXACT_ALWAYS_ROWS = 2_000
+# On a tenant's own graph: 100 gave recall@10 0.94 (worst query 0) on 100k
+# clustered rows, 200 gave 0.99 (worst 0.9) for ~1 ms more.
+TENANT_HNSW_EF_SEARCH = 200
 HNSW_OVERFETCH = 4  # the iterative scan fetches n * this, then keeps the n nearest
 RRF_K = 60  # the constant from the RRF paper; damps the weight of the top ranks
 CANDIDATES_PER_LIST = 4  # fetch k * this from each ranker before fusing
 
-Mode = Literal["auto", "exact", "hnsw"]
+Mode = Literal["auto", "exact", "hnsw", "tenant_hnsw"]
 
 
 class ScopeError(ValueError):
@@ -130,6 +142,15 @@ _HNSW_SQL = sql(f"""
     SELECT id, distance FROM candidates ORDER BY distance + 0 LIMIT :n
 """)
 
+
+@functools.lru_cache(maxsize=256)
+def _tenant_hnsw_sql(tenant_id: uuid.UUID) -> Any:
+    """_HNSW_SQL with the tenant as a literal (a UUID object, so no injection):
+    a bind parameter would not let the planner prove the partial index applies."""
+    own = f"m.tenant_id = '{uuid.UUID(str(tenant_id))}'::uuid AND"
+    return sql(_HNSW_SQL.text.replace("WHERE ", f"WHERE {own} ", 1))
+
+
 _TEXT_SQL = sql(f"""
     SELECT m.id, ts_rank_cd(m.tsv, query) AS rank
     FROM memories m, to_tsquery('english', :tsq) query
@@ -183,10 +204,46 @@ _scope_sizes: dict[
     tuple[uuid.UUID, uuid.UUID, tuple[uuid.UUID, ...]], tuple[int, float]
 ]
 _scope_sizes = {}
+# tenant -> (has a valid index of its own; expiry).
+_own_indexes: dict[uuid.UUID, tuple[bool, float]] = {}
+
+_OWN_INDEX_SQL = sql("""
+    SELECT i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+    WHERE c.relname = :name
+""")
 
 
 def forget_scope_sizes() -> None:
+    """Forget what was counted and looked up (tests; a new index is seen at once)."""
     _scope_sizes.clear()
+    _own_indexes.clear()
+
+
+async def has_own_index(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    """Whether the tenant's own HNSW index exists and is valid (remembered for
+    SCOPE_SIZE_TTL_S: indexes are built by a maintenance run, not per turn)."""
+    now = time.monotonic()
+    cached = _own_indexes.get(tenant_id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    valid = (
+        await session.execute(_OWN_INDEX_SQL, {"name": index_name(tenant_id)})
+    ).scalar_one_or_none()
+    if len(_own_indexes) >= SCOPE_SIZE_CACHE_MAX:
+        _own_indexes.clear()
+    _own_indexes[tenant_id] = (bool(valid), now + SCOPE_SIZE_TTL_S)
+    return bool(valid)
+
+
+async def choose_mode(session: AsyncSession, scope: RetrievalScope) -> Mode:
+    """Exact for small scopes; the tenant's own graph when it has one; else exact
+    up to EXACT_SCAN_MAX_ROWS and the shared graph beyond."""
+    size = await scope_size(session, scope)
+    if size <= EXACT_ALWAYS_ROWS:
+        return "exact"
+    if await has_own_index(session, scope.tenant_id):
+        return "tenant_hnsw"
+    return "exact" if size <= EXACT_SCAN_MAX_ROWS else "hnsw"
 
 
 async def scope_size(session: AsyncSession, scope: RetrievalScope) -> int:
@@ -214,8 +271,7 @@ async def vector_candidates(
     """The n nearest memories inside the scope (id, cosine distance)."""
     params = {**_params(scope), "q": vector_literal(embedding), "n": n}
     if mode == "auto":
-        size = await scope_size(session, scope)
-        mode = "exact" if size <= EXACT_SCAN_MAX_ROWS else "hnsw"
+        mode = await choose_mode(session, scope)
     if mode == "exact":
         rows = (await session.execute(_EXACT_SQL, params)).all()
     else:
@@ -225,11 +281,14 @@ async def vector_candidates(
             sql("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
         )
         fetch = n * HNSW_OVERFETCH
+        own = mode == "tenant_hnsw"
+        ef = TENANT_HNSW_EF_SEARCH if own else HNSW_EF_SEARCH
         await session.execute(
             sql("SELECT set_config('hnsw.ef_search', :ef, true)"),
-            {"ef": str(min(1000, max(HNSW_EF_SEARCH, fetch)))},  # 1000: pgvector max
+            {"ef": str(min(1000, max(ef, fetch)))},  # 1000: pgvector's maximum
         )
-        rows = (await session.execute(_HNSW_SQL, {**params, "fetch": fetch})).all()
+        statement = _tenant_hnsw_sql(scope.tenant_id) if own else _HNSW_SQL
+        rows = (await session.execute(statement, {**params, "fetch": fetch})).all()
     return [(r[0], float(r[1])) for r in rows]
 
 

@@ -4,6 +4,8 @@
   migrate          apply migrations (owner role), creating the app role
   seed             load the demo organisations (idempotent)
   create-operator  create a platform operator account
+  vector-indexes   build the own HNSW index of each tenant with many memories
+                   (owner role; run it from cron, e.g. nightly)
   services         start only the embedded PostgreSQL and Redis, print their URLs
 
 With DATABASE_URL / REDIS_URL unset, commands start (or attach to) the embedded
@@ -28,6 +30,7 @@ from app.core.embedded import stack_services
 from app.core.logs import configure_logging
 from app.core.migrate import upgrade
 from app.core.settings import PROJECT_ROOT, get_settings
+from app.core.tenant_vector_index import ensure_tenant_indexes
 from app.domain.errors import DomainError
 from app.services.operators import ensure_operator
 from app.services.seed import DEMO_OPERATOR_EMAIL, load_demo, seed_demo
@@ -51,6 +54,14 @@ def seed() -> None:
             await dispose_engines()
 
     asyncio.run(_run())
+
+
+def vector_indexes() -> None:
+    report = ensure_tenant_indexes()
+    print(
+        f"vector indexes: {len(report.created)} built in {report.build_s} s, "
+        f"{report.kept} kept, {len(report.dropped)} dropped; {report.index_mb} MB"
+    )
 
 
 def create_operator(email: str, name: str, password: str | None) -> None:
@@ -134,6 +145,7 @@ def run(reflex_env: str) -> int:
     with stack_services():
         migrate()
         seed()
+        vector_indexes()
         py = sys.executable
         procs.append(("worker", _spawn([py, "-m", "jobs.worker"], "worker")))
         reflex = [
@@ -189,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply migrations")
     sub.add_parser("seed", help="load the demo organisations")
     sub.add_parser("services", help="run the embedded PostgreSQL and Redis")
+    sub.add_parser(
+        "vector-indexes", help="build the HNSW index of each tenant with many memories"
+    )
     p_op = sub.add_parser("create-operator", help="create a platform operator")
     p_op.add_argument("--email", required=True)
     p_op.add_argument("--name", default="Platform operator")
@@ -207,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "seed":
             migrate()
             seed()
+        elif args.command == "vector-indexes":
+            migrate()
+            vector_indexes()
         elif args.command == "create-operator":
             migrate()  # a fresh server: the tables and the app role come first
             create_operator(args.email, args.name, args.password)

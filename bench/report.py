@@ -323,6 +323,18 @@ def retrieval_section(r: dict[str, Any], title: str = "Retrieval") -> list[str]:
         f"{params['hnsw_ef_search']}, over-fetch, re-sort) above.",
         "",
     ]
+    own = r.get("tenant_indexes")
+    if own:
+        out += [
+            f"Tenants with {own['min_rows']:,} memories or more get an HNSW index of "
+            "their own (a partial index `WHERE tenant_id = …`, built by "
+            "`python -m app.cli vector-indexes`; `app/core/tenant_vector_index.py`): "
+            f"here {own['tenants']} tenants, built in {own['build_s']:,} s, "
+            f"{own['index_mb']:,} MB. `auto` scans a scope of more than "
+            f"{params.get('exact_always_rows', 0):,} rows through it (ef_search "
+            f"{params.get('tenant_hnsw_ef_search', '?')}); `hnsw` is the shared graph.",
+            "",
+        ]
     cold = r.get("scope_size_cold")
     if cold:
         out += [

@@ -16,9 +16,12 @@ Side by side, for each size class:
   index (what memory layers such as mem0 ship; a generic plan or stale statistics
   put it there): the filter runs after the index scan, so rows go missing;
 - `naive_planned`: the same query where the planner chooses;
-- `exact`, `hnsw` (iterative scan, relaxed order, over-fetch and re-sort) and
-  `auto` (what a turn runs: exact below agents.retrieval.EXACT_SCAN_MAX_ROWS, the
-  iterative scan above) from agents/retrieval.py `vector_candidates`.
+- `exact`, `hnsw` (iterative scan, relaxed order, over-fetch and re-sort, on the
+  shared graph) and `auto` (what a turn runs, agents/retrieval.py `choose_mode`:
+  exact for small scopes, the tenant's own HNSW index where the maintenance run
+  built one (tenants with TENANT_VECTOR_INDEX_MIN_ROWS memories or more: at 1M the
+  large and medium classes), else exact up to EXACT_SCAN_MAX_ROWS and the shared
+  graph beyond).
 Each tenant is queried by one user, as a tenant's staff ask again and again: the
 scope's size (which picks exact or HNSW) is counted on its first query and then
 remembered (agents.retrieval.scope_size); that cold count is reported apart.
@@ -47,6 +50,7 @@ import agents.retrieval as retrieval
 from agents.retrieval import Mode, RetrievalScope, vector_candidates, vector_literal
 from app.core.db import owner_url, tenant_session
 from app.core.settings import get_settings
+from app.core.tenant_vector_index import ensure_tenant_indexes
 from bench.machine import (
     latency_summary,
     machine,
@@ -294,6 +298,12 @@ async def bench(rows: int, queries: int, seed: int, name: str) -> dict[str, Any]
         f"({index['index_mb']} MB)",
         flush=True,
     )
+    own = ensure_tenant_indexes()
+    print(
+        f"own indexes: {len(own.created)} tenants in {own.build_s} s "
+        f"({own.index_mb} MB)",
+        flush=True,
+    )
     cold = await cold_scope_sizes(corpus)
     # Warm-up: plan caches, the index's first pages.
     for t in corpus.classes["large"][:1]:
@@ -318,10 +328,18 @@ async def bench(rows: int, queries: int, seed: int, name: str) -> dict[str, Any]
             "k": K,
             "exact_scan_max_rows": retrieval.EXACT_SCAN_MAX_ROWS,
             "hnsw_ef_search": retrieval.HNSW_EF_SEARCH,
+            "tenant_hnsw_ef_search": retrieval.TENANT_HNSW_EF_SEARCH,
+            "exact_always_rows": retrieval.EXACT_ALWAYS_ROWS,
             "command": f"python -m bench.retrieval --rows {rows} --name {name}",
         },
         "load_s": round(load_s, 1),
         "index": index,
+        "tenant_indexes": {
+            "min_rows": get_settings().tenant_vector_index_min_rows,
+            "tenants": len(own.created),
+            "build_s": own.build_s,
+            "index_mb": own.index_mb,
+        },
         "scope_size_cold": cold,
         "classes": results,
         "targets": targets,

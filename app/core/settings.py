@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # before its model call gives up is retried while the server still works.
     job_timeout_s: int = 60
     tenant_max_concurrency: int = 2
+    # A tenant with this many embedded memories gets its own HNSW index
+    # (app/core/tenant_vector_index.py); below it an exact scan stays under ~10 ms.
+    tenant_vector_index_min_rows: int = 5_000
     sweeper_stuck_after_s: int = 30
     approval_ttl_hours: int = 48
     # Keep each turn's stage timings in Redis for `make bench` (app/core/stages.py).

@@ -222,6 +222,7 @@ async def test_auto_mode_switches_to_hnsw_for_large_scopes(
     corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_ROWS", PER_TENANT - 1)
+    monkeypatch.setattr(retrieval, "EXACT_ALWAYS_ROWS", PER_TENANT - 1)
     recalls: list[float] = []
     for tenant, q in corpus.queries[:TARGETS]:
         async with tenant_session(tenant) as s:
