@@ -223,7 +223,6 @@ def main(argv: list[str] | None = None) -> int:
             migrate()
             seed()
         elif args.command == "vector-indexes":
-            migrate()
             vector_indexes()
         elif args.command == "create-operator":
             migrate()  # a fresh server: the tables and the app role come first
