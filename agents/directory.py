@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.actor import Actor
@@ -35,7 +36,18 @@ from app.domain.roles import INTEGRATION_ROLE
 
 
 async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantInfo:
-    row = (await session.exec(select(Tenant).where(Tenant.id == tenant_id))).first()
+    row = (
+        await session.execute(
+            sa_select(
+                col(Tenant.id),
+                col(Tenant.slug),
+                col(Tenant.name),
+                col(Tenant.kind),
+                col(Tenant.timezone),
+                col(Tenant.policy),
+            ).where(col(Tenant.id) == tenant_id)
+        )
+    ).first()
     if row is None:
         raise NotFound("tenant not found")
     return TenantInfo(
@@ -47,35 +59,76 @@ async def load_directory(session: AsyncSession, actor: Actor) -> Directory:
     """Everything the sender may address, read through their tenant session."""
     tenant = await _tenant(session, actor.tenant_id)
     tid = actor.tenant_id
-    # Explicit tenant filters on top of RLS: a session scoped to the wrong tenant
-    # would then return nothing instead of another tenant's people.
-    users = (await session.exec(select(User).where(User.tenant_id == tid))).all()
-    teams = (await session.exec(select(Team).where(Team.tenant_id == tid))).all()
+    # Plain column rows, not ORM entities: this runs every turn for every person,
+    # property and unit of the tenant, and entity hydration (identity map, state
+    # tracking) was most of its cost. Explicit tenant filters on top of RLS: a
+    # session scoped to the wrong tenant would then return nothing instead of
+    # another tenant's people.
+    users = (
+        await session.execute(
+            sa_select(
+                col(User.id),
+                col(User.handle),
+                col(User.name),
+                col(User.role),
+                col(User.disabled),
+                col(User.property_id),
+                col(User.unit_id),
+            ).where(col(User.tenant_id) == tid)
+        )
+    ).all()
+    teams = (
+        await session.execute(
+            sa_select(col(Team.id), col(Team.slug), col(Team.name)).where(
+                col(Team.tenant_id) == tid
+            )
+        )
+    ).all()
     members = (
-        await session.exec(select(TeamMember).where(TeamMember.tenant_id == tid))
+        await session.execute(
+            sa_select(
+                col(TeamMember.team_id),
+                col(TeamMember.user_id),
+                col(TeamMember.is_lead),
+            ).where(col(TeamMember.tenant_id) == tid)
+        )
     ).all()
     # Archived properties and units are not offered to the assistant at all.
     props = (
-        await session.exec(
-            select(Property).where(
-                Property.tenant_id == tid,
+        await session.execute(
+            sa_select(
+                col(Property.id),
+                col(Property.slug),
+                col(Property.name),
+                col(Property.address),
+            ).where(
+                col(Property.tenant_id) == tid,
                 col(Property.archived_at).is_(None),
             )
         )
     ).all()
     units = (
-        await session.exec(
-            select(Unit).where(
-                Unit.tenant_id == tid,
+        await session.execute(
+            sa_select(col(Unit.id), col(Unit.property_id), col(Unit.label)).where(
+                col(Unit.tenant_id) == tid,
                 col(Unit.archived_at).is_(None),
             )
         )
     ).all()
     services = (
-        await session.exec(
-            select(PropertyService).where(
-                PropertyService.tenant_id == tid,
-                PropertyService.active.is_(True),  # type: ignore[attr-defined]
+        await session.execute(
+            sa_select(
+                col(PropertyService.id),
+                col(PropertyService.property_id),
+                col(PropertyService.name),
+                col(PropertyService.team_id),
+                col(PropertyService.weekday),
+                col(PropertyService.month_day),
+                col(PropertyService.time_of_day),
+                col(PropertyService.vendor),
+            ).where(
+                col(PropertyService.tenant_id) == tid,
+                col(PropertyService.active).is_(True),
             )
         )
     ).all()
