@@ -1,8 +1,9 @@
 """`make report`: bench/results/*.json → docs/feasibility.md.
 
 Renders what the latest benchmark runs measured (nothing here is typed in by hand
-except the assumptions, which the text names as such). Charts are Mermaid
-`xychart-beta` blocks, which GitHub renders; the numbers are in the tables too.
+except the assumptions, which the text names as such). Charts are PNGs drawn by
+bench/charts.py (matplotlib) into docs/feasibility/; the numbers are in the tables
+too.
 """
 
 from __future__ import annotations
@@ -13,21 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench import charts
 from bench.machine import RESULTS_DIR
 
 PROJECT = Path(__file__).resolve().parent.parent
 REPORT = PROJECT / "docs" / "feasibility.md"
-STAGES = (
-    "queue_wait",
-    "claim",
-    "embedding",
-    "retrieval",
-    "model",
-    "validation",
-    "execution",
-    "delivery",
-)
-METHODS = ("naive_hnsw", "naive_planned", "exact", "hnsw", "auto")
+CHARTS_DIR = PROJECT / "docs" / "feasibility"
+STAGES = charts.STAGES
+METHODS = charts.RETRIEVAL_METHODS
 # Sizing assumptions (stated in the report): the busiest hour carries this many
 # times the month's average rate.
 PEAK_FACTOR = 10
@@ -53,21 +47,6 @@ def _machine_line(name: str, m: dict[str, Any]) -> str:
         f"| {name} | {m.get('at', '?')} | {m.get('cores')} | "
         f"{m.get('memory_gb')} GB | {m.get('cpu_model')} | "
         f"{m.get('load_avg_1m')} / {m.get('load_avg_5m')} |"
-    )
-
-
-def bar_chart(title: str, labels: list[str], values: list[float], unit: str) -> str:
-    top = max(values + [1.0])
-    return "\n".join(
-        [
-            "```mermaid",
-            "xychart-beta",
-            f'    title "{title}"',
-            "    x-axis [" + ", ".join(f'"{lbl}"' for lbl in labels) + "]",
-            f'    y-axis "{unit}" 0 --> {math.ceil(top * 1.1)}',
-            "    bar [" + ", ".join(f"{v:.1f}" for v in values) + "]",
-            "```",
-        ]
     )
 
 
@@ -122,17 +101,7 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
                 f"{_ms(s.get('p99_ms'))}"
             )
         out.append(f"| {stage} | " + " | ".join(cells) + " |")
-    first = p["rates"][rates[0]]["stages"]
-    out += [
-        "",
-        bar_chart(
-            f"p50 by stage at {rates[0]} msg/s (ms)",
-            list(STAGES),
-            [float(first.get(s, {}).get("p50_ms") or 0.0) for s in STAGES],
-            "ms",
-        ),
-        "",
-    ]
+    out += ["", charts.image("stages"), "", charts.image("throughput"), ""]
     f = p["floor"]
     serial = p["one_at_a_time"]["end_to_end"]
     lowest = serial["p50_ms"]
@@ -204,6 +173,8 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         "order); what remains of the inflation is the flooder's running jobs "
         "sharing the CPU, which on a saturated machine slows every turn.",
         "",
+        charts.image("fairness"),
+        "",
     ]
     rss = ", ".join(f"{v:.0f} MB" for v in p.get("worker_rss_mb") or [])
     out += [f"Worker memory (RSS) at the end of the run: {rss}.", ""]
@@ -270,7 +241,9 @@ def slow_section(s: dict[str, Any]) -> list[str]:
     return out
 
 
-def retrieval_section(r: dict[str, Any], title: str = "Retrieval") -> list[str]:
+def retrieval_section(
+    r: dict[str, Any], title: str = "Retrieval", name: str = "retrieval"
+) -> list[str]:
     params = r["params"]
     idx = r["index"]
     table = f", table {idx['table_mb']:,} MB" if "table_mb" in idx else ""
@@ -296,22 +269,9 @@ def retrieval_section(r: dict[str, Any], title: str = "Retrieval") -> list[str]:
                 f"`{m}` | {v['recall_at_10']:.3f} | {v['recall_min']:.2f} | "
                 f"{v['rows_returned']} | {_ms(v['p50_ms'])} | {_ms(v['p95_ms'])} |"
             )
-    classes = list(r["classes"])
     out += [
         "",
-        bar_chart(
-            f"recall@10 by size class, {params['rows']:,} rows: naive filtered HNSW",
-            classes,
-            [100 * r["classes"][c]["naive_hnsw"]["recall_at_10"] for c in classes],
-            "%",
-        ),
-        "",
-        bar_chart(
-            f"p95 ms by size class, {params['rows']:,} rows: auto (a turn's query)",
-            classes,
-            [float(r["classes"][c]["auto"]["p95_ms"]) for c in classes],
-            "ms",
-        ),
+        charts.image(name),
         "",
         "`naive_hnsw` is `WHERE tenant_id = X ORDER BY embedding <=> q LIMIT 10` on "
         "the HNSW index (what memory layers such as mem0 ship; a generic plan or "
@@ -389,7 +349,7 @@ def cost_section(p: dict[str, Any]) -> list[str]:
             f"- {name}: {prof['messages_per_month']:,} messages/month "
             f"({prof['assumption']})."
         )
-    out.append("")
+    out += ["", charts.image("cost"), ""]
     return out
 
 
@@ -599,7 +559,9 @@ def render(results: dict[str, dict[str, Any]]) -> str:
     if "retrieval" in results:
         out += retrieval_section(results["retrieval"])
     if "retrieval_1m" in results:
-        out += retrieval_section(results["retrieval_1m"], "Retrieval at 1M memories")
+        out += retrieval_section(
+            results["retrieval_1m"], "Retrieval at 1M memories", "retrieval_1m"
+        )
     if "pipeline" in results:
         out += cost_section(results["pipeline"])
     out += sizing_section(results)
@@ -644,7 +606,7 @@ def fanout_section(f: dict[str, Any]) -> list[str]:
             f"| {n} | {r['readers']} | {r['xreads']} | {r['delivered']} | "
             f"{_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} |"
         )
-    out.append("")
+    out += ["", charts.image("fanout"), ""]
     return out
 
 
@@ -654,7 +616,8 @@ def main() -> int:
         print("no results in bench/results: run `make bench` first")
         return 1
     REPORT.write_text(render(results) + "\n")
-    print(f"written to {REPORT.relative_to(PROJECT)}")
+    drawn = charts.draw(results, CHARTS_DIR)
+    print(f"written to {REPORT.relative_to(PROJECT)} with {len(drawn)} charts")
     return 0
 
 

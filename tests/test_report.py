@@ -3,8 +3,14 @@ target with its measured value, and the committed report is the rendered one."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from bench import charts
 from bench.machine import target
 from bench.report import REPORT, load, render
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_target_reports_value_limit_and_met() -> None:
@@ -35,3 +41,18 @@ def test_every_result_and_target_is_in_the_report() -> None:
 
 def test_the_committed_report_is_the_rendered_one() -> None:
     assert REPORT.read_text() == render(load()) + "\n"
+
+
+def test_every_chart_is_drawn_and_linked(tmp_path: Path) -> None:
+    results = load()
+    drawn = charts.draw(results, tmp_path)
+    assert {p.stem for p in drawn} == set(charts.available(results))
+    assert {"stages", "throughput", "fairness", "fanout", "retrieval", "cost"} <= {
+        p.stem for p in drawn
+    }
+    for path in drawn:
+        assert path.read_bytes()[:8] == PNG and path.stat().st_size > 5_000
+    linked = re.findall(r"!\[[^]]*\]\((feasibility/[\w.]+\.png)\)", render(results))
+    assert sorted(linked) == sorted(f"feasibility/{p.name}" for p in drawn)
+    for link in linked:  # committed next to the report
+        assert (REPORT.parent / link).read_bytes()[:8] == PNG
