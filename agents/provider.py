@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from functools import cache, lru_cache
 from typing import Any
 
 import litellm
@@ -35,19 +36,59 @@ _lock = threading.Lock()
 TOKENIZER_MODEL = "gpt-4o-mini"
 
 
+# Counts are cached: reply texts, memories and the conversation's earlier messages
+# recur from turn to turn. token_counter counts a list of messages as the sum of
+# each message (framing and fields, counted apart) plus a reply primer, so summing
+# cached per-message counts gives the very same figure.
+
+
+@lru_cache(maxsize=4096)
+def _text_count(text: str) -> int:
+    return int(
+        litellm.token_counter(
+            model=TOKENIZER_MODEL, text=text, count_response_tokens=True
+        )
+    )
+
+
+@lru_cache(maxsize=512)
+def _message_count(items: tuple[tuple[str, str], ...]) -> int:
+    """One message with its chat framing, without the reply primer: token_counter
+    counts a list as the sum of these plus the primer."""
+    return int(
+        litellm.token_counter(
+            model=TOKENIZER_MODEL, messages=[dict(items)], count_response_tokens=True
+        )
+    )
+
+
+@cache
+def _reply_primer() -> int:
+    probe = [{"role": "user", "content": "x"}]
+    full = litellm.token_counter(model=TOKENIZER_MODEL, messages=probe)
+    framed = litellm.token_counter(
+        model=TOKENIZER_MODEL, messages=probe, count_response_tokens=True
+    )
+    return int(full) - int(framed)
+
+
 def count_prompt_tokens(messages: list[Any]) -> int:
-    return max(1, int(litellm.token_counter(model=TOKENIZER_MODEL, messages=messages)))
+    plain = all(
+        isinstance(m, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())
+        for m in messages
+    )
+    if not plain:
+        total = int(litellm.token_counter(model=TOKENIZER_MODEL, messages=messages))
+    else:
+        total = _reply_primer() + sum(
+            _message_count(tuple(m.items())) for m in messages
+        )
+    return max(1, total)
 
 
 def count_text_tokens(text: str) -> int:
-    return max(
-        1,
-        int(
-            litellm.token_counter(
-                model=TOKENIZER_MODEL, text=text, count_response_tokens=True
-            )
-        ),
-    )
+    return max(1, _text_count(text))
 
 
 class SwitchboardProvider(CustomLLM):
