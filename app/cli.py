@@ -145,7 +145,12 @@ def run(reflex_env: str) -> int:
     with stack_services():
         migrate()
         seed()
-        vector_indexes()
+        try:
+            vector_indexes()
+        except Exception:
+            # An optimisation only: retrieval works without the tenants' own
+            # indexes (the shared one), so the app still starts.
+            log.warning("building the tenants' vector indexes failed", exc_info=True)
         py = sys.executable
         procs.append(("worker", _spawn([py, "-m", "jobs.worker"], "worker")))
         reflex = [
