@@ -26,6 +26,7 @@ from agents.retrieval import (
     vector_candidates,
     vector_literal,
 )
+from app import cli
 from app.core.db import tenant_session
 from app.core.tenant_vector_index import ensure_tenant_indexes, index_name
 from tests.retrieval.conftest import (
@@ -183,3 +184,11 @@ async def test_a_deleted_tenants_index_is_dropped(owner_engine: Any) -> None:
         conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": gone})
     report = ensure_tenant_indexes(min_rows=MIN_ROWS)
     assert index_name(gone) in report.dropped
+
+
+def test_the_maintenance_command_reports_what_it_did(
+    corpus: Corpus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["vector-indexes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("vector indexes: ") and " MB" in out
