@@ -51,6 +51,7 @@ MUTABLE_TABLES = (
     "tasks",
     "service_logs",
     "llm_usage",
+    "llm_usage_months",
     "audit_events",
     "push_deliveries",
     "push_subscriptions",

@@ -31,7 +31,7 @@ async def two_tenants(demo: Demo) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 def test_every_tenant_table_is_listed() -> None:
-    assert len(TENANT_TABLES) == 22
+    assert len(TENANT_TABLES) == 23
     assert "tenants" not in TENANT_TABLES
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -588,6 +588,18 @@ class LlmUsage(SQLModel, table=True):
     cost_usd: float = 0.0
     latency_ms: int = 0
     created_at: datetime = _ts()
+
+
+class LlmUsageMonth(SQLModel, table=True):
+    """A tenant's tokens per calendar month (UTC), kept by a trigger on every
+    llm_usage insert (migration 0010): the budget check before each model call
+    reads one row instead of summing the month's usage records, which grow with
+    the tenant's traffic. llm_usage rows are never updated."""
+
+    __tablename__ = "llm_usage_months"
+    tenant_id: uuid.UUID = _tenant_fk()
+    month: date = Field(primary_key=True)  # the month's first day
+    tokens: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 # ------------------------------------------------------------------------- auth

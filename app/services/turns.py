@@ -17,7 +17,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,6 +38,7 @@ from app.domain.models import (
     ActionStatus,
     AssistantRun,
     LlmUsage,
+    LlmUsageMonth,
     Message,
     MessageStatus,
     ProposedAction,
@@ -70,16 +70,15 @@ def month_start(now: datetime) -> datetime:
 
 
 async def tokens_used_this_month(session: AsyncSession) -> int:
+    """The tenant's tokens this calendar month (UTC): one row, kept by a trigger
+    on llm_usage (app/domain/models.py LlmUsageMonth)."""
+    month = month_start(utcnow()).date()
     total = (
         await session.exec(
-            select(
-                func.coalesce(
-                    func.sum(LlmUsage.prompt_tokens + LlmUsage.completion_tokens), 0
-                )
-            ).where(col(LlmUsage.created_at) >= month_start(utcnow()))
+            select(LlmUsageMonth.tokens).where(LlmUsageMonth.month == month)
         )
-    ).one()
-    return int(total)
+    ).first()
+    return int(total or 0)
 
 
 async def _claim(
