@@ -137,6 +137,8 @@ def top_bar(title: str) -> rx.Component:
             on_click=SessionState.logout,
             aria_label="Sign out",
             size="3",
+            min_width="44px",
+            min_height="44px",
         ),
         align="center",
         width="100%",

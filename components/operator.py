@@ -213,6 +213,7 @@ def operator_page() -> rx.Component:
                         size="2",
                         variant="soft",
                         on_click=OperatorState.operator_logout,
+                        min_height="44px",
                     ),
                     width="100%",
                     align="center",
