@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -127,25 +128,26 @@ async def test_no_digest_outside_push_hours(
     push_service: PushService,
     restore_preferences: None,
 ) -> None:
-    """Priya (seed data: push only 10:00-23:00) on the digest: nothing at 03:00,
-    the summary once her hours begin."""
-    from datetime import datetime, timedelta
+    """Priya on the digest, with push hours that begin four hours from now: the
+    summary is due within the hour but waits, and goes out once her hours begin.
+    Times are relative to now (in the tenant's zone) so the test holds at any hour."""
     from zoneinfo import ZoneInfo
 
     tid = demo.tenant("harbor-bistro").id
     priya = demo.user("harbor-bistro", "priya")
+    zone = ZoneInfo(demo.tenant("harbor-bistro").timezone)
+    now = utcnow()
+    night = now + DIGEST_EVERY + timedelta(minutes=30)
+    morning = now + timedelta(hours=5)
+    opens = (now + timedelta(hours=4)).astimezone(zone)
+    closes = (now + timedelta(hours=8)).astimezone(zone)
+    hours = f"{opens:%H:%M}-{closes:%H:%M}"
     await set_preferences(
-        Actor(tid, priya.id, priya.role), push_hours="10:00-23:00", push_digest=True
+        Actor(tid, priya.id, priya.role), push_hours=hours, push_digest=True
     )
     path = f"/201/{uuid.uuid4().hex}"
     await _subscribe(tid, priya.id, push_service.base + path, Browser.new())
     await _notify(tid, priya.id, "notify", "From Maya Chen")
-    zone = ZoneInfo(demo.tenant("harbor-bistro").timezone)
-    today = utcnow().astimezone(zone).date()
-    night = datetime(today.year, today.month, today.day, 3, 0, tzinfo=zone)
-    morning = night + timedelta(hours=7, minutes=5)
-    if night < utcnow() + DIGEST_EVERY:
-        night, morning = night + timedelta(days=1), morning + timedelta(days=1)
     assert await send_digests(tid, night) == 0
     assert await send_digests(tid, morning) == 1
     assert len([r for r in push_service.received if r.path == path]) == 1
