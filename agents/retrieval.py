@@ -54,8 +54,10 @@ SCOPE_SIZE_TTL_S = 300.0
 SCOPE_SIZE_CACHE_MAX = 10_000
 # A scope this small is scanned exactly even when its tenant has its own index.
 EXACT_ALWAYS_ROWS = 2_000
-# On a tenant's own graph: 100 gave recall@10 0.94 (worst query 0) on 100k
-# clustered rows, 200 gave 0.99 (worst 0.9) for ~1 ms more.
+# On a tenant's own graph beyond EXACT_SCAN_MAX_ROWS: 100 gave recall@10 0.94-0.97
+# (worst query 0) on 100k clustered rows, 200 gave 0.99 (worst 0.9) for ~1 ms more.
+# A smaller own graph keeps HNSW_EF_SEARCH: recall 1.000 at 40 and 100 on 10k rows,
+# while 200 made the search visit most of such a graph (p95 6 ms -> 11 ms).
 TENANT_HNSW_EF_SEARCH = 200
 HNSW_OVERFETCH = 4  # the iterative scan fetches n * this, then keeps the n nearest
 RRF_K = 60  # the constant from the RRF paper; damps the weight of the top ranks
@@ -282,7 +284,9 @@ async def vector_candidates(
         )
         fetch = n * HNSW_OVERFETCH
         own = mode == "tenant_hnsw"
-        ef = TENANT_HNSW_EF_SEARCH if own else HNSW_EF_SEARCH
+        ef = HNSW_EF_SEARCH
+        if own and await scope_size(session, scope) > EXACT_SCAN_MAX_ROWS:
+            ef = TENANT_HNSW_EF_SEARCH  # (remembered: no round trip per turn)
         await session.execute(
             sql("SELECT set_config('hnsw.ef_search', :ef, true)"),
             {"ef": str(min(1000, max(ef, fetch)))},  # 1000: pgvector's maximum

@@ -349,6 +349,8 @@ async def bench(rows: int, queries: int, seed: int, name: str) -> dict[str, Any]
     await warm_strategies(corpus, asked)
     for cls, per in (await measure(corpus, asked, TURN_METHODS)).items():
         results[cls].update(per)
+    with engine.connect() as conn:
+        shared_buffers = str(conn.execute(text("SHOW shared_buffers")).scalar_one())
     engine.dispose()
     targets = {}
     for cls, per in results.items():
@@ -368,6 +370,7 @@ async def bench(rows: int, queries: int, seed: int, name: str) -> dict[str, Any]
             "hnsw_ef_search": retrieval.HNSW_EF_SEARCH,
             "tenant_hnsw_ef_search": retrieval.TENANT_HNSW_EF_SEARCH,
             "exact_always_rows": retrieval.EXACT_ALWAYS_ROWS,
+            "shared_buffers": shared_buffers,
             "command": f"python -m bench.retrieval --rows {rows} --name {name}",
         },
         "load_s": round(load_s, 1),

