@@ -54,9 +54,10 @@ SCOPE_SIZE_TTL_S = 300.0
 SCOPE_SIZE_CACHE_MAX = 10_000
 # A scope this small is scanned exactly even when its tenant has its own index.
 EXACT_ALWAYS_ROWS = 2_000
-# On a tenant's own graph beyond EXACT_SCAN_MAX_ROWS: 100 gave recall@10 0.94-0.97
-# (worst query 0) on 100k clustered rows, 200 gave 0.99 (worst 0.9) for ~1 ms more.
-# A smaller own graph keeps HNSW_EF_SEARCH: recall 1.000 at 40 and 100 on 10k rows,
+# On a tenant's own graph beyond EXACT_SCAN_MAX_ROWS (built with ef_construction
+# 128, app/core/tenant_vector_index.py): at 1M rows, 100 left one query in 40 of a
+# 100k-row tenant in the wrong cluster (recall@10 0.975, worst query 0); 200 costs
+# ~1 ms more. A smaller own graph keeps HNSW_EF_SEARCH: recall 1.000 on 10k rows,
 # while 200 made the search visit most of such a graph (p95 6 ms -> 11 ms).
 TENANT_HNSW_EF_SEARCH = 200
 HNSW_OVERFETCH = 4  # the iterative scan fetches n * this, then keeps the n nearest
@@ -143,6 +144,12 @@ _HNSW_SQL = sql(f"""
     )
     SELECT id, distance FROM candidates ORDER BY distance + 0 LIMIT :n
 """)
+
+
+_HNSW_SETTINGS_SQL = sql(
+    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+    "set_config('hnsw.ef_search', :ef, true)"
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -278,17 +285,14 @@ async def vector_candidates(
         rows = (await session.execute(_EXACT_SQL, params)).all()
     else:
         # Transaction-local: the next transaction on this pooled connection gets
-        # the defaults back.
-        await session.execute(
-            sql("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        )
+        # the defaults back. One statement, one round trip.
         fetch = n * HNSW_OVERFETCH
         own = mode == "tenant_hnsw"
         ef = HNSW_EF_SEARCH
         if own and await scope_size(session, scope) > EXACT_SCAN_MAX_ROWS:
             ef = TENANT_HNSW_EF_SEARCH  # (remembered: no round trip per turn)
         await session.execute(
-            sql("SELECT set_config('hnsw.ef_search', :ef, true)"),
+            _HNSW_SETTINGS_SQL,
             {"ef": str(min(1000, max(ef, fetch)))},  # 1000: pgvector's maximum
         )
         statement = _tenant_hnsw_sql(scope.tenant_id) if own else _HNSW_SQL

@@ -28,6 +28,16 @@ PEAK_FACTOR = 10
 SECONDS_PER_MONTH = 30 * 86_400
 
 
+def _options(params: dict[str, Any]) -> str:
+    """ ", built with m 16, ef_construction 128" from the recorded build options."""
+    options = params.get("tenant_index_options") or {}
+    return (
+        (", built with " + ", ".join(f"{k} {v}" for k, v in options.items()))
+        if options
+        else ""
+    )
+
+
 def load() -> dict[str, dict[str, Any]]:
     out = {}
     for path in sorted(RESULTS_DIR.glob("*.json")):
@@ -290,8 +300,8 @@ def retrieval_section(
             "their own (a partial index `WHERE tenant_id = …`, built by "
             "`python -m app.cli vector-indexes`; `app/core/tenant_vector_index.py`): "
             f"here {own['tenants']} tenants, built in {own['build_s']:,} s, "
-            f"{own['index_mb']:,} MB. `auto` scans a scope of more than "
-            f"{params.get('exact_always_rows', 0):,} rows through it (ef_search "
+            f"{own['index_mb']:,} MB{_options(params)}. `auto` scans a scope of more "
+            f"than {params.get('exact_always_rows', 0):,} rows through it (ef_search "
             f"{params['hnsw_ef_search']} up to {params['exact_scan_max_rows']:,} "
             f"rows, {params.get('tenant_hnsw_ef_search', '?')} beyond); `hnsw` is "
             "the shared graph.",

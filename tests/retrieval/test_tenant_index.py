@@ -28,7 +28,11 @@ from agents.retrieval import (
 )
 from app import cli
 from app.core.db import tenant_session
-from app.core.tenant_vector_index import ensure_tenant_indexes, index_name
+from app.core.tenant_vector_index import (
+    BUILD_OPTIONS,
+    ensure_tenant_indexes,
+    index_name,
+)
 from tests.retrieval.conftest import (
     DIM,
     Row,
@@ -169,6 +173,31 @@ async def test_an_invalid_index_is_dropped_and_rebuilt(
     forget_scope_sizes()
     async with tenant_session(corpus.large) as s:
         assert await choose_mode(s, scope) == "tenant_hnsw"
+
+
+async def test_an_index_built_with_other_options_is_rebuilt(
+    corpus: Corpus, owner_engine: Any
+) -> None:
+    ensure_tenant_indexes(min_rows=MIN_ROWS)
+    name = index_name(corpus.large)
+    # What an earlier release built: pgvector's defaults.
+    with owner_engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        auto.execute(text(f'DROP INDEX "{name}"'))
+        auto.execute(
+            text(
+                f'CREATE INDEX "{name}" ON memories USING hnsw '
+                f"(embedding vector_cosine_ops) WHERE tenant_id = '{corpus.large}'"
+            )
+        )
+    report = ensure_tenant_indexes(min_rows=MIN_ROWS)
+    assert name in report.dropped and corpus.large in report.created
+    with owner_engine.connect() as conn:
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = :n"), {"n": name}
+        ).scalar_one()
+    assert set(options) == {f"{k}={v}" for k, v in BUILD_OPTIONS.items()}
+    assert ensure_tenant_indexes(min_rows=MIN_ROWS).kept >= 1  # and then kept
 
 
 async def test_a_deleted_tenants_index_is_dropped(owner_engine: Any) -> None:
