@@ -313,8 +313,8 @@ def retrieval_section(
             "embedded server takes a quarter of memory, "
             "`EMBEDDED_PG_SHARED_BUFFERS_MB`). With PostgreSQL's default 128 MB "
             "every graph page is copied in from the OS cache and evicts another: "
-            "p95 was 15.8 ms (large) and 23.1 ms (medium) in the run before this "
-            "one.",
+            "p95 was 15.8 ms (large) and 23.1 ms (medium) in a run with it "
+            "(2026-12-05, own graphs built with pgvector's defaults).",
             "",
         ]
     cold = r.get("scope_size_cold")
@@ -546,15 +546,16 @@ The production shape (what each piece already supports):
   model. p95 ≤ 100 ms at 50 msg/s and 100 slow-model turns in flight (1.5 s ×
   67 msg/s) need a turn to cost about 15 ms of CPU, and an idle turn within 3x the
   floor (about 25 ms end to end) needs less still; a turn costs {cpu_ms} ms (one at
-  a time, Pipeline, offline model). A py-spy profile of the worker at 30 msg/s
-  (2026-11-28, `py-spy record -p <worker pid>` during `python -m bench.pipeline`)
-  put a third of it in SQLAlchemy's ORM and psycopg (about 26 statements a turn),
-  a fifth in litellm's per-call machinery (dispatch, success logging, response
-  metadata, cost), a twentieth each in the MiniLM embedding, token counting and
-  Redis. What would cut it: the turn's reads and writes as a few Core statements
-  instead of ORM units of work, and a leaner model-call path. Until then the answer
-  is more worker processes: they share nothing but Redis and PostgreSQL (tested
-  above), one per core.
+  a time, Pipeline, offline model), so at 50 msg/s the queue grows and not every
+  message offered completes within the run's drain. A py-spy profile of the
+  worker at 30 msg/s (2026-11-28, `py-spy record -p <worker pid>` during
+  `python -m bench.pipeline`) put a third of it in SQLAlchemy's ORM and psycopg
+  (about 26 statements a turn), a fifth in litellm's per-call machinery (dispatch,
+  success logging, response metadata, cost), a twentieth each in the MiniLM
+  embedding, token counting and Redis. What would cut it: the turn's reads and
+  writes as a few Core statements instead of ORM units of work, and a leaner
+  model-call path. Until then the answer is more worker processes: they share
+  nothing but Redis and PostgreSQL (tested above), one per core.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}
