@@ -213,3 +213,23 @@ def test_a_note_marked_confidential_is_never_quoted_in_an_answer() -> None:
     assert out["actions"] == []
     assert "4471" not in out["reply"]
     assert "concierge" in out["reply"]
+
+
+async def test_the_built_in_models_are_priced_at_zero_in_litellms_cost_map() -> None:
+    """Known to litellm's cost map: the cost of a built-in call is a plain $0
+    lookup, not a miss after its name-generalisation fallback."""
+    import litellm
+
+    from agents.provider import register_providers
+
+    register_providers()
+    for model in ("switchboard/offline", "switchboard/minilm"):
+        info = litellm.get_model_info(model)
+        assert info["input_cost_per_token"] == 0.0
+        assert info["output_cost_per_token"] == 0.0
+    response = await litellm.acompletion(
+        model="switchboard/offline", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert litellm.completion_cost(completion_response=response) == 0.0
+    # Real providers keep their own prices.
+    assert litellm.get_model_info("gpt-4o-mini")["input_cost_per_token"] > 0
