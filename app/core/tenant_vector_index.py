@@ -39,6 +39,8 @@ BUILD_WORK_MEM_MB = 1024
 # build time. An index built with other options is rebuilt by the next run.
 BUILD_OPTIONS = {"m": 16, "ef_construction": 128}
 _WITH = ", ".join(f"{k} = {v}" for k, v in BUILD_OPTIONS.items())
+# The same options as PostgreSQL lists them in pg_class.reloptions.
+BUILD_RELOPTIONS = frozenset(f"{k}={v}" for k, v in BUILD_OPTIONS.items())
 ADVISORY_LOCK = 0x5B_7E_C1  # any constant, unique to this job
 
 
@@ -57,8 +59,8 @@ def tenant_of(name: str) -> uuid.UUID | None:
 
 
 def _built_as_now(reloptions: list[str] | None) -> bool:
-    """Whether an index's storage options are BUILD_OPTIONS (["m=16", ...])."""
-    return set(reloptions or ()) == {f"{k}={v}" for k, v in BUILD_OPTIONS.items()}
+    """Whether an index's storage options are BUILD_OPTIONS."""
+    return set(reloptions or ()) == BUILD_RELOPTIONS
 
 
 @dataclass

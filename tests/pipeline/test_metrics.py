@@ -72,11 +72,14 @@ async def test_a_turn_shows_up_in_the_metrics(
         actor_of(maya), "We are out of limes at the bar.", uuid.uuid4().hex
     )
     await wait_done(maya.tenant_id, sent.message_id)
+    depth = "switchboard_queue_depth"
+    # The turn's follow-up jobs (queued after its commit) drain just after it.
     after = await _settle(
         local_client,
         lambda f: (
             value(f, turns, tenant=tid, outcome="done")
             > value(before, turns, tenant=tid, outcome="done")
+            and value(f, depth, tenant=tid) == 0
         ),
     )
     assert value(after, turns, tenant=tid, tenant_slug=H, outcome="done") == (
@@ -95,7 +98,6 @@ async def test_a_turn_shows_up_in_the_metrics(
     live = "switchboard_notifications_total"
     assert value(after, live, channel="live") > value(before, live, channel="live")
     # Every tenant has its queue depth, labelled with its slug; nothing waits now.
-    depth = "switchboard_queue_depth"
     for slug, tenant in demo.tenants.items():
         labels = {"tenant": str(tenant.id), "tenant_slug": slug}
         assert (depth, frozenset({**labels, "state": "waiting"}.items())) in after

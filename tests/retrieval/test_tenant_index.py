@@ -29,7 +29,7 @@ from agents.retrieval import (
 from app import cli
 from app.core.db import tenant_session
 from app.core.tenant_vector_index import (
-    BUILD_OPTIONS,
+    BUILD_RELOPTIONS,
     ensure_tenant_indexes,
     index_name,
 )
@@ -103,6 +103,17 @@ def _query(corpus: Corpus, rng: np.random.Generator) -> NDArray[np.float32]:
     noise = rng.normal(0.0, NOISE, DIM).astype(np.float32)
     q: NDArray[np.float32] = unit_rows((centre + noise)[None])[0]
     return q
+
+
+def _index_with_pgvector_defaults(owner_engine: Any, tenant: uuid.UUID) -> None:
+    """A tenant's own index as built by hand or by an earlier release."""
+    with owner_engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text(
+                f'CREATE INDEX "{index_name(tenant)}" ON memories USING hnsw '
+                f"(embedding vector_cosine_ops) WHERE tenant_id = '{tenant}'"
+            )
+        )
 
 
 async def test_the_large_tenant_gets_its_own_index_and_retrieval_uses_it(
@@ -182,33 +193,23 @@ async def test_an_index_built_with_other_options_is_rebuilt(
     name = index_name(corpus.large)
     # What an earlier release built: pgvector's defaults.
     with owner_engine.connect() as conn:
-        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
-        auto.execute(text(f'DROP INDEX "{name}"'))
-        auto.execute(
-            text(
-                f'CREATE INDEX "{name}" ON memories USING hnsw '
-                f"(embedding vector_cosine_ops) WHERE tenant_id = '{corpus.large}'"
-            )
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text(f'DROP INDEX "{name}"')
         )
+    _index_with_pgvector_defaults(owner_engine, corpus.large)
     report = ensure_tenant_indexes(min_rows=MIN_ROWS)
     assert name in report.dropped and corpus.large in report.created
     with owner_engine.connect() as conn:
         options = conn.execute(
             text("SELECT reloptions FROM pg_class WHERE relname = :n"), {"n": name}
         ).scalar_one()
-    assert set(options) == {f"{k}={v}" for k, v in BUILD_OPTIONS.items()}
+    assert set(options) == BUILD_RELOPTIONS == {"m=16", "ef_construction=128"}
     assert ensure_tenant_indexes(min_rows=MIN_ROWS).kept >= 1  # and then kept
 
 
 async def test_a_deleted_tenants_index_is_dropped(owner_engine: Any) -> None:
     (gone,) = create_tenants(owner_engine, 1, "own-index-gone")
-    with owner_engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-            text(
-                f'CREATE INDEX "{index_name(gone)}" ON memories '
-                f"USING hnsw (embedding vector_cosine_ops) WHERE tenant_id = '{gone}'"
-            )
-        )
+    _index_with_pgvector_defaults(owner_engine, gone)
     with owner_engine.begin() as conn:
         conn.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": gone})
     report = ensure_tenant_indexes(min_rows=MIN_ROWS)
