@@ -8,9 +8,9 @@ nothing rather than another tenant's people.
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
-from sqlalchemy import select as sa_select
-from sqlmodel import col
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.domain.actor import Actor
@@ -23,115 +23,108 @@ from app.domain.directory import (
     TenantInfo,
 )
 from app.domain.errors import NotFound
-from app.domain.models import (
-    Property,
-    PropertyService,
-    Team,
-    TeamMember,
-    Tenant,
-    Unit,
-    User,
-)
 from app.domain.roles import INTEGRATION_ROLE
 
+# The whole directory in one round trip: it is read every turn, and a query per
+# table (seven, each with its driver and ORM overhead) was the largest share of a
+# turn's statements. Each part comes back as a JSON array of rows (json_agg); ids are
+# turned back into UUIDs below. Archived properties and units and inactive services
+# are not offered to the assistant at all.
+_DIRECTORY_SQL = text(
+    """
+    SELECT
+      (SELECT json_build_array(id, slug, name, kind, timezone, policy)
+         FROM tenants WHERE id = :tid) AS tenant,
+      (SELECT coalesce(json_agg(json_build_array(
+                id, handle, name, role, disabled, property_id, unit_id)), '[]')
+         FROM users WHERE tenant_id = :tid) AS users,
+      (SELECT coalesce(json_agg(json_build_array(id, slug, name)), '[]')
+         FROM teams WHERE tenant_id = :tid) AS teams,
+      (SELECT coalesce(json_agg(json_build_array(team_id, user_id, is_lead)), '[]')
+         FROM team_members WHERE tenant_id = :tid) AS members,
+      (SELECT coalesce(json_agg(json_build_array(id, slug, name, address)), '[]')
+         FROM properties
+        WHERE tenant_id = :tid AND archived_at IS NULL) AS props,
+      (SELECT coalesce(json_agg(json_build_array(id, property_id, label)), '[]')
+         FROM units WHERE tenant_id = :tid AND archived_at IS NULL) AS units,
+      (SELECT coalesce(json_agg(json_build_array(
+                id, property_id, name, team_id, weekday, month_day, time_of_day,
+                vendor)), '[]')
+         FROM property_services
+        WHERE tenant_id = :tid AND active) AS services
+    """
+)
 
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantInfo:
-    row = (
-        await session.execute(
-            sa_select(
-                col(Tenant.id),
-                col(Tenant.slug),
-                col(Tenant.name),
-                col(Tenant.kind),
-                col(Tenant.timezone),
-                col(Tenant.policy),
-            ).where(col(Tenant.id) == tenant_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("tenant not found")
-    return TenantInfo(
-        row.id, row.slug, row.name, row.kind, row.timezone, dict(row.policy or {})
-    )
+
+def _id(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+class _User(NamedTuple):
+    id: uuid.UUID
+    handle: str
+    name: str
+    role: str
+    disabled: bool
+    property_id: uuid.UUID | None
+    unit_id: uuid.UUID | None
+
+
+class _Team(NamedTuple):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class _Member(NamedTuple):
+    team_id: uuid.UUID
+    user_id: uuid.UUID
+    is_lead: bool
+
+
+class _Property(NamedTuple):
+    id: uuid.UUID
+    slug: str
+    name: str
+    address: str
+
+
+class _Unit(NamedTuple):
+    id: uuid.UUID
+    property_id: uuid.UUID
+    label: str
+
+
+class _Service(NamedTuple):
+    id: uuid.UUID
+    property_id: uuid.UUID
+    name: str
+    team_id: uuid.UUID | None
+    weekday: int | None
+    month_day: int | None
+    time_of_day: str
+    vendor: str
 
 
 async def load_directory(session: AsyncSession, actor: Actor) -> Directory:
     """Everything the sender may address, read through their tenant session."""
-    tenant = await _tenant(session, actor.tenant_id)
-    tid = actor.tenant_id
-    # Plain column rows, not ORM entities: this runs every turn for every person,
-    # property and unit of the tenant, and entity hydration (identity map, state
-    # tracking) was most of its cost. Explicit tenant filters on top of RLS: a
-    # session scoped to the wrong tenant would then return nothing instead of
-    # another tenant's people.
-    users = (
-        await session.execute(
-            sa_select(
-                col(User.id),
-                col(User.handle),
-                col(User.name),
-                col(User.role),
-                col(User.disabled),
-                col(User.property_id),
-                col(User.unit_id),
-            ).where(col(User.tenant_id) == tid)
-        )
-    ).all()
-    teams = (
-        await session.execute(
-            sa_select(col(Team.id), col(Team.slug), col(Team.name)).where(
-                col(Team.tenant_id) == tid
-            )
-        )
-    ).all()
-    members = (
-        await session.execute(
-            sa_select(
-                col(TeamMember.team_id),
-                col(TeamMember.user_id),
-                col(TeamMember.is_lead),
-            ).where(col(TeamMember.tenant_id) == tid)
-        )
-    ).all()
-    # Archived properties and units are not offered to the assistant at all.
-    props = (
-        await session.execute(
-            sa_select(
-                col(Property.id),
-                col(Property.slug),
-                col(Property.name),
-                col(Property.address),
-            ).where(
-                col(Property.tenant_id) == tid,
-                col(Property.archived_at).is_(None),
-            )
-        )
-    ).all()
-    units = (
-        await session.execute(
-            sa_select(col(Unit.id), col(Unit.property_id), col(Unit.label)).where(
-                col(Unit.tenant_id) == tid,
-                col(Unit.archived_at).is_(None),
-            )
-        )
-    ).all()
-    services = (
-        await session.execute(
-            sa_select(
-                col(PropertyService.id),
-                col(PropertyService.property_id),
-                col(PropertyService.name),
-                col(PropertyService.team_id),
-                col(PropertyService.weekday),
-                col(PropertyService.month_day),
-                col(PropertyService.time_of_day),
-                col(PropertyService.vendor),
-            ).where(
-                col(PropertyService.tenant_id) == tid,
-                col(PropertyService.active).is_(True),
-            )
-        )
-    ).all()
+    row = (await session.execute(_DIRECTORY_SQL, {"tid": actor.tenant_id})).one()
+    if row.tenant is None:
+        raise NotFound("tenant not found")
+    t_id, t_slug, t_name, t_kind, t_zone, t_policy = row.tenant
+    tenant = TenantInfo(uuid.UUID(t_id), t_slug, t_name, t_kind, t_zone, t_policy or {})
+    users = [
+        _User(uuid.UUID(i), h, n, r, d, _id(p), _id(u))
+        for i, h, n, r, d, p, u in row.users
+    ]
+    teams = [_Team(uuid.UUID(i), s, n) for i, s, n in row.teams]
+    members = [_Member(uuid.UUID(t), uuid.UUID(u), lead) for t, u, lead in row.members]
+    props = [_Property(uuid.UUID(i), s, n, a) for i, s, n, a in row.props]
+    units = [_Unit(uuid.UUID(i), uuid.UUID(p), lb) for i, p, lb in row.units]
+    services = [
+        _Service(uuid.UUID(i), uuid.UUID(p), n, _id(tm), wd, md, tod, v)
+        for i, p, n, tm, wd, md, tod, v in row.services
+    ]
 
     team_slug = {t.id: t.slug for t in teams}
     prop_slug = {p.id: p.slug for p in props}

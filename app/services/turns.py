@@ -388,15 +388,9 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
         after_commit(s, _turn_metrics(plan).send)
         for position, proposal in enumerate(plan.proposals):
             action = await _proposed_action(s, tenant.id, msg, position, proposal)
-            if action.status != "new":
+            if action is None:
                 continue  # handled by an earlier run of this job
-            verdict = {"decision": proposal.decision, "reason": proposal.reason}
-            action.verdict = verdict
-            if proposal.decision == "deny":
-                action.status = ActionStatus.rejected.value
-            elif proposal.decision == "needs_approval":
-                action.status = ActionStatus.pending_approval.value
-                await s.flush()
+            if proposal.decision == "needs_approval":
                 await request_approval(
                     s,
                     action,
@@ -404,7 +398,7 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                     proposal.summary or proposal.type,
                     msg.id,
                 )
-            else:
+            elif proposal.decision != "deny":
                 await execute_action(
                     s,
                     action,
@@ -413,14 +407,13 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                     message_id=msg.id,
                 )
                 notes.append(await linked_note(s, action))
-            s.add(action)
             audit.record(
                 s,
                 tenant.id,
                 "assistant",
                 f"action.{action.status}",
                 f"action:{action.id}",
-                {"type": action.type, **verdict},
+                {"type": action.type, **action.verdict},
             )
         await remember_all(s, tenant.id, plan.memories)
         # What the service knows and the model could not: a report joined a task.
@@ -462,35 +455,40 @@ def _turn_metrics(plan: TurnPlan) -> metrics.Batch:
     return batch
 
 
+# Where a proposal's action starts: a refused one is done with; an executed one
+# moves on from "new" in execute_action.
+_INITIAL_STATUS = {
+    "deny": ActionStatus.rejected.value,
+    "needs_approval": ActionStatus.pending_approval.value,
+}
+
+
 async def _proposed_action(
     s: AsyncSession,
     tenant_id: uuid.UUID,
     msg: Message,
     position: int,
     proposal: Proposal,
-) -> ProposedAction:
-    """Insert the action at (message, position) once; an existing row is returned
-    with its status, a new one with status "new"."""
-    existing = (
-        await s.exec(
-            select(ProposedAction).where(
-                ProposedAction.message_id == msg.id,
-                ProposedAction.position == position,
-            )
+) -> ProposedAction | None:
+    """Insert the action at (message, position) with its verdict, once, in one
+    statement; None when an earlier run of this job already wrote it (the
+    unique key decides, so two runs cannot both act)."""
+    stmt = (
+        insert(ProposedAction)
+        .values(
+            tenant_id=tenant_id,
+            id=uuid.uuid4(),
+            message_id=msg.id,
+            position=position,
+            type=proposal.type[:40],
+            payload=proposal.payload,
+            payload_hash=payload_hash(proposal.payload),
+            requested_by=msg.sender_user_id,
+            status=_INITIAL_STATUS.get(proposal.decision, "new"),
+            verdict={"decision": proposal.decision, "reason": proposal.reason},
+            created_at=utcnow(),
         )
-    ).first()
-    if existing is not None:
-        return existing
-    action = ProposedAction(
-        tenant_id=tenant_id,
-        message_id=msg.id,
-        position=position,
-        type=proposal.type[:40],
-        payload=proposal.payload,
-        payload_hash=payload_hash(proposal.payload),
-        requested_by=msg.sender_user_id,
-        status="new",
+        .on_conflict_do_nothing(index_elements=["tenant_id", "message_id", "position"])
+        .returning(ProposedAction)
     )
-    s.add(action)
-    await s.flush()
-    return action
+    return (await s.exec(stmt)).scalars().first()
