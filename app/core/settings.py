@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     llm_output_mode: Literal["json", "json_schema", "tools"] = "json"
     embedding_model: str = "switchboard/minilm"
     embedding_dim: int = 384
+    # Threads the in-process embedding model uses for one encode. One: the cores
+    # are used by processes (a worker per core, PostgreSQL, the app), and torch's
+    # threads on a busy machine spin for each other (2 threads cost 1.7x the CPU
+    # of one per sentence, measured on 2 cores). 0 = torch's default (all cores).
+    embedding_threads: int = Field(default=1, ge=0)
 
     # Auth
     jwt_issuer: str = "switchboard"

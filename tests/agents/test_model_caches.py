@@ -92,3 +92,14 @@ def test_the_intent_fit_is_cached_on_disk(
     # Other training data is another fit.
     intents.IntentClassifier(_examples()[:-1] + [("when number 7", "question")])
     assert fits == [18, 18]
+
+
+def test_the_embedding_model_runs_on_the_configured_threads() -> None:
+    # One thread per process by default (EMBEDDING_THREADS): processes, not
+    # torch's threads, use the cores.
+    import torch
+
+    from app.core.settings import get_settings
+
+    local_embedding._load_model()
+    assert torch.get_num_threads() == get_settings().embedding_threads == 1
