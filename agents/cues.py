@@ -55,6 +55,40 @@ _REQUEST = re.compile(
 )
 
 
+# Courtesies that frame a message without changing what it says: a greeting in
+# front, a thank-you or sign-off at the end. "Hi", "hello" and "hey" are greetings
+# wherever they stand first; "morning" and the like only with punctuation after them
+# ("Morning shift is short" is about the shift). A closer must follow the end of a
+# sentence or a comma ("it works best" keeps its last word).
+_OPENING = re.compile(
+    r"^\s*(?:(?:hi|hiya|hello|hey)(?:\s+(?:all|everyone|team|there))?\b[\s,:!.-]*"
+    r"|(?:good\s+)?(?:morning|afternoon|evening)(?:\s+(?:all|everyone|team))?"
+    r"\s*[,:!.-]+\s*)",
+    re.IGNORECASE,
+)
+_CLOSING = re.compile(
+    r"(?:(?<=[.!?])\s*|\s*[,;:\u2013-]\s*)"
+    r"(?:thanks(?:\s+(?:a\s+lot|so\s+much|in\s+advance))?|thank\s+you"
+    r"(?:\s+(?:so|very)\s+much)?|many\s+thanks|cheers|thx|fyi|"
+    r"(?:kind\s+|best\s+)?regards)\b[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def without_courtesies(text: str) -> str:
+    """The message without the greeting in front and the thanks at the end; the
+    message itself when it is nothing else ("Thanks!")."""
+    core = text.strip()
+    while True:
+        shorter = _CLOSING.sub("", _OPENING.sub("", core, count=1), count=1).strip()
+        if shorter == core or not shorter:
+            break
+        core = shorter
+    if not core:
+        return text.strip()
+    return core
+
+
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 

@@ -153,6 +153,11 @@ class OfflineAssistant:
         return self._understand(text)
 
     def _understand(self, text: str) -> dict[str, Any]:
+        # Everything reads the message without "Hi," and "Thanks!": they would
+        # hide a question mark, end up in a title, or make the classifier take a
+        # report for small talk. (A message with courtesies costs one more
+        # embedding; without them the classifier reuses retrieval's vector.)
+        said, text = text, cues.without_courtesies(text)
         prediction = classify(text)
         question = cues.is_question(text)
         when = find_time(text, self.now)
@@ -195,7 +200,7 @@ class OfflineAssistant:
             # A manager's statement is a note the assistant keeps (as a memory).
             return {"reply": "Noted, I'll remember that.", "actions": []}
         if self.ctx.sender.get("role") == "resident" or top == "report":
-            return self._forward(text, UNSURE_REPLY)
+            return self._forward(said, UNSURE_REPLY)
         return {"reply": self._clarify(ranked), "actions": []}
 
     def _clarify(self, ranked: list[tuple[str, float]]) -> str:
