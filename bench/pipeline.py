@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import itertools
 import json
 import os
 import subprocess
@@ -37,6 +38,7 @@ import sys
 import time
 import uuid
 import warnings
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,7 @@ from app.domain.actor import Actor
 from app.domain.models import LlmUsage, Message, MessageStatus, Tenant, User
 from app.services.messages import submit_message
 from app.services.seed import SeedReport, embed_seeded_memories, load_demo, seed_tenant
+from bench import phrasings
 from bench.machine import (
     latency_summary,
     machine,
@@ -69,6 +72,7 @@ from bench.machine import (
     write_result,
 )
 from bench.metrics_read import metrics_figures
+from bench.phrasings import Phrasings
 from devtools.stack import run_async, seed_and_embed, throwaway_stack
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -83,25 +87,6 @@ STAGES = (
     "delivery",
 )
 # What people send, per demo organisation (clones use their original's lines).
-TEXTS = {
-    "harbor-bistro": [
-        ("luis", "Heads up, the fish delivery is arriving tomorrow at 6am."),
-        ("maya", "Remind the kitchen team to check the fryer oil on Friday at 4pm."),
-        ("sam", "When does the produce delivery usually come?"),
-        ("priya", "We are out of limes at the bar."),
-    ],
-    "maple-court": [
-        ("ben", "The radiator in my bedroom is not working."),
-        ("dana", "Tell Omar the boiler service is booked."),
-        ("grace", "Finished cleaning the hallways at Maple Court."),
-        ("alice", "Is there anything I should know about trash pickup?"),
-    ],
-    "riverside-lofts": [
-        ("rita", "Let Ben know his parcel arrived at the concierge desk."),
-        ("omar", "The lift at Riverside is stuck on floor 3."),
-        ("ben", "My front door lock is broken."),
-    ],
-}
 PRICE_MODELS = (
     "gpt-4o-mini",
     "claude-haiku-4-5",
@@ -125,7 +110,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 class Sender:
     tenant_id: uuid.UUID
     user: User
-    text: str
+    phrasings: Phrasings
 
 
 @dataclass
@@ -177,14 +162,23 @@ async def load_senders(run: Run) -> None:
         tenants = (await ps.exec(select(Tenant))).all()
     for t in tenants:
         origin = t.slug.split("--")[0]
-        lines = dict(TEXTS.get(origin, []))
+        lines = phrasings.for_tenant(origin)
         if not lines:
             continue
         async with tenant_session(t.id) as s:
             users = (
                 await s.exec(select(User).where(col(User.handle).in_(list(lines))))
             ).all()
-        run.senders[t.id] = [Sender(t.id, u, lines[u.handle]) for u in users]
+        run.senders[t.id] = [
+            Sender(
+                t.id,
+                u,
+                Phrasings(
+                    lines[u.handle], seed=zlib.crc32(f"{t.slug}/{u.handle}".encode())
+                ),
+            )
+            for u in users
+        ]
 
 
 async def _collect(run: Run, sub: Subscription, stop: asyncio.Event) -> None:
@@ -233,7 +227,7 @@ async def send(run: Run, sender: Sender) -> None:
         run.submitting = asyncio.Semaphore(SUBMIT_CONCURRENCY)
     async with run.submitting:
         result = await submit_message(
-            Actor(u.tenant_id, u.id, u.role), sender.text, uuid.uuid4().hex
+            Actor(u.tenant_id, u.id, u.role), sender.phrasings.next(), uuid.uuid4().hex
         )
     run.sent[str(result.message_id)] = Sent(sender.tenant_id, started)
 
@@ -508,10 +502,13 @@ async def _timed(fn: Callable[[], Awaitable[Any]], n: int) -> list[float]:
 
 
 async def floor_phase(run: Run) -> dict[str, Any]:
-    """One commit, one Redis round trip, one embedding, one vector query."""
+    """One commit, one Redis round trip, one embedding, one vector query. The
+    embedding is of a text not embedded before, as a turn's usually is."""
     sender = next(iter(run.senders.values()))[0]
     tid, user = sender.tenant_id, sender.user
-    vector = await embed_query(sender.text)  # loads the model: not timed
+    question = sender.phrasings.next()
+    vector = await embed_query(question)  # loads the model: not timed
+    fresh = (f"{question} ({n})" for n in itertools.count())
 
     async def commit() -> None:
         async with tenant_session(tid) as s:
@@ -521,12 +518,12 @@ async def floor_phase(run: Run) -> dict[str, Any]:
         await get_redis().ping()  # type: ignore[misc]
 
     async def embedding() -> None:
-        await embed_query(sender.text)
+        await embed_query(next(fresh))
 
     async def vector_query() -> None:
         scope = RetrievalScope(tid, user.id, user.role)
         async with tenant_session(tid) as s:
-            await retrieve(s, scope, sender.text, vector, k=6)
+            await retrieve(s, scope, question, vector, k=6)
 
     parts = {
         "commit": await _timed(commit, 50),
