@@ -3,7 +3,8 @@ the language of the message and instructions pasted into it.
 
 They are about the form of a sentence, not its topic, so they are rules over the
 sentence's shape (where the negation stands, how the sentence starts and ends),
-never over the words of one phrasing. Used by the offline model only.
+never over the words of one phrasing. Used by the offline model, and by retrieval
+for the courtesies around a message (`without_courtesies`).
 """
 
 from __future__ import annotations

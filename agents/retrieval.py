@@ -41,6 +41,7 @@ from typing import Any, Literal
 from sqlalchemy import text as sql
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agents.cues import without_courtesies
 from app.core.tenant_vector_index import index_name
 from app.domain.models import EMBEDDING_DIM
 
@@ -178,6 +179,14 @@ _FETCH_SQL = sql("""
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 32
 MAX_WORD_CHARS = 64  # longer "words" are pasted noise (hashes, base64), not terms
+
+
+def search_text(message: str) -> str:
+    """What a message is about, as a search: without the greeting and thanks
+    around it ("Hi, ... Thanks!" says nothing about any memory). Both the query
+    embedding and the text query use it, and the built-in model reads the same
+    text, so one vector serves retrieval and its classifier."""
+    return without_courtesies(message)
 
 
 def text_query(query_text: str) -> str | None:

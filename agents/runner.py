@@ -24,7 +24,7 @@ from agents.parsing import OutputInvalid, parse_output, repair_messages
 from agents.plan import Proposal, TurnPlan, Usage
 from agents.policy import refusal_line, validate
 from agents.prompt import PromptMemory, build_messages
-from agents.retrieval import RetrievalScope, retrieve
+from agents.retrieval import RetrievalScope, retrieve, search_text
 from agents.schemas import grammar_schema, output_json_schema
 from app.core.settings import get_settings
 from app.core.stages import stage
@@ -125,7 +125,9 @@ async def prepare(
         actor.role,
         tuple(t.id for t in directory.teams if directory.sender.id in t.member_ids),
     )
-    found = await retrieve(session, scope, msg.body, query_embedding, k=RETRIEVE_K)
+    found = await retrieve(
+        session, scope, search_text(msg.body), query_embedding, k=RETRIEVE_K
+    )
     shown = (
         []
         if withhold_memories

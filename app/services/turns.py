@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agents.embeddings import embed_query
 from agents.model import ModelError
 from agents.plan import Proposal, TurnPlan
+from agents.retrieval import search_text
 from agents.runner import decide, prepare
 from app.core import metrics, stages
 from app.core.db import after_commit, tenant_session
@@ -260,7 +261,7 @@ async def _run(tenant: Tenant, msg: Message) -> str:
     model = policy.model_for(get_settings().llm_model)
     # Embedding the question may call a hosted model: before any connection is taken.
     with stage("embedding"):
-        query_embedding = await embed_query(msg.body)
+        query_embedding = await embed_query(search_text(msg.body))
     async with tenant_session(tenant.id) as s:
         sender = (
             await s.get(User, (tenant.id, msg.sender_user_id))
