@@ -11,9 +11,11 @@ from typing import Any
 
 import litellm
 import pytest
+import redis
 from arq.worker import Worker
 
 from app.core.db import tenant_session
+from app.core.redis_client import redis_url
 from app.core.settings import get_settings
 from app.domain.actor import Actor
 from app.domain.models import Message, MessageStatus
@@ -30,6 +32,18 @@ class ScriptedModel:
     def say(self, *answers: str | dict[str, Any]) -> None:
         for a in answers:
             self.answers.append(a if isinstance(a, str) else json.dumps(a))
+
+
+@pytest.fixture(autouse=True)
+def empty_redis() -> None:
+    """Each flow test starts with Redis as a new deployment has it (the test server
+    holds nothing else): no job, admission or deferred retry of the test before,
+    which would otherwise run in this test's worker and count in its queue depth."""
+    client = redis.Redis.from_url(redis_url())
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -123,6 +123,7 @@ async def test_tenant_queues_are_served_round_robin(
     await fill_tenant_queue(flooder)
     assert await _arq_order(everything) == [probe, flood[2]]  # within the grace
     monkeypatch.setattr(fair_queue, "ADMIT_GRACE_S", 0.0)
+    await asyncio.sleep(0.002)  # a later arq score than flood[2]'s (milliseconds)
     await fill_tenant_queue(flooder)
     assert await _arq_order(everything) == [probe, flood[2], flood[1]]
     assert await fair_queue.depth(flooder) == (2, 3)
