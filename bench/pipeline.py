@@ -662,6 +662,14 @@ async def bench(
             "worker_max_jobs": get_settings().max_jobs,
             "tenant_max_concurrency": get_settings().tenant_max_concurrency,
             "drain_s": args.drain,
+            "phrasings": len(
+                {
+                    t
+                    for ss in run.senders.values()
+                    for sd in ss
+                    for t in sd.phrasings.texts
+                }
+            ),
             "command": "python -m bench.pipeline "
             f"--rates {args.rates} --seconds {args.seconds:g} --drain {args.drain:g} "
             f"--serial {args.serial} "

@@ -82,6 +82,14 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         f"{params['seconds_per_rate']} s per offered rate, model `{params['model']}`, "
         f"WORKER_MAX_JOBS {params['worker_max_jobs']}, TENANT_MAX_CONCURRENCY "
         f"{params['tenant_max_concurrency']}. Command: `{params['command']}`."
+        + (
+            " Messages are drawn at random from "
+            f"{params['phrasings']:,} phrasings of the demo senders' requests "
+            "(`bench/phrasings.py`), so a turn embeds text the worker has not seen, "
+            "as a real one does."
+            if "phrasings" in params
+            else ""
+        )
     )
     # Results from before the load was recorded per rate render as they did.
     loaded = all("load_avg_1m" in r for r in p["rates"].values())
@@ -541,25 +549,74 @@ The production shape (what each piece already supports):
 
 ## What is not met, and why
 
-- **Worker CPU per turn is the limit.** One worker process is one Python event
-  loop: it sustains about 1,000 / (its CPU ms per message) msg/s whatever the
-  model. p95 ≤ 100 ms at 50 msg/s and 100 slow-model turns in flight (1.5 s ×
-  67 msg/s) need a turn to cost about 15 ms of CPU, and an idle turn within 3x the
-  floor (about 25 ms end to end) needs less still; a turn costs {cpu_ms} ms (one at
-  a time, Pipeline, offline model), so at 50 msg/s the queue grows and not every
-  message offered completes within the run's drain. A py-spy profile of the
-  worker at 30 msg/s (2026-11-28, `py-spy record -p <worker pid>` during
-  `python -m bench.pipeline`) put a third of it in SQLAlchemy's ORM and psycopg
-  (about 26 statements a turn), a fifth in litellm's per-call machinery (dispatch,
-  success logging, response metadata, cost), a twentieth each in the MiniLM
-  embedding, token counting and Redis. What would cut it: the turn's reads and
-  writes as a few Core statements instead of ORM units of work, and a leaner
-  model-call path. Until then the answer is more worker processes: they share
-  nothing but Redis and PostgreSQL (tested above), one per core.
+{cpu_gap}  A py-spy profile of the
+  worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid>` during
+  `python -m bench.pipeline`, varied messages) put two fifths of it in the
+  in-process MiniLM embedding (each turn embeds its question and its one or two
+  new memories: about 8 ms of CPU per new sentence on one thread), a fifth in
+  SQLAlchemy and psycopg (24 statements a turn, down from 32), a sixth in the
+  event loop and a twentieth in litellm's per-call machinery. What would cut it:
+  a hosted embedding model (`EMBEDDING_MODEL`, one setting) takes the largest
+  share off the worker; int8-quantised MiniLM costs 2.6x less CPU but moves
+  vectors (cosine to the full model down to 0.92), so it needs every memory
+  re-embedded and the intent classifier re-checked; fewer statements per turn.
+  Until then the answer is more worker processes: they share nothing but Redis
+  and PostgreSQL (tested above), one per core.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}
 {prompt_gap}"""
+
+
+# Targets that worker CPU per turn decides (bench, target key).
+CPU_BOUND = (
+    ("pipeline", "p95_ms_at_50_per_s"),
+    ("pipeline", "completed_share_at_50_per_s"),
+    ("pipeline", "floor_ratio_p50"),
+    ("pipeline", "fairness_p95_ratio"),
+    ("pipeline", "fairness_burst_p95_ratio"),
+    ("slow_model", "concurrent_turns_per_worker"),
+    ("slow_model", "fairness_p95_ratio"),
+    ("slow_model", "fairness_burst_p95_ratio"),
+)
+
+
+def _cpu_gap(results: dict[str, dict[str, Any]]) -> str:
+    """The first lines of the worker-CPU bullet: which targets it leaves unmet,
+    with this run's figures."""
+    unmet = [
+        f"{bench} `{key}` {t['value']:,} (limit {t['limit']:,})"
+        for bench, key in CPU_BOUND
+        if (t := (results.get(bench) or {}).get("targets", {}).get(key))
+        and not t["met"]
+    ]
+    p = results.get("pipeline") or {}
+    serial = (p.get("one_at_a_time") or {}).get("worker_cpu_ms_per_message")
+    at_50 = (p.get("rates") or {}).get("50") or {}
+    floor = (p.get("floor") or {}).get("sum_p50_ms")
+    lines = [
+        "- **Worker CPU per turn is the limit**"
+        + (f" behind {', '.join(unmet)}." if unmet else "."),
+        "  One worker process is one Python event loop: it sustains about 1,000 /",
+        "  (its CPU ms per message) msg/s whatever the model.",
+    ]
+    if serial and at_50:
+        lines += [
+            f"  A turn costs {serial:.0f} ms of CPU one at a time and "
+            f"{at_50.get('worker_cpu_ms_per_message', 0):.0f} ms at 50 msg/s",
+            f"  offered, where one worker sustained {at_50['throughput_per_s']} "
+            "msg/s; p95 ≤ 100 ms there needs about 15 ms,",
+            "  and one message within 3x the floor needs "
+            f"{3 * (floor or 0):.0f} ms end to end.",
+        ]
+    lines += [
+        "  Running turns share the loop's one core: a quiet tenant's message that",
+        "  starts while a flooding tenant's turns (two: its cap) run takes up to",
+        "  three turns' time, which is what a burst ratio above 1.5 shows (its p95",
+        "  is over the few quiet messages of the window, so it moves from run to",
+        "  run).",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _retrieval_gap(results: dict[str, dict[str, Any]]) -> str:
@@ -632,11 +689,8 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         if p95 > 1500
         else ""
     )
-    cpu = ((results.get("pipeline") or {}).get("one_at_a_time") or {}).get(
-        "worker_cpu_ms_per_message"
-    )
     text = SCALE_OUT.replace("{retrieval_gap}\n", gap + "\n" if gap else "")
-    text = text.replace("{cpu_ms}", f"{cpu:.0f}" if cpu else "(not measured)")
+    text = text.replace("{cpu_gap}", _cpu_gap(results))
     out.append(text.replace("{prompt_gap}", prompt_gap))
     return "\n".join(out)
 
