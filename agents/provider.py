@@ -183,6 +183,10 @@ def register_providers() -> None:
                 f"{PROVIDER}/{name}": {
                     "input_cost_per_token": 0.0,
                     "output_cost_per_token": 0.0,
+                    # Named too, or litellm warns at every start that it
+                    # defaults them to 0.
+                    "cache_creation_input_token_cost": 0.0,
+                    "cache_read_input_token_cost": 0.0,
                     "litellm_provider": PROVIDER,
                     "mode": mode,
                 }
