@@ -15,7 +15,8 @@ MAX_WIDTH = "640px"
 DESKTOP_WIDTH = "960px"
 SIDE_NAV = "200px"
 # Desktops keep a column free on the right for toasts (app/app.py), so a toast
-# never covers the page header or the list.
+# never covers the page header, the list or a button: the app's shell and the
+# consoles (`TOASTS_CLEAR`) alike.
 TOAST_WIDTH = "300px"
 TOAST_MARGIN = "20px"
 TOAST_GUTTER = "340px"
@@ -24,6 +25,10 @@ TOAST_GUTTER = "340px"
 def phone_desktop(phone: str, desktop: str) -> Any:
     """A style value for phones, and another from the `lg` breakpoint up."""
     return rx.breakpoints(initial=phone, lg=desktop)
+
+
+# The style that keeps a page's content out of the toast column on desktops.
+TOASTS_CLEAR: dict[str, Any] = {"padding_right": phone_desktop("0", TOAST_GUTTER)}
 
 
 def unread_badge() -> rx.Component:
@@ -160,7 +165,7 @@ def shell(title: str, *children: rx.Component) -> rx.Component:
         bottom_nav(),
         min_height="100dvh",
         padding_left=phone_desktop("0", SIDE_NAV),
-        padding_right=phone_desktop("0", TOAST_GUTTER),
+        **TOASTS_CLEAR,
     )
 
 

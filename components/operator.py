@@ -6,6 +6,7 @@ import reflex as rx
 
 from components.auth import error_callout
 from components.fields import field_label, labelled
+from components.layout import TOASTS_CLEAR, phone_desktop
 from state.operator import OperatorState
 
 
@@ -225,5 +226,7 @@ def operator_page() -> rx.Component:
                 padding_y="1.5em",
             ),
             size="4",
-        )
+        ),
+        padding_left=phone_desktop("0", "2em"),
+        **TOASTS_CLEAR,
     )

@@ -276,3 +276,22 @@ def test_page_is_accessible_at_phone_and_desktop_width(
                 )
     page.set_viewport_size({"width": 1440, "height": 900})
     assert not problems, f"{screen.name} ({screen.path}):\n" + "\n".join(problems)
+
+
+def test_a_hovered_link_keeps_its_contrast(
+    app_server: RunningApp, devices: dict[str, Any], seeded: None
+) -> None:
+    # rx.link's own hover colour is 2.4:1 on white; components/a11y.py keeps it
+    # readable. The console's links are what a mouse user hovers most.
+    page = devices["page_for"]("admin")
+    open_screen(
+        page, app_server.url, Screen("hover", "admin", "/admin", "Admin console")
+    )
+    link = page.get_by_role("link", name="Back to the app")
+    link.hover()
+    page.wait_for_timeout(200)  # any colour transition ends
+    found = [
+        v for v in serious(Axe().run(page).response) if v["id"] == "color-contrast"
+    ]
+    assert not found, describe(found)
+    assert "underline" in link.evaluate("e => getComputedStyle(e).textDecorationLine")
