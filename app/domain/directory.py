@@ -105,6 +105,19 @@ class Resolved:
     person: Person | None = None
     property: PropertyEntry | None = None
 
+    # A method, not a property: the field `property` hides the builtin here.
+    def label(self) -> str:
+        """What the ref names, as a person says it ("Omar Haddad", "Maintenance",
+        "managers", "residents of Maple Court"): approval cards and replies show
+        this, never the ref."""
+        if self.person is not None:
+            return self.person.name
+        if self.team is not None:
+            return self.team.name
+        if self.property is not None:
+            return f"residents of {self.property.name}"
+        return f"{self.ref.partition(':')[2].lower()}s"
+
 
 class UnknownRef(LookupError):
     def __init__(self, ref: str, why: str = "is not in your directory") -> None:

@@ -264,3 +264,37 @@ def test_reply_does_not_claim_what_did_not_run() -> None:
     mixed = compose_reply("Logged the task.", [allowed, denied])
     assert mixed.startswith("Logged the task.\nI could not send that message")
     assert compose_reply("Hello!", []) == "Hello!"
+
+
+@pytest.mark.parametrize(
+    ("recipients", "said"),
+    [
+        (["user:omar"], "Notify Omar Haddad"),
+        (["team:maintenance"], "Notify Maintenance"),
+        (["role:manager", "property:maple-court-12"], "Notify managers, residents of"),
+    ],
+)
+def test_an_approval_names_people_not_refs(recipients: list[str], said: str) -> None:
+    # The summary is what the approval card and the sender's reply show.
+    out = check(
+        "maple-court",
+        "dana",
+        {"type": "notify", "recipients": recipients, "message": "Water off at 2pm"},
+    )
+    assert out.summary.startswith(said)
+    assert ":" not in out.summary
+
+
+def test_a_schedule_summary_gives_the_local_time_not_iso() -> None:
+    out = check(
+        "harbor-bistro",
+        "maya",
+        {
+            "type": "schedule",
+            "title": "Deep clean",
+            "start": "2026-03-03T17:30",
+            "audience": ["team:kitchen"],
+        },
+    )
+    assert out.summary.startswith("Schedule: Deep clean (")
+    assert "17:30" in out.summary and "T17" not in out.summary

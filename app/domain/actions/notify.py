@@ -43,7 +43,8 @@ def check(a: NotifyAction, ctx: CheckContext) -> Checked[NotifyPayload]:
         message=a.message,
         title=f"From {ctx.sender.name}",
     )
-    return Checked(payload, f"Notify {', '.join(a.recipients)}")
+    names = ", ".join(ctx.resolve(r).label() for r in a.recipients)
+    return Checked(payload, f"Notify {names}")
 
 
 async def execute(p: NotifyPayload, fx: Effects) -> dict[str, str]:

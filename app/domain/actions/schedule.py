@@ -74,7 +74,7 @@ def check(a: ScheduleAction, ctx: CheckContext) -> Checked[SchedulePayload]:
         unit_id=unit_id,
         message=f"{a.title} ({ctx.local_label(starts_at)})",
     )
-    return Checked(payload, f"Schedule: {a.title} at {a.start}")
+    return Checked(payload, f"Schedule: {payload.message}")
 
 
 async def execute(p: SchedulePayload, fx: Effects) -> dict[str, str]:
