@@ -83,11 +83,8 @@ def without_courtesies(text: str) -> str:
     while True:
         shorter = _CLOSING.sub("", _OPENING.sub("", core, count=1), count=1).strip()
         if shorter == core or not shorter:
-            break
+            return core
         core = shorter
-    if not core:
-        return text.strip()
-    return core
 
 
 def _wordset(text: str) -> frozenset[str]:

@@ -155,8 +155,8 @@ class OfflineAssistant:
     def _understand(self, text: str) -> dict[str, Any]:
         # Everything reads the message without "Hi," and "Thanks!": they would
         # hide a question mark, end up in a title, or make the classifier take a
-        # report for small talk. (A message with courtesies costs one more
-        # embedding; without them the classifier reuses retrieval's vector.)
+        # report for small talk. Retrieval embeds the same text (search_text), so
+        # the classifier's vector comes from the embedding cache.
         said, text = text, cues.without_courtesies(text)
         prediction = classify(text)
         question = cues.is_question(text)

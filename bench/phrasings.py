@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import zlib
 
 # origin tenant slug -> sender handle -> templates; {slot} names a list in SLOTS.
 TEMPLATES: dict[str, dict[str, list[str]]] = {
@@ -151,11 +152,12 @@ def _after_opener(sentence: str) -> str:
 
 
 class Phrasings:
-    """A sender's sentences, drawn at random (seeded: runs send the same mix)."""
+    """A sender's sentences, drawn at random, seeded by `key` (the same sender
+    sends the same mix in every run)."""
 
-    def __init__(self, templates: list[str], seed: int) -> None:
+    def __init__(self, templates: list[str], key: str) -> None:
         self.texts = [t for template in templates for t in expand(template)]
-        self._random = random.Random(seed)
+        self._random = random.Random(zlib.crc32(key.encode()))
 
     def next(self) -> str:
         return self._random.choice(self.texts)

@@ -38,7 +38,6 @@ import sys
 import time
 import uuid
 import warnings
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +61,6 @@ from app.domain.actor import Actor
 from app.domain.models import LlmUsage, Message, MessageStatus, Tenant, User
 from app.services.messages import submit_message
 from app.services.seed import SeedReport, embed_seeded_memories, load_demo, seed_tenant
-from bench import phrasings
 from bench.machine import (
     latency_summary,
     machine,
@@ -72,7 +70,7 @@ from bench.machine import (
     write_result,
 )
 from bench.metrics_read import metrics_figures
-from bench.phrasings import Phrasings
+from bench.phrasings import Phrasings, for_tenant
 from devtools.stack import run_async, seed_and_embed, throwaway_stack
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -86,7 +84,6 @@ STAGES = (
     "execution",
     "delivery",
 )
-# What people send, per demo organisation (clones use their original's lines).
 PRICE_MODELS = (
     "gpt-4o-mini",
     "claude-haiku-4-5",
@@ -162,7 +159,7 @@ async def load_senders(run: Run) -> None:
         tenants = (await ps.exec(select(Tenant))).all()
     for t in tenants:
         origin = t.slug.split("--")[0]
-        lines = phrasings.for_tenant(origin)
+        lines = for_tenant(origin)
         if not lines:
             continue
         async with tenant_session(t.id) as s:
@@ -170,13 +167,7 @@ async def load_senders(run: Run) -> None:
                 await s.exec(select(User).where(col(User.handle).in_(list(lines))))
             ).all()
         run.senders[t.id] = [
-            Sender(
-                t.id,
-                u,
-                Phrasings(
-                    lines[u.handle], seed=zlib.crc32(f"{t.slug}/{u.handle}".encode())
-                ),
-            )
+            Sender(t.id, u, Phrasings(lines[u.handle], key=f"{t.slug}/{u.handle}"))
             for u in users
         ]
 

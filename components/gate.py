@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.fields import text_link
-from components.layout import TOASTS_CLEAR, phone_desktop
+from components.layout import CONSOLE_MARGINS
 from state import routes
 from state.session import SessionState
 
@@ -87,6 +87,5 @@ def console_frame(title: str, *children: rx.Component) -> rx.Component:
             size="4",
             padding_x="1em",
         ),
-        padding_left=phone_desktop("0", "2em"),
-        **TOASTS_CLEAR,
+        **CONSOLE_MARGINS,
     )

@@ -29,6 +29,11 @@ def phone_desktop(phone: str, desktop: str) -> Any:
 
 # The style that keeps a page's content out of the toast column on desktops.
 TOASTS_CLEAR: dict[str, Any] = {"padding_right": phone_desktop("0", TOAST_GUTTER)}
+# A console page (admin, manager, operator): a margin on the left to balance it.
+CONSOLE_MARGINS: dict[str, Any] = {
+    "padding_left": phone_desktop("0", "2em"),
+    **TOASTS_CLEAR,
+}
 
 
 def unread_badge() -> rx.Component:

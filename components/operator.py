@@ -6,7 +6,7 @@ import reflex as rx
 
 from components.auth import error_callout
 from components.fields import field_label, labelled
-from components.layout import TOASTS_CLEAR, phone_desktop
+from components.layout import CONSOLE_MARGINS
 from state.operator import OperatorState
 
 
@@ -227,6 +227,5 @@ def operator_page() -> rx.Component:
             ),
             size="4",
         ),
-        padding_left=phone_desktop("0", "2em"),
-        **TOASTS_CLEAR,
+        **CONSOLE_MARGINS,
     )

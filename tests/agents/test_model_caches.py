@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from agents import intents, local_embedding
+from app.core.settings import get_settings
 
 
 class FakeModel:
@@ -97,9 +99,5 @@ def test_the_intent_fit_is_cached_on_disk(
 def test_the_embedding_model_runs_on_the_configured_threads() -> None:
     # One thread per process by default (EMBEDDING_THREADS): processes, not
     # torch's threads, use the cores.
-    import torch
-
-    from app.core.settings import get_settings
-
     local_embedding._load_model()
     assert torch.get_num_threads() == get_settings().embedding_threads == 1
