@@ -13,19 +13,22 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from arq import cron
-from arq.worker import Worker, func, run_worker
+from arq.worker import func
 
 from agents.intents import classifier as intent_classifier
 from agents.local_embedding import encode_local
 from app.core import health
 from app.core.db import dispose_engines
 from app.core.logs import configure_logging
-from app.core.queue import close_pools, queue_name, redis_settings
+from app.core.queue import close_pools, queue_name, redis_settings, wake_channel
 from app.core.settings import get_settings
+from app.services import memory_vectors
 from jobs import recovery
 from jobs.tasks import process_message, send_push, send_reminder, sweep
+from jobs.waking_worker import WakingWorker
 
 HEARTBEAT_S = 5.0
+DRAIN_VECTORS_S = 10.0
 
 
 async def _heartbeat(worker_id: str) -> None:
@@ -70,6 +73,9 @@ async def _warm_up() -> None:
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
+    # Vectors of the last turns' memories; what does not make it, the sweeper does.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(memory_vectors.drain(), DRAIN_VECTORS_S)
     for name in ("heartbeat", "warm_up"):
         task = ctx.get(name)
         if task is not None:
@@ -107,8 +113,9 @@ def worker_settings() -> dict[str, Any]:
         "on_shutdown": on_shutdown,
         "on_job_start": on_job_start,
         "after_job_end": after_job_end,
-        # Near-real-time pickup: arq's default 0.5 s poll would add up to half a
-        # second to every message.
+        # Jobs queued by app/core/queue.py wake the worker at once; the timed poll
+        # is the fallback (a lost wake-up, deferred jobs coming due).
+        "wake_channel": wake_channel(),
         "poll_delay": s.worker_poll_delay_s,
         "max_jobs": s.max_jobs,
         # Tight: a killed worker's job is blocked for job_timeout + 10 s.
@@ -121,10 +128,10 @@ def worker_settings() -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running_worker() -> AsyncIterator[Worker]:
+async def running_worker() -> AsyncIterator[WakingWorker]:
     """A real arq worker on the real queue inside this event loop (scenario runs
     and integration tests); `python -m jobs.worker` is the production form."""
-    worker = Worker(**worker_settings())
+    worker = WakingWorker(**worker_settings())
     task = asyncio.create_task(worker.async_run())
     try:
         yield worker
@@ -138,7 +145,7 @@ async def running_worker() -> AsyncIterator[Worker]:
 
 def main() -> None:
     configure_logging(get_settings().log_level)
-    run_worker(worker_settings())
+    WakingWorker(**worker_settings()).run()
 
 
 if __name__ == "__main__":

@@ -33,6 +33,20 @@ def queue_name() -> str:
     return key("queue")
 
 
+def wake_channel() -> str:
+    """Where a queued job is announced: workers poll at once (jobs/waking_worker.py)
+    instead of at their next timed poll."""
+    return key("queue", "wake")
+
+
+async def _wake(pool: ArqRedis) -> None:
+    # Best effort: a lost wake-up costs one poll delay, never the job.
+    try:
+        await pool.publish(wake_channel(), "")
+    except Exception:
+        log.warning("waking the workers failed", exc_info=True)
+
+
 def redis_settings() -> RedisSettings:
     url = get_settings().redis_url
     if not url:
@@ -83,6 +97,7 @@ async def _fair_step(
         await pool.enqueue_job(
             "process_message", str(tenant_id), str(mid), _job_id=message_job_id(mid)
         )
+    await _wake(pool)
 
 
 async def enqueue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
@@ -148,3 +163,4 @@ async def enqueue_push(tenant_id: uuid.UUID, notification_ids: list[uuid.UUID]) 
         [str(i) for i in notification_ids],
         _job_id=f"push:{notification_ids[0]}",
     )
+    await _wake(pool)

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     metrics_allow_networks: str = "127.0.0.1/32,::1/128"
 
     # Assistant loop
-    worker_poll_delay_s: float = 0.02
+    # A queued job wakes the workers (jobs/waking_worker.py); the timed poll only
+    # catches lost wake-ups and deferred jobs coming due.
+    worker_poll_delay_s: float = 0.1
     # Jobs one worker process runs at once; unset = `max_jobs` below.
     worker_max_jobs: int | None = None
     # Kept above the model's own budget (see _job_outlasts_model): a job killed
