@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agents.coherence import check_coherence
 from agents.directory import load_directory
-from agents.embeddings import embed_texts
 from agents.model import Completion, complete
 from agents.orgdata import load_org_data, wants_org_data
 from agents.parsing import OutputInvalid, parse_output, repair_messages
@@ -207,9 +206,9 @@ async def decide(
             for a in parsed.actions
         ]
         plan.reply = compose_reply(parsed.reply, plan.proposals)
+        # Stored without vectors; embedded once the turn has committed
+        # (app/services/memory_vectors.py), so the reply does not wait for them.
         plan.memories = _memories(directory, prepared.actor, msg, plan.proposals)
-    with stage("embedding"):
-        await embed_memories(plan.memories)
     return plan
 
 
@@ -255,17 +254,3 @@ def _memories(
 
 def _day(msg: Message) -> str:
     return (msg.clock or msg.created_at).strftime("%Y-%m-%d")
-
-
-async def embed_memories(memories: list[dict[str, Any]]) -> None:
-    """One batch for all of a turn's new memories; on failure they are stored
-    without embeddings and the sweeper embeds them later."""
-    if not memories:
-        return
-    try:
-        vectors = await embed_texts([str(m["text"]) for m in memories])
-    except Exception:
-        log.warning("memory embedding failed; left for the sweeper", exc_info=True)
-        return
-    for memory, vector in zip(memories, vectors, strict=True):
-        memory["embedding"] = vector

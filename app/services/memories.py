@@ -1,5 +1,6 @@
-"""The assistant's memory as stored: writing memories once, and embedding the ones
-stored while the embedding model was unavailable (the sweeper's job)."""
+"""The assistant's memory as stored: writing memories once, and storing their
+vectors (after the turn that wrote them: app/services/memory_vectors.py; the ones
+left without, by the sweeper)."""
 
 from __future__ import annotations
 
@@ -59,12 +60,15 @@ async def remember_all(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     memories: Sequence[Mapping[str, Any]],
-) -> None:
+) -> list[tuple[uuid.UUID, str]]:
     """Store a turn's memories, each once per (tenant, source_type, source_id), in
-    one executemany (psycopg pipelines it: one round trip, not one per memory)."""
+    one executemany (psycopg pipelines it: one round trip, not one per memory).
+    Returns (id, text) of those stored without a vector, to embed after commit; an
+    id whose row existed already matches nothing later."""
     rows = [_row(tenant_id, **m) for m in memories]
     if rows:
         await session.execute(sql(_INSERT), rows)
+    return [(r["id"], r["text"]) for r in rows if r["embedding"] is None]
 
 
 async def remember(
@@ -102,37 +106,49 @@ async def remember(
     return uuid.UUID(str(existing))
 
 
-async def embed_pending_memories(tenant_id: uuid.UUID, batch_size: int = 64) -> int:
-    """Fill NULL embeddings of one tenant's memories, a batch per transaction."""
+async def store_vectors(
+    tenant_id: uuid.UUID, memories: Sequence[tuple[uuid.UUID, str]]
+) -> None:
+    """Embed the memories (id, text) and store each vector where the row still has
+    none (an id whose insert lost a race, or a row edited meanwhile, is left)."""
+    vectors = await embed_texts([text for _, text in memories])
+    async with tenant_session(tenant_id) as session:
+        await session.execute(
+            sql(
+                "UPDATE memories SET embedding = CAST(:e AS vector) "
+                "WHERE tenant_id = :t AND id = :id AND embedding IS NULL"
+            ),
+            [
+                {"t": tenant_id, "id": memory_id, "e": vector_literal(vector)}
+                for (memory_id, _), vector in zip(memories, vectors, strict=True)
+            ],
+        )
+
+
+async def embed_pending_memories(
+    tenant_id: uuid.UUID, older_than_s: float = 0.0, batch_size: int = 64
+) -> int:
+    """Fill NULL embeddings of one tenant's memories stored more than
+    `older_than_s` ago (younger ones are still being embedded by their turn:
+    app/services/memory_vectors.py), a batch at a time. No transaction stays open
+    while the model runs: a hosted model may take seconds."""
     done = 0
     while True:
         async with tenant_session(tenant_id) as session:
-            # SKIP LOCKED: two workers embedding the same tenant split the rows
-            # instead of both embedding all of them.
             rows = (
                 await session.execute(
                     sql("""
                         SELECT id, text FROM memories
                         WHERE tenant_id = :t AND embedding IS NULL
+                          AND created_at < now() - make_interval(secs => :age)
                         ORDER BY created_at, id LIMIT :n
-                        FOR UPDATE SKIP LOCKED
                     """),
-                    {"t": tenant_id, "n": batch_size},
+                    {"t": tenant_id, "n": batch_size, "age": older_than_s},
                 )
             ).all()
-            if not rows:
-                return done
-            vectors = await embed_texts([r[1] for r in rows])
-            await session.execute(
-                sql(
-                    "UPDATE memories SET embedding = CAST(:e AS vector) "
-                    "WHERE tenant_id = :t AND id = :id AND embedding IS NULL"
-                ),
-                [
-                    {"t": tenant_id, "id": r[0], "e": vector_literal(v)}
-                    for r, v in zip(rows, vectors, strict=True)
-                ],
-            )
-            done += len(rows)
+        if not rows:
+            return done
+        await store_vectors(tenant_id, [(r[0], r[1]) for r in rows])
+        done += len(rows)
         if len(rows) < batch_size:
             return done

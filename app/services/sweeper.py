@@ -36,6 +36,9 @@ from app.services.push_sender import unpushed
 log = logging.getLogger(__name__)
 # Reminders due within this window are (re-)queued as deferred jobs.
 REMINDER_HORIZON = timedelta(hours=48)
+# A memory younger than this is still being embedded by the turn that wrote it
+# (app/services/memory_vectors.py); older and still without a vector, it was left.
+EMBED_GRACE_S = 10.0
 UNFINISHED = (
     MessageStatus.received.value,
     MessageStatus.queued.value,
@@ -115,7 +118,7 @@ async def sweep() -> dict[str, int]:
 
 async def _embed_pending(tenant_id: uuid.UUID) -> int:
     try:
-        return await embed_pending_memories(tenant_id)
+        return await embed_pending_memories(tenant_id, EMBED_GRACE_S)
     except Exception:
         log.warning("embedding pending memories failed", exc_info=True)
         return 0

@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -54,6 +55,7 @@ from app.services import audit
 from app.services.approvals import request_approval
 from app.services.execution import execute_action, payload_hash
 from app.services.memories import remember_all
+from app.services.memory_vectors import embed_later
 from app.services.notifications import notify_users
 from app.services.requests import linked_note
 
@@ -416,7 +418,8 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                 f"action:{action.id}",
                 {"type": action.type, **action.verdict},
             )
-        await remember_all(s, tenant.id, plan.memories)
+        unembedded = await remember_all(s, tenant.id, plan.memories)
+        after_commit(s, partial(embed_later, tenant.id, unembedded))
         # What the service knows and the model could not: a report joined a task.
         await _write_reply(s, row, "\n".join(filter(None, [plan.reply, *notes])))
         if sender_id is not None:

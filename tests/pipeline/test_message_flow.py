@@ -22,6 +22,7 @@ from app.domain.models import (
     Schedule,
     Task,
 )
+from app.services import memory_vectors
 from app.services.messages import submit_message
 from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done
 
@@ -372,6 +373,8 @@ async def test_new_memories_are_embedded_and_retrievable(
     grace = demo.user("maple-court", "grace")
     scripted_model.say({"reply": "noted"})
     mid = await send(grace, "The side gate lock at Elm House is stiff")
+    # Vectors come after the reply: app/services/memory_vectors.py.
+    await memory_vectors.drain()
     async with tenant_session(grace.tenant_id) as s:
         memory = (
             await s.exec(select(Memory).where(col(Memory.source_id) == str(mid)))
