@@ -20,6 +20,7 @@ from typing import Any
 
 from arq import Retry
 
+from app.core import fair_queue
 from app.core.logs import log_context
 from app.core.queue import message_finished
 from app.core.settings import get_settings
@@ -42,7 +43,10 @@ async def process_message(ctx: dict[str, Any], tenant_id: str, message_id: str) 
             # Tenant at its cap: step aside so other tenants' jobs run meanwhile.
             raise Retry(defer=0.05 + random.random() * 0.1)
         try:
-            outcome = await handle_message(uuid.UUID(tenant_id), uuid.UUID(message_id))
+            behind = await fair_queue.waiting(tenant_id) > 0
+            outcome = await handle_message(
+                uuid.UUID(tenant_id), uuid.UUID(message_id), behind=behind
+            )
         except Exception as exc:
             tries = int(ctx.get("job_try", 1))
             raise Retry(defer=retry_delay(tries)) from exc

@@ -3,7 +3,9 @@
 A turn stores its memories without vectors and hands them here once its reply is
 committed, so the sender's reply does not wait for the forward passes (about 8 ms of
 CPU for a new sentence alone, about 3 ms each in a batch), and the memories of turns
-that end close together share one batch (agents/embeddings.py).
+that end close together share one batch (agents/embeddings.py). A round waits while
+turns are using the worker's CPU (app/core/turn_priority.py), for at most a quarter
+of a second: replies first, and a busy worker embeds in bigger, cheaper batches.
 
 Until its vector lands, milliseconds later, a memory is found by full-text retrieval
 only. What a stopped or failing worker leaves without a vector, the sweeper fills
@@ -17,7 +19,9 @@ import asyncio
 import logging
 import uuid
 import weakref
+from contextvars import Context
 
+from app.core import turn_priority
 from app.services.memories import store_vectors
 
 log = logging.getLogger(__name__)
@@ -37,10 +41,13 @@ class _Backfill:
     def add(self, tenant_id: uuid.UUID, memories: list[tuple[uuid.UUID, str]]) -> None:
         self.pending.setdefault(tenant_id, []).extend(memories)
         if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._rounds())
+            # Its own context: a round serves many turns, and must not log or be
+            # counted as the one that happened to start it.
+            self.task = asyncio.create_task(self._rounds(), context=Context())
 
     async def _rounds(self) -> None:
         while self.pending:
+            await turn_priority.after_turns()
             round_, self.pending = self.pending, {}
             # Concurrent calls: the embedding batcher joins them into one.
             await asyncio.gather(

@@ -27,7 +27,7 @@ from agents.model import ModelError
 from agents.plan import Proposal, TurnPlan
 from agents.retrieval import search_text
 from agents.runner import decide, prepare
-from app.core import metrics, stages
+from app.core import metrics, stages, turn_priority
 from app.core.db import after_commit, tenant_session
 from app.core.live import LiveEvent, emit
 from app.core.logs import log_context
@@ -50,7 +50,7 @@ from app.domain.models import (
 )
 from app.domain.plan import TokenLimit, token_limit
 from app.domain.roles import INTEGRATION_ROLE, Role
-from app.domain.tenant_policy import TenantPolicy
+from app.domain.tenant_policy import TenantPolicy, is_external_model
 from app.services import audit
 from app.services.approvals import request_approval
 from app.services.execution import execute_action, payload_hash
@@ -180,10 +180,18 @@ async def _write_reply(session: AsyncSession, msg: Message, text: str) -> None:
     await session.execute(stmt)
 
 
-async def handle_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
-    """Run the assistant turn for one message. Returns the outcome's status."""
+async def handle_message(
+    tenant_id: uuid.UUID, message_id: uuid.UUID, *, behind: bool = False
+) -> str:
+    """Run the assistant turn for one message. Returns the outcome's status.
+    `behind`: its tenant has more messages waiting, so in this worker the turn lets
+    other tenants' turns go first (app/core/turn_priority.py)."""
     started = time.time()
-    with log_context(tenant_id=tenant_id, message_id=message_id), turn_clock() as clock:
+    with (
+        log_context(tenant_id=tenant_id, message_id=message_id),
+        turn_clock() as clock,
+        turn_priority.turn(behind),
+    ):
         with stage("claim"):
             claimed = await _claim(tenant_id, message_id)
         if claimed is None:
@@ -261,9 +269,12 @@ async def _run(tenant: Tenant, msg: Message) -> str:
     # for an external provider when the organisation forbids it.
     policy = TenantPolicy.from_dict(tenant.policy)
     model = policy.model_for(get_settings().llm_model)
+    place = turn_priority.current()
     # Embedding the question may call a hosted model: before any connection is taken.
+    await place.step_aside()
     with stage("embedding"):
         query_embedding = await embed_query(search_text(msg.body))
+    await place.step_aside()
     async with tenant_session(tenant.id) as s:
         sender = (
             await s.get(User, (tenant.id, msg.sender_user_id))
@@ -280,7 +291,10 @@ async def _run(tenant: Tenant, msg: Message) -> str:
             )
     # The model call runs with no transaction open: a slow provider holds no
     # database connection.
-    plan = await decide(prepared, dict(tenant.policy or {}), model)
+    await place.step_aside()
+    with place.off_cpu(is_external_model(model)):
+        plan = await decide(prepared, dict(tenant.policy or {}), model)
+    await place.step_aside()
     with stage("execution"):
         return await _persist(tenant, msg, actor, plan)
 

@@ -29,9 +29,11 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]
     import jobs.tasks
     from app.services.turns import handle_message as real
 
-    async def marked(tenant_id: uuid.UUID, message_id: uuid.UUID) -> str:
+    async def marked(
+        tenant_id: uuid.UUID, message_id: uuid.UUID, *, behind: bool = False
+    ) -> str:
         TURN.set(str(message_id))
-        return await real(tenant_id, message_id)
+        return await real(tenant_id, message_id, behind=behind)
 
     monkeypatch.setattr(jobs.tasks, "handle_message", marked)
     seen: dict[str, list[str]] = {}
