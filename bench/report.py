@@ -188,8 +188,12 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         "one re-queued at the back when one ends: round robin between tenants. "
         "A quiet tenant's message waits behind at most that many of the flooder's "
         "jobs, whatever its backlog (tests/pipeline/test_fairness.py checks the "
-        "order); what remains of the inflation is the flooder's running jobs "
-        "sharing the CPU, which on a saturated machine slows every turn.",
+        "order). Inside the worker, a turn whose tenant still has messages waiting "
+        "steps aside at each stage boundary while other tenants' turns use the "
+        "CPU (`app/core/turn_priority.py`, at most 0.25 s each time), and memory "
+        "vectors wait for running turns: what remains of the inflation is the "
+        "stages already running when a quiet message arrives, and PostgreSQL and "
+        "the API sharing the machine.",
         "",
         charts.image("fairness"),
         "",
@@ -553,7 +557,9 @@ The production shape (what each piece already supports):
   worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid>` during
   `python -m bench.pipeline`, varied messages) put two fifths of it in the
   in-process MiniLM embedding (each turn embeds its question and its one or two
-  new memories: about 8 ms of CPU per new sentence on one thread), a fifth in
+  new memories: about 8 ms of CPU per new sentence on one thread, about 3 ms in a
+  batch of 16; the memories are now embedded after the reply, in batches shared
+  by the turns that ended meanwhile), a fifth in
   SQLAlchemy and psycopg (24 statements a turn, down from 32), a sixth in the
   event loop and a twentieth in litellm's per-call machinery. What would cut it:
   a hosted embedding model (`EMBEDDING_MODEL`, one setting) takes the largest
@@ -610,11 +616,10 @@ def _cpu_gap(results: dict[str, dict[str, Any]]) -> str:
             f"{3 * (floor or 0):.0f} ms end to end.",
         ]
     lines += [
-        "  Running turns share the loop's one core: a quiet tenant's message that",
-        "  starts while a flooding tenant's turns (two: its cap) run takes up to",
-        "  three turns' time, which is what a burst ratio above 1.5 shows (its p95",
-        "  is over the few quiet messages of the window, so it moves from run to",
-        "  run).",
+        "  Running turns share the loop's one core; a backlogged tenant's turns",
+        "  step aside for others' at each stage boundary, but not within a stage",
+        "  (the burst ratio's p95 is over the few quiet messages of its window, so",
+        "  it moves from run to run).",
     ]
     return "\n".join(lines) + "\n"
 

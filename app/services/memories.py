@@ -111,7 +111,7 @@ async def store_vectors(
 ) -> None:
     """Embed the memories (id, text) and store each vector where the row still has
     none (an id whose insert lost a race, or a row edited meanwhile, is left)."""
-    vectors = await embed_texts([text for _, text in memories])
+    vectors = await embed_texts([text for _, text in memories], background=True)
     async with tenant_session(tenant_id) as session:
         await session.execute(
             sql(

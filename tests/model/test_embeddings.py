@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agents.embeddings import BATCH_SIZE, embed_texts
+from agents.embeddings import BATCH_SIZE, BG_CALL, embed_texts
 from app.core.settings import get_settings
 from tests.model.conftest import LoopbackLLM, Reply, embedding_body
 
@@ -128,3 +128,22 @@ async def test_a_failed_shared_call_fails_each_caller(
     # The next request is served normally.
     hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(384)))
     assert len((await embed_texts(["three"]))[0]) == 384
+
+
+async def test_questions_go_before_background_texts_in_small_calls(
+    hosted_embeddings: LoopbackLLM,
+) -> None:
+    hosted_embeddings.script(EMBEDDINGS, Reply(body=echo(384)))
+    memories = [f"memory {i}" for i in range(2 * BG_CALL + 1)]
+    got = await asyncio.gather(
+        embed_texts(memories, background=True),
+        embed_texts(["is the lift fixed?"]),
+        embed_texts(["who is on tonight?"]),
+    )
+    calls = [r.body["input"] for r in hosted_embeddings.received(EMBEDDINGS)]
+    # Queued after the memories, the questions still go first, together...
+    assert calls[0] == ["is the lift fixed?", "who is on tonight?"]
+    # ...and the memories follow in calls a question could go between.
+    assert [t for call in calls[1:] for t in call] == memories
+    assert max(len(call) for call in calls[1:]) <= BG_CALL
+    assert got[0] == [pytest.approx(vector_for(t), abs=1e-6) for t in memories]

@@ -84,7 +84,7 @@ async def test_a_failed_embedding_is_left_to_the_sweeper(
     stored = await _store(tid, "Delivery door code changed on Monday")
     ids = [i for i, _ in stored]
 
-    async def unavailable(texts: list[str]) -> list[list[float]]:
+    async def unavailable(texts: list[str], **_: Any) -> list[list[float]]:
         raise ConnectionError("embedding service down")
 
     with monkeypatch.context() as m:
