@@ -554,14 +554,14 @@ The production shape (what each piece already supports):
 ## What is not met, and why
 
 {cpu_gap}  A py-spy profile of the
-  worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid>` during
-  `python -m bench.pipeline`, varied messages) put two fifths of it in the
-  in-process MiniLM embedding (each turn embeds its question and its one or two
-  new memories: about 8 ms of CPU per new sentence on one thread, about 3 ms in a
-  batch of 16; the memories are now embedded after the reply, in batches shared
-  by the turns that ended meanwhile), a fifth in
-  SQLAlchemy and psycopg (24 statements a turn, down from 32), a sixth in the
-  event loop and a twentieth in litellm's per-call machinery. What would cut it:
+  worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid> -f raw` during
+  `python -m bench.pipeline --rates 40 --seconds 25`, varied messages, samples
+  attributed to the innermost library frame) put 39% of it in the in-process
+  MiniLM embedding (a turn's question, then its one or two new memories after
+  the reply, in shared background calls: about 8 ms of CPU per new sentence alone,
+  3 ms in a batch of 16), 25% in SQLAlchemy and psycopg (24 statements a turn, down
+  from 32), 11% in the event loop and 10% in litellm's per-call machinery
+  (pydantic, httpx). What would cut it:
   a hosted embedding model (`EMBEDDING_MODEL`, one setting) takes the largest
   share off the worker; int8-quantised MiniLM costs 2.6x less CPU but moves
   vectors (cosine to the full model down to 0.92), so it needs every memory
