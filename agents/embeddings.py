@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import Any
 
 import litellm
 
 from agents.provider import register_providers
+from app.core.loop_local import LoopLocal
 from app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,7 @@ class _Batcher:
                 start += len(ts)
 
 
-_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher] = (
-    weakref.WeakKeyDictionary()
-)
+_batchers = LoopLocal(_Batcher)
 
 
 async def embed_texts(
@@ -105,10 +103,7 @@ async def embed_texts(
         # A bulk request (the sweeper's backlog) fills calls on its own and must
         # not make a turn's question wait behind it.
         return await _embed_now(list(texts))
-    loop = asyncio.get_running_loop()
-    batcher = _batchers.get(loop)
-    if batcher is None:
-        batcher = _batchers[loop] = _Batcher()
+    batcher = _batchers.get()
     if background and len(texts) > BG_CALL:
         # In small calls, so that a question can go between them.
         parts = await asyncio.gather(

@@ -26,7 +26,6 @@ import os
 import socket
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core import metrics
 from app.core.db import per_transaction
+from app.core.loop_local import LoopLocal
 from app.core.queue import enqueue_push
 from app.core.redis_client import get_redis, tenant_key
 
@@ -339,18 +339,12 @@ class LiveHub:
                         sub.deliver(_decode(reader.position, fields))
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveHub] = (
-    weakref.WeakKeyDictionary()
-)
+_hubs = LoopLocal(LiveHub)
 
 
 def live_hub() -> LiveHub:
     """This process's hub (one per event loop: tests run several loops)."""
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(loop)
-    if hub is None:
-        hub = _hubs[loop] = LiveHub()
-    return hub
+    return _hubs.get()
 
 
 @contextlib.asynccontextmanager

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+from app.core.loop_local import LoopLocal
 
 MAX_WAIT_S = 0.25
 
@@ -43,17 +44,11 @@ class _Share:
             self.clear.set()
 
 
-_shares: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Share] = (
-    weakref.WeakKeyDictionary()
-)
+_shares = LoopLocal(_Share)
 
 
 def _share() -> _Share:
-    loop = asyncio.get_running_loop()
-    share = _shares.get(loop)
-    if share is None:
-        share = _shares[loop] = _Share()
-    return share
+    return _shares.get()
 
 
 @dataclass

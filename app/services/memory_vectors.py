@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-import weakref
 from contextvars import Context
 
 from app.core import turn_priority
+from app.core.loop_local import LoopLocal
 from app.services.memories import store_vectors
 
 log = logging.getLogger(__name__)
@@ -55,17 +55,7 @@ class _Backfill:
             )
 
 
-_backfills: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Backfill] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _backfill() -> _Backfill:
-    loop = asyncio.get_running_loop()
-    backfill = _backfills.get(loop)
-    if backfill is None:
-        backfill = _backfills[loop] = _Backfill()
-    return backfill
+_backfills = LoopLocal(_Backfill)
 
 
 async def embed_later(
@@ -73,13 +63,13 @@ async def embed_later(
 ) -> None:
     """Queue committed memories (id, text) for their vectors; returns at once."""
     if memories:
-        _backfill().add(tenant_id, memories)
+        _backfills.get().add(tenant_id, memories)
 
 
 async def drain() -> None:
     """Wait until this event loop's queued memories have their vectors (or have
     failed, for the sweeper): a worker stopping, a test reading vectors."""
-    backfill = _backfills.get(asyncio.get_running_loop())
+    backfill = _backfills.peek()
     while backfill is not None and backfill.task and not backfill.task.done():
         await asyncio.shield(backfill.task)
 
