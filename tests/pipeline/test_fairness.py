@@ -142,9 +142,9 @@ async def test_turns_run_behind_while_their_tenant_has_a_backlog(
 ) -> None:
     import jobs.tasks
     from app.services.messages import submit_message
+    from app.services.turns import handle_message as real
     from jobs.worker import running_worker
 
-    real = jobs.tasks.handle_message
     seen: list[bool] = []
 
     async def recorded(
