@@ -7,8 +7,8 @@ a job ending frees a slot; either starts a poll at once. The timed poll stays, a
 the fallback for a wake-up that was lost and for deferred jobs coming due.
 
 Written against arq 0.28 (pinned in requirements-nodeps.txt): `main` is arq's own
-with `poll()` replaced by `_ticks()`, and `_release_sem_dec_counter_on_complete`
-is the hook arq calls when a job's task ends.
+with its `poll()` loop replaced by one that also waits on the wake-up, and
+`_release_sem_dec_counter_on_complete` is the hook arq calls when a job's task ends.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from arq.connections import create_pool, log_redis_info
@@ -25,6 +24,7 @@ from arq.worker import Worker
 log = logging.getLogger(__name__)
 
 RESUBSCRIBE_S = 1.0
+STOP_LISTENER_S = 2.0
 
 
 class WakingWorker(Worker):
@@ -51,23 +51,22 @@ class WakingWorker(Worker):
         self.ctx["redis"] = self.pool
         if self.on_startup:
             await self.on_startup(self.ctx)
-        async for _ in self._ticks():
-            await self._poll_iteration()
-
-    async def _ticks(self) -> AsyncIterator[None]:
+        # A plain loop, not an async generator: on cancellation the listener is
+        # stopped here, before arq's close() shuts the pool its connection is from.
         listener = asyncio.create_task(self._listen())
         try:
             while True:
                 # Cleared before the poll: a wake-up that arrives during it
                 # starts the next one straight away.
                 self._woken.clear()
-                yield
+                await self._poll_iteration()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), self.poll_delay_s)
         finally:
             listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
+            # Bounded: a connection that does not close cleanly must not hold
+            # up the worker's shutdown.
+            await asyncio.wait({listener}, timeout=STOP_LISTENER_S)
 
     async def _listen(self) -> None:
         """Set `_woken` for each message on the wake channel; a lost connection
