@@ -60,8 +60,12 @@ class WakingWorker(Worker):
                 # starts the next one straight away.
                 self._woken.clear()
                 await self._poll_iteration()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow
+                # a cancellation that lands as the wake-up does, and the worker
+                # would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), self.poll_delay_s)
+                    async with asyncio.timeout(self.poll_delay_s):
+                        await self._woken.wait()
         finally:
             listener.cancel()
             # Bounded: a connection that does not close cleanly must not hold

@@ -60,8 +60,10 @@ class Turn:
     async def step_aside(self) -> None:
         """A backlogged turn waits while others' turns use the CPU."""
         if self.behind and self.share.urgent:
+            # asyncio.timeout: wait_for may swallow a cancellation (Python 3.11).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.share.clear.wait(), MAX_WAIT_S)
+                async with asyncio.timeout(MAX_WAIT_S):
+                    await self.share.clear.wait()
 
     @contextlib.contextmanager
     def off_cpu(self, waiting: bool = True) -> Iterator[None]:
