@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from agents.disk_cache import cache_dir, save_atomically
 from agents.local_embedding import encode_local
 
 TRAINING_DIR = Path(__file__).resolve().parent / "training"
@@ -64,13 +64,8 @@ def load_examples(path: Path) -> list[tuple[str, str]]:
     return [(str(t), str(intent)) for intent, texts in data.items() for t in texts]
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("SWITCHBOARD_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    return Path(base or Path.home() / ".cache") / "switchboard"
-
-
 def _embed_cached(texts: list[str], key: str) -> np.ndarray:
-    path = _cache_dir() / f"intent-embeddings-{key}.npy"
+    path = cache_dir() / f"intent-embeddings-{key}.npy"
     try:
         cached: np.ndarray = np.load(path)
         if cached.shape[0] == len(texts):
@@ -78,13 +73,8 @@ def _embed_cached(texts: list[str], key: str) -> np.ndarray:
     except (OSError, ValueError):
         pass
     vectors = np.asarray(encode_local(texts), dtype=np.float32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home: train from the encode every time
+    # A read-only cache: train from the encode every time.
+    save_atomically(path, lambda tmp: np.save(tmp, vectors))
     return vectors
 
 
@@ -135,7 +125,7 @@ def _fit_path(key: str) -> Path:
 
     # The fit is cached like the embeddings: six solver runs take a second on a
     # quiet machine and over a minute on a loaded one, in every new worker.
-    return _cache_dir() / f"intent-fit-{key}-sklearn{sklearn.__version__}.npz"
+    return cache_dir() / f"intent-fit-{key}-sklearn{sklearn.__version__}.npz"
 
 
 def _load_fit(key: str) -> Fit | None:
@@ -153,20 +143,17 @@ def _load_fit(key: str) -> Fit | None:
 
 def _save_fit(key: str, fit: Fit) -> None:
     coef, intercept, classes, temperature = fit
-    path = _fit_path(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(
+    # A read-only cache: fit again in the next process.
+    save_atomically(
+        _fit_path(key),
+        lambda tmp: np.savez(
             tmp,
             coef=coef,
             intercept=intercept,
             classes=classes,
             temperature=np.float64(temperature),
-        )
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home: fit again in the next process
+        ),
+    )
 
 
 class IntentClassifier:

@@ -91,6 +91,15 @@ def count_text_tokens(text: str) -> int:
     return max(1, _text_count(text))
 
 
+def _free(response: Any) -> Any:
+    """Stamp the cost litellm would otherwise look up after every call: it uses a
+    response's stamped cost as is. The built-in models run here and cost $0; the
+    lookup (cost map, usage, diagnostics) was about a sixth of a turn's main-thread
+    CPU in the embedding call alone (py-spy, in-process turns)."""
+    response._hidden_params = {**response._hidden_params, "response_cost": 0.0}
+    return response
+
+
 class SwitchboardProvider(CustomLLM):
     def _complete(self, model: str, messages: list[Any], model_response: Any) -> Any:
         name = model.split("/", 1)[-1]
@@ -112,7 +121,7 @@ class SwitchboardProvider(CustomLLM):
             total_tokens=prompt_tokens + completion_tokens,
         )
         model_response._response_ms = (time.perf_counter() - started) * 1000
-        return model_response
+        return _free(model_response)
 
     def completion(
         self, model: str, messages: list[Any], *args: Any, **kwargs: Any
@@ -146,7 +155,7 @@ class SwitchboardProvider(CustomLLM):
         model_response.usage = Usage(
             prompt_tokens=tokens, completion_tokens=0, total_tokens=tokens
         )
-        return model_response
+        return _free(model_response)
 
     def embedding(self, model: str, input: list[Any], *args: Any, **kwargs: Any) -> Any:
         return self._embed(model, input, kwargs["model_response"])

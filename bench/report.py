@@ -554,20 +554,20 @@ The production shape (what each piece already supports):
 ## What is not met, and why
 
 {cpu_gap}  A py-spy profile of the
-  worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid> -f raw` during
-  `python -m bench.pipeline --rates 40 --seconds 25`, varied messages, samples
-  attributed to the innermost library frame) put 39% of it in the in-process
-  MiniLM embedding (a turn's question, then its one or two new memories after
-  the reply, in shared background calls: about 8 ms of CPU per new sentence alone,
-  3 ms in a batch of 16), 25% in SQLAlchemy and psycopg (24 statements a turn, down
-  from 32), 11% in the event loop and 10% in litellm's per-call machinery
-  (pydantic, httpx). What would cut it:
-  a hosted embedding model (`EMBEDDING_MODEL`, one setting) takes the largest
-  share off the worker; int8-quantised MiniLM costs 2.6x less CPU but moves
-  vectors (cosine to the full model down to 0.92), so it needs every memory
-  re-embedded and the intent classifier re-checked; fewer statements per turn.
-  Until then the answer is more worker processes: they share nothing but Redis
-  and PostgreSQL (tested above), one per core.
+  worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid> -f raw --threads`
+  during `python -m bench.pipeline --rates 40 --seconds 25`, samples attributed to
+  the innermost library frame) shows its event-loop thread busy 96% of the time
+  while the machine was not (load 1.5 of 2 cores): that one thread is the limit.
+  MiniLM now runs on ONNX Runtime in the thread pool (`agents/onnx_minilm.py`: the
+  same vectors as PyTorch for 6 ms of CPU per short sentence instead of 15, and no
+  torch in the worker), about 30% of another core; on PyTorch it was 39% of all the
+  worker's CPU. Within the loop's thread: SQLAlchemy and psycopg 53% (26 statements
+  a turn, four of them the `set_config` that scopes each transaction to its
+  tenant), the event loop 15%, litellm's per-call machinery 8%, Redis 7%, app code
+  7%. What would cut it: fewer statements and transactions per turn, SQLAlchemy
+  Core instead of the ORM on the turn's path (about 0.65 ms of the loop's CPU per
+  statement). Until then the answer is more worker processes: they share nothing
+  but Redis and PostgreSQL (tested above), one per core.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # threads on a busy machine spin for each other (2 threads cost 1.7x the CPU
     # of one per sentence, measured on 2 cores). 0 = torch's default (all cores).
     embedding_threads: int = Field(default=1, ge=0)
+    # How the in-process MiniLM runs: "onnx" (ONNX Runtime, a graph exported once
+    # from the wheel; the same vectors for less than half the CPU) or "torch"
+    # (sentence-transformers). Switching needs no re-embedding.
+    embedding_runtime: Literal["onnx", "torch"] = "onnx"
 
     # Auth
     jwt_issuer: str = "switchboard"

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from agents import intents, local_embedding
+from agents.onnx_minilm import OnnxMiniLM
 from app.core.settings import get_settings
 
 
@@ -97,7 +98,11 @@ def test_the_intent_fit_is_cached_on_disk(
 
 
 def test_the_embedding_model_runs_on_the_configured_threads() -> None:
-    # One thread per process by default (EMBEDDING_THREADS): processes, not
-    # torch's threads, use the cores.
-    local_embedding._load_model()
-    assert torch.get_num_threads() == get_settings().embedding_threads == 1
+    # One thread per process by default (EMBEDDING_THREADS): processes, not the
+    # runtime's threads, use the cores.
+    model = local_embedding._load_model()
+    assert isinstance(model, OnnxMiniLM)  # the default runtime
+    options = model.session.get_session_options()
+    assert options.intra_op_num_threads == get_settings().embedding_threads == 1
+    local_embedding._torch_model()
+    assert torch.get_num_threads() == 1
