@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.domain.money import CURRENCIES
 from app.domain.roles import APPROVER_ROLES, ROLES
 from components.audit import audit_tab
 from components.auth import error_callout
@@ -121,6 +122,15 @@ def settings_form() -> rx.Component:
                 for t in APPROVABLE
             ],
             rx.grid(
+                field_label("Currency", "s-currency"),
+                rx.select.root(
+                    rx.select.trigger(id="s-currency", width="100%"),
+                    rx.select.content(
+                        *[rx.select.item(c, value=c) for c in CURRENCIES]
+                    ),
+                    value=AdminState.currency,
+                    on_change=AdminState.set_currency,
+                ),
                 field_label("Purchases need approval above", "s-threshold"),
                 rx.input(
                     id="s-threshold",

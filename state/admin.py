@@ -11,6 +11,7 @@ import reflex as rx
 from app.domain.actions import ACTION_TYPES
 from app.domain.actor import Actor
 from app.domain.errors import DomainError
+from app.domain.money import DEFAULT_CURRENCY
 from app.domain.roles import ADMIN_ROLES
 from app.services import accounts, console, tenant_settings
 from state.approvals import ApprovalsState, approval_rows
@@ -33,6 +34,7 @@ class AdminState(SessionState):
     token_budget: str = ""
     model: str = ""
     external_memory: bool = True
+    currency: str = DEFAULT_CURRENCY
     settings_error: str = ""
     # The operator's plan limits, read-only here ("" when the plan has none).
     plan_note: str = ""
@@ -69,6 +71,11 @@ class AdminState(SessionState):
 
     @rx.event
     @guarded(*ADMIN_ROLES)
+    async def set_currency(self, actor: Actor, value: str) -> None:
+        self.currency = str(value)[:3]
+
+    @rx.event
+    @guarded(*ADMIN_ROLES)
     async def set_external_memory(self, actor: Actor, value: bool) -> None:
         self.external_memory = bool(value)
 
@@ -89,6 +96,7 @@ class AdminState(SessionState):
                     ),
                     "model": self.model,
                     "external_memory": self.external_memory,
+                    "currency": self.currency,
                 },
             )
         except ValueError:
@@ -109,6 +117,7 @@ class AdminState(SessionState):
         self.token_budget = str(view.monthly_token_budget)
         self.model = view.model
         self.external_memory = view.external_memory
+        self.currency = view.currency
         limits = [
             f"{view.plan_token_budget:,} tokens a month"
             if view.plan_token_budget is not None

@@ -8,19 +8,23 @@ from typing import Any
 import reflex as rx
 
 from app.domain.actor import Actor
+from app.domain.money import format_money
 from app.domain.roles import APPROVER_ROLES
 from app.services import approvals, console
 from state.format import local, parse_id, text
 from state.session import SessionState, guarded
 
 
-def _amount(payload: dict[str, Any]) -> str:
+def _amount(payload: dict[str, Any], currency: str) -> str:
     cost = payload.get("cost")
-    return f"{float(cost):,.2f}" if isinstance(cost, int | float) else ""
+    if isinstance(cost, bool) or not isinstance(cost, int | float):
+        return ""
+    return format_money(float(cost), currency)
 
 
 async def approval_rows(actor: Actor) -> list[dict[str, str]]:
     zone = await console.tenant_zone(actor)
+    currency = await console.tenant_currency(actor)
     return [
         {
             "id": str(p.approval.id),
@@ -31,7 +35,7 @@ async def approval_rows(actor: Actor) -> list[dict[str, str]]:
             "requester": p.requester,
             "asked_at": local(p.approval.created_at, zone),
             "message": p.message,
-            "amount": _amount(p.payload),
+            "amount": _amount(p.payload, currency),
         }
         for p in await approvals.list_pending_detailed(actor)
     ]

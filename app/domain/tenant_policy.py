@@ -1,11 +1,11 @@
 """An organisation's assistant policy (Tenant.policy JSON), with safe defaults.
 
 Which action types wait for approval, the purchase amount above which a task
-waits too, and which role approves; the organisation's model (any litellm model
-string, "" for the platform's), and its data policy: whether memory content may
-be sent to an external model provider. Read by the validator (agents/policy.py)
-and the turn (app/services/turns.py), edited by admins
-(app/services/tenant_settings.py).
+waits too (in the organisation's currency), and which role approves; the
+organisation's model (any litellm model string, "" for the platform's), and its
+data policy: whether memory content may be sent to an external model provider.
+Read by the validator (agents/policy.py) and the turn (app/services/turns.py),
+edited by admins (app/services/tenant_settings.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.money import DEFAULT_CURRENCY, currency_or_default
 from app.domain.roles import APPROVER_ROLES
 
 DEFAULT_APPROVAL_REQUIRED = frozenset({"cancel_service"})
@@ -46,6 +47,8 @@ class TenantPolicy:
     model: str = ""  # "" = the platform's model (settings.llm_model)
     # False: prompts for an external model carry no memory content.
     external_memory: bool = True
+    # ISO 4217 code of the organisation's amounts (app/domain/money.py).
+    currency: str = DEFAULT_CURRENCY
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> TenantPolicy:
@@ -66,6 +69,7 @@ class TenantPolicy:
             approver_role=role if role in APPROVER_ROLES else default.approver_role,
             model=model if MODEL_RE.match(model) else "",
             external_memory=raw.get("external_memory", True) is not False,
+            currency=currency_or_default(raw.get("currency")),
         )
 
     def model_for(self, platform_model: str) -> str:

@@ -24,6 +24,7 @@ from app.domain.actor import Actor, require_admin
 from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.models import AssistantRun, AuditEvent, Team, TeamMember, Tenant, User
 from app.domain.plan import check_plan
+from app.domain.tenant_policy import TenantPolicy
 from app.domain.timezones import parse_timezone, zone_or_utc
 
 
@@ -52,6 +53,16 @@ async def tenant_zone(actor: Actor) -> ZoneInfo:
         zone = zone_or_utc(name)
         _ZONES[actor.tenant_id] = zone
     return zone
+
+
+async def tenant_currency(actor: Actor) -> str:
+    """The currency the caller's organisation counts in (read each time: an admin
+    who changes it sees amounts in it at once)."""
+    async with platform_session() as s:
+        policy = (
+            await s.exec(select(Tenant.policy).where(Tenant.id == actor.tenant_id))
+        ).first()
+    return TenantPolicy.from_dict(dict(policy or {})).currency
 
 
 async def reply_models(

@@ -32,6 +32,7 @@ from app.domain.models import (
     Unit,
     User,
 )
+from app.domain.money import currency_or_default
 from app.domain.recurrence import Recurrence, next_occurrence
 from app.domain.timezones import parse_timezone
 from app.services.memories import embed_pending_memories
@@ -104,6 +105,8 @@ async def seed_tenant(spec: dict[str, Any], report: SeedReport) -> uuid.UUID:
                 kind=spec.get("kind", "other"),
                 timezone=spec.get("timezone", "UTC"),
                 monthly_token_budget=settings.default_monthly_token_budget,
+                # The organisation's amounts (app/domain/money.py); USD if unset.
+                policy={"currency": currency_or_default(spec.get("currency"))},
             )
             ps.add(tenant)
             report.add("tenants")

@@ -1,7 +1,8 @@
 """An organisation's own settings, edited by its admins: the assistant policy
 (which actions need approval, the purchase threshold, the approving role), the
-monthly token budget, the model and the data policy (memory content to external
-providers or not). Read by agents/policy.py and the budget check."""
+monthly token budget, the model, the data policy (memory content to external
+providers or not) and the currency its amounts are in. Read by agents/policy.py
+and the budget check."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.domain.actions import ACTION_TYPES
 from app.domain.actor import Actor
 from app.domain.errors import Forbidden, Invalid, NotFound
 from app.domain.models import Tenant
+from app.domain.money import CURRENCIES, DEFAULT_CURRENCY
 from app.domain.plan import budget_above_plan
 from app.domain.roles import APPROVER_ROLES
 from app.domain.tenant_policy import MODEL_HELP, TenantPolicy
@@ -30,6 +32,7 @@ class TenantSettings:
     monthly_token_budget: int
     model: str = ""  # "" = the platform's model
     external_memory: bool = True
+    currency: str = DEFAULT_CURRENCY
     # The operator's plan limits (read-only here; None: no limit).
     plan_token_budget: int | None = None
     plan_seats: int | None = None
@@ -44,6 +47,7 @@ def _view(tenant: Tenant) -> TenantSettings:
         tenant.monthly_token_budget,
         policy.model,
         policy.external_memory,
+        policy.currency,
         tenant.plan_token_budget,
         tenant.plan_seats,
     )
@@ -86,6 +90,9 @@ async def update_settings(actor: Actor, changes: dict[str, Any]) -> TenantSettin
     external = changes.get("external_memory")
     if external is not None and not isinstance(external, bool):
         raise Invalid("external_memory must be true or false.")
+    currency = changes.get("currency")
+    if currency is not None and currency not in CURRENCIES:
+        raise Invalid(f"currency must be one of {', '.join(CURRENCIES)}.")
     async with platform_session() as s:
         tenant = await s.get(Tenant, actor.tenant_id, with_for_update=True)
         if tenant is None:
@@ -100,6 +107,7 @@ async def update_settings(actor: Actor, changes: dict[str, Any]) -> TenantSettin
             "approver_role",
             "model",
             "external_memory",
+            "currency",
         ):
             if changes.get(key) is not None:
                 value = changes[key]

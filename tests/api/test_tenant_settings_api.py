@@ -66,6 +66,10 @@ async def test_admin_reads_and_changes_policy(
         {"model": 42},
         {"external_memory": "no"},
         {"external_memory": 0},
+        {"currency": "XYZ"},
+        {"currency": "eur"},
+        {"currency": "€"},
+        {"currency": 978},
     ],
 )
 async def test_invalid_settings_are_refused(
@@ -159,3 +163,28 @@ def test_the_built_in_models_are_the_ones_the_provider_serves() -> None:
     assert {f"{PROVIDER}/{OFFLINE_MODEL_NAME}"} == BUILT_IN_MODELS
     assert all(is_known_model(m) for m in BUILT_IN_MODELS)
     assert not is_known_model(f"{PROVIDER}/minilm")  # embeddings, not chat
+
+
+async def test_admin_sets_the_currency_of_amounts(
+    client: httpx.AsyncClient, demo: Any
+) -> None:
+    admin = demo.user("harbor-bistro", "admin")
+    before = (await client.get("/api/v1/admin/settings", headers=auth(admin))).json()
+    assert before["currency"] == "USD"
+    # The demo's London organisations count in pounds (demo/org.yaml).
+    london = demo.user("maple-court", "admin")
+    theirs = await client.get("/api/v1/admin/settings", headers=auth(london))
+    assert theirs.json()["currency"] == "GBP"
+    try:
+        res = await client.patch(
+            "/api/v1/admin/settings", headers=auth(admin), json={"currency": "EUR"}
+        )
+        assert res.status_code == 200 and res.json()["currency"] == "EUR"
+        got = await client.get("/api/v1/admin/settings", headers=auth(admin))
+        assert got.json() == {**before, "currency": "EUR"}
+        theirs = await client.get("/api/v1/admin/settings", headers=auth(london))
+        assert theirs.json()["currency"] == "GBP"
+    finally:
+        await client.patch(
+            "/api/v1/admin/settings", headers=auth(admin), json={"currency": "USD"}
+        )

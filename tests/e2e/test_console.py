@@ -173,6 +173,10 @@ def test_console_scenario_from_setup_to_forgetting(
         )
         # Settings: an external model, memory kept from it, notices need approval.
         page.get_by_role("tab", name="Settings").click()
+        # Amounts in the organisation's currency: pounds for this London one.
+        currency = page.locator("#s-currency")
+        currency.filter(has_text="GBP").wait_for()
+        assert page.get_by_label("Currency").inner_text() == "GBP"
         page.get_by_role("checkbox", name="notify", exact=True).click()
         page.fill("#s-model", "openai/gpt-4o-mini")
         page.get_by_role(

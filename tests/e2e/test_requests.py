@@ -201,7 +201,7 @@ def test_luis_hears_back_when_maya_approves_his_purchase(
         # exact action and amount, and what Luis wrote.
         card = maya.locator(".approval", has_text="Luis Ortega")
         card.wait_for(timeout=30_000)
-        assert card.locator(".amount").inner_text() == "Amount: 450.00"
+        assert card.locator(".amount").inner_text() == "Amount: $450.00"
         assert "fryer" in card.inner_text().lower()
         assert card.locator(".asked").inner_text().startswith("Luis Ortega asked ")
         assert card.locator(".original").inner_text() == PURCHASE

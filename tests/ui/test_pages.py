@@ -12,6 +12,7 @@ from app.domain.models import (
     AuditEvent,
     Message,
     Notification,
+    ProposedAction,
     Unit,
     User,
     utcnow,
@@ -415,3 +416,36 @@ async def test_task_rows_say_where_and_for_which_team(
     assert row["where"] == "Maple Court · 4B · Maintenance"
     assert row["details"] == ""  # the same words as the title are not repeated
     assert row["priority"] == "urgent"
+
+
+async def test_approval_amounts_show_the_organisations_currency(
+    demo: Demo, clean_db: None
+) -> None:
+    """The admin picks the currency in the settings form; the manager's pending
+    purchase then reads in it, not as a bare number."""
+    rows = await other_tenant_rows(demo, "harbor-bistro", "luis")
+    tid = rows["tenant_id"]
+    async with tenant_session(tid) as s:
+        action = await s.get(ProposedAction, (tid, rows["approval"].action_id))
+        assert action is not None
+        action.type = "create_task"
+        action.payload = {"title": "Buy a fridge", "cost": 1250.5}
+        s.add(action)
+    admin_tab = new_tab()
+    await sign_in(admin_tab, "harbor-bistro", "admin")
+    admin = await admin_tab.get_state(AdminState)
+    await call(admin, "load_admin")
+    assert admin.currency == "USD"
+    manager_tab = new_tab()
+    await sign_in(manager_tab, "harbor-bistro", "maya")
+    approvals = await manager_tab.get_state(ApprovalsState)
+    await call(approvals, "load_approvals")
+    assert [a["amount"] for a in approvals.approvals] == ["$1,250.50"]
+    try:
+        await call(admin, "set_currency", "EUR")
+        assert "Settings saved" in toast(await call(admin, "save_settings"))
+        await call(approvals, "load_approvals")
+        assert [a["amount"] for a in approvals.approvals] == ["€1,250.50"]
+    finally:
+        await call(admin, "set_currency", "USD")
+        await call(admin, "save_settings")

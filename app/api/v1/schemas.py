@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from app.domain.limits import MAX_MESSAGE_CHARS
+from app.domain.money import CURRENCIES
 from app.domain.roles import Role
 from app.domain.tenant_policy import MODEL_PATTERN
 
@@ -272,6 +273,12 @@ class TenantSettingsIn(Body):
         description="Data policy: whether memory content may be sent to an "
         "external model provider (false: prompts for one carry no memories).",
     )
+    currency: str | None = Field(
+        default=None,
+        pattern="^[A-Z]{3}$",
+        description="ISO 4217 code of the organisation's amounts (purchase "
+        f"threshold, task costs): one of {', '.join(CURRENCIES)}.",
+    )
 
 
 class TenantSettingsOut(Out):
@@ -281,6 +288,7 @@ class TenantSettingsOut(Out):
     monthly_token_budget: int
     model: str = Field(description='"": the platform\'s model.')
     external_memory: bool
+    currency: str
     plan_token_budget: int | None = Field(
         description="The plan's monthly token limit, set by the platform operator "
         "(null: none). The assistant stops at the smaller of it and "

@@ -26,6 +26,7 @@ from app.domain.actions.base import (
     check_local_iso,
 )
 from app.domain.models import Task, utcnow
+from app.domain.money import format_money
 from app.domain.tenant_policy import TenantPolicy
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -91,7 +92,8 @@ def check(a: CreateTaskAction, ctx: CheckContext) -> Checked[CreateTaskPayload]:
 def approval(a: CreateTaskAction, policy: TenantPolicy) -> str | None:
     if a.cost is not None and a.cost > policy.purchase_approval_over:
         return (
-            f"purchases over {policy.purchase_approval_over:g} need a "
+            "purchases over "
+            f"{format_money(policy.purchase_approval_over, policy.currency)} need a "
             f"{policy.approver_role}'s approval"
         )
     return None
