@@ -568,6 +568,13 @@ The production shape (what each piece already supports):
   Core instead of the ORM on the turn's path (about 0.65 ms of the loop's CPU per
   statement). Until then the answer is more worker processes: they share nothing
   but Redis and PostgreSQL (tested above), one per core.
+  Two notes on reading these figures (2026-12-06, same machine, back-to-back runs).
+  The floor's embedding is the one a turn uses, so ONNX Runtime lowered the floor
+  more than a turn: the floor ratio read 2.6 and 3.05 on PyTorch and 3.4 to 4.1 on
+  ONNX Runtime, while a turn got faster. And this shared 2-core host moves: the
+  worker's CPU per message for unchanged code read 52 to 84 ms one at a time across
+  runs, and the slow-model burst reached 81 (PyTorch) and 82 (ONNX Runtime) model
+  calls at once back to back, against 116 in the previous session's report.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}
