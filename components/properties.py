@@ -463,6 +463,75 @@ def log_section() -> rx.Component:
             PropertiesState.log_go,
             "the service log",
         ),
+        action=rx.cond(
+            PropertiesState.archived | (PropertiesState.services.length() == 0),
+            rx.fragment(),
+            rx.button(
+                rx.icon("clipboard-check", size=16),
+                "Log a service",
+                on_click=PropertiesState.new_entry,
+                min_height=TARGET,
+            ),
+        ),
+    )
+
+
+def entry_dialog() -> rx.Component:
+    """A recurring service done, recorded by hand (the assistant records the
+    same from a chat)."""
+    s = PropertiesState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Log a service"),
+            rx.vstack(
+                error_callout(s.entry_error),
+                labelled(
+                    "Service",
+                    "le-service",
+                    rx.select.root(
+                        rx.select.trigger(
+                            id="le-service", min_height=TARGET, width="100%"
+                        ),
+                        rx.select.content(
+                            rx.foreach(
+                                s.services,
+                                lambda v: rx.select.item(v["name"], value=v["id"]),
+                            )
+                        ),
+                        value=s.entry_service,
+                        on_change=lambda v: s.set_entry("service", v),
+                    ),
+                ),
+                labelled(
+                    "Done at",
+                    "le-at",
+                    rx.input(
+                        id="le-at",
+                        type="datetime-local",
+                        value=s.entry_at,
+                        on_change=lambda v: s.set_entry("at", v),
+                        min_height=TARGET,
+                        width="100%",
+                    ),
+                ),
+                labelled(
+                    "Note",
+                    "le-note",
+                    rx.text_area(
+                        id="le-note",
+                        value=s.entry_note,
+                        on_change=lambda v: s.set_entry("note", v),
+                        placeholder="What was done, anything to follow up",
+                        width="100%",
+                    ),
+                ),
+                dialog_buttons(s.close_entry, "Log service", s.save_entry),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="32em",
+        ),
+        open=s.entry_open,
     )
 
 
@@ -749,5 +818,6 @@ def properties_tab() -> rx.Component:
         property_dialog(),
         rename_dialog(),
         service_dialog(),
+        entry_dialog(),
         width="100%",
     )

@@ -6,6 +6,7 @@ app/services/recurring_services.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -15,7 +16,7 @@ from app.domain.errors import DomainError
 from app.domain.recurrence import WEEKDAYS
 from app.domain.roles import ADMIN_ROLES, APPROVER_ROLES
 from app.services import console, properties, recurring_services
-from app.services.recurring_services import ServiceInput
+from app.services.recurring_services import MAX_LOG_NOTE, ServiceInput
 from state.audit import AuditState
 from state.format import local, parse_id
 from state.session import SessionState, guarded
@@ -78,6 +79,12 @@ class PropertiesState(SessionState):
     svc_month_day: str = "1"
     svc_time: str = "09:00"
     svc_error: str = ""
+    # The "log a service" dialog: a recurring service done, written by hand.
+    entry_open: bool = False
+    entry_service: str = ""
+    entry_at: str = ""  # tenant-local, as the datetime-local input gives it
+    entry_note: str = ""
+    entry_error: str = ""
 
     # ------------------------------------------------------------ reads
 
@@ -440,3 +447,47 @@ class PropertiesState(SessionState):
         await recurring_services.remove_service(actor, parse_id(service_id))
         await self._changed(actor)
         return rx.toast.success("Service removed.")
+
+    # ------------------------------------------------- a service done, by hand
+
+    @rx.event
+    @guarded(*APPROVER_ROLES)
+    async def new_entry(self, actor: Actor) -> None:
+        if not self.services:
+            return
+        zone = await console.tenant_zone(actor)
+        self.entry_service = self.services[0]["id"]
+        self.entry_at = datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+        self.entry_note, self.entry_error, self.entry_open = "", "", True
+
+    @rx.event
+    @guarded(*APPROVER_ROLES)
+    async def close_entry(self, actor: Actor) -> None:
+        self.entry_open = False
+
+    @rx.event
+    @guarded(*APPROVER_ROLES)
+    async def set_entry(self, actor: Actor, field: str, value: str) -> None:
+        value = str(value)
+        if field == "service":
+            self.entry_service = value[:40]
+        elif field == "at":
+            self.entry_at = value[:25]
+        elif field == "note":
+            self.entry_note = value[:MAX_LOG_NOTE]
+
+    @rx.event
+    @guarded(*APPROVER_ROLES)
+    async def save_entry(self, actor: Actor) -> Any:
+        if not self.selected:
+            return None
+        try:
+            entry = await recurring_services.log_performed(
+                actor, parse_id(self.entry_service), self.entry_note, self.entry_at
+            )
+        except DomainError as exc:
+            self.entry_error = exc.message
+            return None
+        self.entry_open, self.log_page = False, 1
+        await self._changed(actor)
+        return rx.toast.success(f"Logged {entry.service}.")

@@ -5,14 +5,17 @@ services performed, newest first.
 Removing a service deactivates it: its log entries keep pointing at it, and the
 assistant (which reads active services only) no longer offers it. Adding a service
 under a removed one's name brings that one back with the new details, so the name
-stays unique per property. Admins change; managers read. Every change is audited.
+stays unique per property. Admins change; managers read, and log by hand a service
+that was done (as the assistant's log_service does from a chat). Every change is
+audited.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -21,7 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.db import tenant_session
 from app.domain.actor import Actor, require_admin
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.models import PropertyService, ServiceLog, Team, Tenant, User
+from app.domain.models import (
+    PropertyService,
+    ServiceLog,
+    Team,
+    Tenant,
+    User,
+    utcnow,
+)
 from app.domain.recurrence import (
     Recurrence,
     RecurrenceError,
@@ -288,3 +298,69 @@ async def service_log(
         for log, by in rows
     ]
     return LogPage(entries, total, page, pages)
+
+
+# How far back a hand-written entry may go: late paperwork, not a rewritten history.
+MAX_LOG_AGE = timedelta(days=366)
+# A clock a little ahead of the server's is not "the future".
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_LOG_NOTE = 2000
+
+
+def _performed_at(value: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """A tenant-local date and time from the form ("2026-03-02T09:30"); empty is
+    now. Never in the future, at most a year back."""
+    if not value.strip():
+        return now
+    try:
+        local = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("Give the date and time the service was done.") from None
+    at = (local if local.tzinfo else local.replace(tzinfo=zone)).astimezone(UTC)
+    if at > now + CLOCK_SKEW:
+        raise Invalid("A service can only be logged once it has been done.")
+    if at < now - MAX_LOG_AGE:
+        raise Invalid("Services done over a year ago cannot be logged.")
+    return at
+
+
+async def log_performed(
+    actor: Actor, service_id: uuid.UUID, note: str = "", performed_at: str = ""
+) -> LogEntry:
+    """Record by hand that a recurring service was done (what the assistant's
+    log_service action records from a chat): admins and managers, at an active
+    service of a property that is not archived."""
+    require_reader(actor)
+    text = note.strip()
+    if len(text) > MAX_LOG_NOTE:
+        raise Invalid(f"The note is limited to {MAX_LOG_NOTE} characters.")
+    tid = actor.tenant_id
+    async with tenant_session(tid) as s:
+        svc = await access_property_service(s, actor, service_id)
+        prop = await access_property(s, actor, svc.property_id)
+        if not svc.active or prop.archived_at is not None:
+            raise Invalid("That service is no longer offered at this property.")
+        zone_name = (
+            await s.exec(select(Tenant.timezone).where(Tenant.id == tid))
+        ).first()
+        at = _performed_at(performed_at, zone_or_utc(zone_name), utcnow())
+        entry = ServiceLog(
+            tenant_id=tid,
+            property_id=prop.id,
+            service_id=svc.id,
+            service_name=svc.name,
+            note=text,
+            performed_by=actor.user_id,
+            performed_at=at,
+        )
+        s.add(entry)
+        audit.record(
+            s,
+            tid,
+            actor.ref,
+            "service.logged",
+            f"service:{svc.id}",
+            {"property": prop.name, "name": svc.name, "at": at.isoformat()},
+        )
+        by = await s.get(User, (tid, actor.user_id))
+    return LogEntry(entry.id, svc.name, text, by.name if by else "", at)

@@ -346,3 +346,88 @@ async def test_archived_places_are_not_offered_to_the_assistant(
         directory = await load_directory(s, omar)
     assert pid not in {p.id for p in directory.properties}
     assert "maple-court-12" in {p.slug for p in directory.properties}
+
+
+async def test_a_service_done_is_logged_by_hand(
+    demo: Demo, made: list[uuid.UUID]
+) -> None:
+    """Admins and managers record a recurring service done (late paperwork
+    included), in the organisation's time zone; it shows first in the log, with
+    who logged it, and is audited."""
+    admin = actor_of(demo.user("maple-court", "admin"))
+    dana = actor_of(demo.user("maple-court", "dana"))
+    pid = await _new(admin, made)
+    sid = await services.save_service(admin, pid, None, ServiceInput("Windows"))
+    before = utcnow()
+    now_entry = await services.log_performed(admin, sid, "  all floors  ")
+    assert (now_entry.service, now_entry.note) == ("Windows", "all floors")
+    assert before <= now_entry.at <= utcnow()
+    # Late paperwork, written in Maple Court's time (London).
+    london = ZoneInfo("Europe/London")
+    local = (datetime.now(london) - timedelta(days=40)).replace(second=0, microsecond=0)
+    late = await services.log_performed(
+        dana, sid, "gutters", local.strftime("%Y-%m-%dT%H:%M")
+    )
+    assert late.at == local.astimezone(ZoneInfo("UTC"))
+    log = await services.service_log(dana, pid)
+    assert [(e.note, e.by) for e in log.entries] == [
+        ("all floors", "Maple Admin"),
+        ("gutters", "Dana Whitfield"),
+    ]
+    assert "service.logged" in await _kinds(admin, f"service:{sid}")
+
+
+@pytest.mark.parametrize(
+    ("note", "at", "message"),
+    [
+        ("", "tomorrow", "date and time"),
+        ("", "2026-13-45T99:00", "date and time"),
+        ("", "2999-01-01T09:00", "once it has been done"),
+        ("", "2001-01-01T09:00", "over a year ago"),
+        ("x" * 2001, "", "2000 characters"),
+    ],
+)
+async def test_a_bad_service_entry_is_a_clear_message(
+    demo: Demo, made: list[uuid.UUID], note: str, at: str, message: str
+) -> None:
+    admin = actor_of(demo.user("maple-court", "admin"))
+    pid = await _new(admin, made)
+    sid = await services.save_service(admin, pid, None, ServiceInput("Windows"))
+    with pytest.raises(Invalid, match=message):
+        await services.log_performed(admin, sid, note, at)
+    assert (await services.service_log(admin, pid)).total == 0
+
+
+async def test_no_entries_for_a_removed_service_or_an_archived_place(
+    demo: Demo, made: list[uuid.UUID]
+) -> None:
+    admin = actor_of(demo.user("maple-court", "admin"))
+    pid = await _new(admin, made)
+    gone = await services.save_service(admin, pid, None, ServiceInput("Bins"))
+    kept = await services.save_service(admin, pid, None, ServiceInput("Windows"))
+    await services.remove_service(admin, gone)
+    with pytest.raises(Invalid, match="no longer offered"):
+        await services.log_performed(admin, gone)
+    await props.set_property_archived(admin, pid, True)
+    with pytest.raises(Invalid, match="no longer offered"):
+        await services.log_performed(admin, kept)
+    assert (await services.service_log(admin, pid)).total == 0
+
+
+def test_a_local_time_is_read_in_the_organisations_zone() -> None:
+    london = ZoneInfo("Europe/London")
+    now = datetime(2026, 12, 1, 12, tzinfo=ZoneInfo("UTC"))
+    utc = ZoneInfo("UTC")
+    # GMT in March, BST in June; an explicit offset is kept as given.
+    assert services._performed_at("2026-03-02T09:30", london, now) == datetime(
+        2026, 3, 2, 9, 30, tzinfo=utc
+    )
+    assert services._performed_at("2026-06-02T09:30", london, now) == datetime(
+        2026, 6, 2, 8, 30, tzinfo=utc
+    )
+    assert services._performed_at("2026-06-02T09:30+02:00", london, now) == (
+        datetime(2026, 6, 2, 7, 30, tzinfo=utc)
+    )
+    assert services._performed_at("", london, now) == now
+    # A clock a few minutes ahead is not the future.
+    assert services._performed_at("2026-12-01T12:03", london, now)

@@ -13,7 +13,7 @@ from sqlmodel import select
 from app.core.db import tenant_session
 from app.domain.actor import Actor
 from app.domain.errors import Forbidden, NotFound
-from app.domain.models import PropertyService, Unit
+from app.domain.models import PropertyService, ServiceLog, Unit
 from app.services import properties as props
 from app.services import recurring_services as services
 from app.services.recurring_services import ServiceInput
@@ -63,6 +63,7 @@ def _every_call(theirs: dict[str, Any]) -> dict[str, Call]:
         ),
         "remove_service": lambda a: services.remove_service(a, sid),
         "service_log": lambda a: services.service_log(a, pid),
+        "log_performed": lambda a: services.log_performed(a, sid, "Spying"),
     }
 
 
@@ -81,6 +82,9 @@ async def _unchanged(demo: Demo, theirs: dict[str, Any]) -> None:
     assert unit.archived_at is None
     assert svc is not None and svc.active and svc.name == theirs["service"].name
     assert "9Z" not in {u.label for u in units}
+    async with tenant_session(tid) as s:
+        notes = (await s.exec(select(ServiceLog.note))).all()
+    assert "Spying" not in notes
 
 
 async def test_another_tenants_ids_are_not_found_everywhere(demo: Demo) -> None:
@@ -92,6 +96,7 @@ async def test_another_tenants_ids_are_not_found_everywhere(demo: Demo) -> None:
                 "property_detail",
                 "list_services",
                 "service_log",
+                "log_performed",
             ):
                 continue  # a manager's changes stop at the role check
             with pytest.raises(NotFound):

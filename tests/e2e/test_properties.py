@@ -1,11 +1,13 @@
 """The console's properties tab in a real browser: an admin adds a property with a
-unit, adds a recurring service and archives the property; screenshots of the list
-and of a property at phone and desktop width."""
+unit, adds a recurring service, logs it done by hand and archives the property;
+screenshots of the list and of a property at phone and desktop width."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -100,6 +102,27 @@ def test_admin_adds_a_property_with_a_unit_and_service_then_archives_it(
         row.get_by_text("every Thursday at 08:30").wait_for()
         row.get_by_text("Clear View Ltd").wait_for()
 
+        # The service done, logged by hand: a date in the future is refused in
+        # the dialog, then the entry heads the log with who logged it.
+        page.get_by_role("button", name="Log a service").click()
+        dialog = page.get_by_role("dialog")
+        assert dialog.get_by_label("Service", exact=True).inner_text() == (
+            "Window cleaning"
+        )
+        dialog.get_by_label("Done at", exact=True).fill("2999-01-01T09:00")
+        dialog.get_by_label("Note", exact=True).fill("North side, ladder needed")
+        dialog.get_by_role("button", name="Log service").click()
+        dialog.get_by_text("only be logged once it has been done").wait_for()
+        two_days_ago = datetime.now(ZoneInfo("Europe/London")) - timedelta(days=2)
+        dialog.get_by_label("Done at", exact=True).fill(
+            two_days_ago.strftime("%Y-%m-%dT%H:%M")
+        )
+        screenshots(page, "admin-log-service-dialog")
+        dialog.get_by_role("button", name="Log service").click()
+        entry = page.locator(".log-row", has_text="Window cleaning")
+        entry.get_by_text("Maple Admin").wait_for()
+        assert page.locator(".log-row").count() == 1
+
         page.get_by_role("button", name="Archive property").click()
         page.get_by_text("Archived: hidden from the list").wait_for()
         assert page.get_by_role("button", name="Add unit").count() == 0
@@ -112,5 +135,6 @@ def test_admin_adds_a_property_with_a_unit_and_service_then_archives_it(
 
         page.get_by_role("tab", name="Audit").click()
         page.get_by_text("property.archived").first.wait_for()
+        page.get_by_text("service.logged").first.wait_for()
     finally:
         context.close()

@@ -69,6 +69,7 @@ WRITES = {
     "PropertiesState.archive_unit": "unit.archived",
     "PropertiesState.save_service": "service.created",
     "PropertiesState.remove_service": "service.removed",
+    "PropertiesState.save_entry": "service.logged",
     "OperatorState.create_tenant": "tenant.created",
     "OperatorState.save_plan": "tenant.plan_changed",
     "OperatorState.set_suspended": "tenant.suspended",
@@ -84,6 +85,7 @@ READS = {
         "set_token_budget",
         "set_model",
         "set_external_memory",
+        "set_currency",
     },
     "PeopleState": {
         "load_people",
@@ -135,6 +137,9 @@ READS = {
         "edit_service",
         "close_service",
         "set_svc",
+        "new_entry",
+        "close_entry",
+        "set_entry",
     },
     "IntegrationsState": {"load_keys", "set_new_name", "dismiss_secret"},
     "ApprovalsState": {"load_approvals"},
@@ -300,6 +305,11 @@ async def test_every_console_write_is_in_the_audit_log(
     await call(places, "set_svc", "name", "Sweeping")
     await call(places, "save_service")
     await expect("PropertiesState.save_service", by=by_admin)
+    await call(places, "new_entry")
+    await call(places, "set_entry", "note", "North path swept")
+    assert "Logged Sweeping" in toast(await call(places, "save_entry"))
+    await expect("PropertiesState.save_entry", by=by_admin)
+    assert [e["note"] for e in places.log] == ["North path swept"]
     await call(places, "remove_service", places.services[0]["id"])
     await expect("PropertiesState.remove_service", by=by_admin)
     await call(places, "archive_property", True)
