@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from components.auth import error_callout
-from components.fields import labelled
-from components.people import TARGET, dialog_buttons
+from components.dialogs import form_dialog
+from components.fields import TARGET, labelled
 from state.memory import ANY, SCOPE_LABELS, SOURCE_LABELS, MemoryState
 
 
@@ -193,29 +193,25 @@ def add_form() -> rx.Component:
 
 
 def edit_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Edit memory"),
-            rx.vstack(
-                error_callout(MemoryState.edit_error),
-                labelled(
-                    "Text",
-                    "m-edit-text",
-                    rx.text_area(
-                        id="m-edit-text",
-                        value=MemoryState.edit_text,
-                        on_change=MemoryState.set_edit_text,
-                        rows="5",
-                        width="100%",
-                    ),
-                ),
-                dialog_buttons(MemoryState.close_edit, "Save", MemoryState.save_edit),
-                spacing="3",
+    return form_dialog(
+        "Edit memory",
+        MemoryState.edit_error,
+        labelled(
+            "Text",
+            "m-edit-text",
+            rx.text_area(
+                id="m-edit-text",
+                value=MemoryState.edit_text,
+                on_change=MemoryState.set_edit_text,
+                rows="5",
                 width="100%",
             ),
-            max_width="32em",
         ),
+        on_cancel=MemoryState.close_edit,
+        save_label="Save",
+        on_save=MemoryState.save_edit,
         open=MemoryState.edit_open,
+        width="32em",
     )
 
 

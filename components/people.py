@@ -3,33 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from app.domain.roles import ROLES
-from components.auth import error_callout
-from components.fields import check, labelled
+from components.dialogs import form_dialog
+from components.fields import TARGET, check, labelled
 from state.admin import AdminState
 from state.people import ANY, NONE, SORT_LABELS, PeopleState
-
-TARGET = "44px"
-
-
-def dialog_buttons(on_cancel: Any, save_label: str, on_save: Any) -> rx.Component:
-    """The Cancel / Save row at the foot of every console dialog."""
-    return rx.hstack(
-        rx.button(
-            "Cancel",
-            variant="soft",
-            color_scheme="gray",
-            on_click=on_cancel,
-            min_height=TARGET,
-        ),
-        rx.button(save_label, on_click=on_save, min_height=TARGET),
-        justify="end",
-        width="100%",
-    )
 
 
 def _choice(
@@ -116,6 +96,8 @@ def person_row(u: rx.Var) -> rx.Component:
                     size="2",
                     variant="soft",
                     color_scheme=rx.cond(active, "red", "green"),
+                    # Soft green text is 4.28:1 on its tint (axe wants 4.5).
+                    high_contrast=True,
                     on_click=AdminState.set_disabled(u["id"], active),
                     min_height=TARGET,
                 ),
@@ -169,89 +151,80 @@ def people_table() -> rx.Component:
 
 
 def person_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(PeopleState.edit_name),
+    return form_dialog(
+        PeopleState.edit_name,
+        PeopleState.edit_error,
+        labelled(
+            "Role",
+            "e-role",
+            _choice(
+                "e-role",
+                PeopleState.edit_role,
+                PeopleState.set_edit_role,
+                [(r, r) for r in ROLES],
+            ),
+        ),
+        rx.cond(
+            PeopleState.edit_role == "resident",
             rx.vstack(
-                error_callout(PeopleState.edit_error),
                 labelled(
-                    "Role",
-                    "e-role",
-                    _choice(
-                        "e-role",
-                        PeopleState.edit_role,
-                        PeopleState.set_edit_role,
-                        [(r, r) for r in ROLES],
+                    "Property",
+                    "e-property",
+                    rx.select.root(
+                        rx.select.trigger(
+                            id="e-property", min_height=TARGET, width="100%"
+                        ),
+                        rx.select.content(
+                            rx.select.item("None", value=NONE),
+                            rx.foreach(
+                                PeopleState.places,
+                                lambda p: rx.select.item(p[1], value=p[0]),
+                            ),
+                        ),
+                        value=PeopleState.edit_property,
+                        on_change=PeopleState.set_edit_property,
                     ),
                 ),
-                rx.cond(
-                    PeopleState.edit_role == "resident",
-                    rx.vstack(
-                        labelled(
-                            "Property",
-                            "e-property",
-                            rx.select.root(
-                                rx.select.trigger(
-                                    id="e-property", min_height=TARGET, width="100%"
-                                ),
-                                rx.select.content(
-                                    rx.select.item("None", value=NONE),
-                                    rx.foreach(
-                                        PeopleState.places,
-                                        lambda p: rx.select.item(p[1], value=p[0]),
-                                    ),
-                                ),
-                                value=PeopleState.edit_property,
-                                on_change=PeopleState.set_edit_property,
+                labelled(
+                    "Unit",
+                    "e-unit",
+                    rx.select.root(
+                        rx.select.trigger(id="e-unit", min_height=TARGET, width="100%"),
+                        rx.select.content(
+                            rx.select.item("None", value=NONE),
+                            rx.foreach(
+                                PeopleState.edit_units,
+                                lambda u: rx.select.item(u[1], value=u[0]),
                             ),
                         ),
-                        labelled(
-                            "Unit",
-                            "e-unit",
-                            rx.select.root(
-                                rx.select.trigger(
-                                    id="e-unit", min_height=TARGET, width="100%"
-                                ),
-                                rx.select.content(
-                                    rx.select.item("None", value=NONE),
-                                    rx.foreach(
-                                        PeopleState.edit_units,
-                                        lambda u: rx.select.item(u[1], value=u[0]),
-                                    ),
-                                ),
-                                value=PeopleState.edit_unit,
-                                on_change=PeopleState.set_edit_unit,
-                            ),
-                        ),
-                        rx.text(
-                            "Residents are not on staff teams.",
-                            size="1",
-                            color_scheme="gray",
-                        ),
-                        width="100%",
-                    ),
-                    rx.vstack(
-                        rx.text("Teams", size="2", weight="medium"),
-                        rx.foreach(
-                            PeopleState.team_choices,
-                            lambda t: check(
-                                t[1],
-                                checked=PeopleState.edit_teams.contains(t[0]),
-                                on_change=lambda v: PeopleState.toggle_edit_team(
-                                    t[0], v
-                                ),
-                                size="3",
-                            ),
-                        ),
-                        width="100%",
+                        value=PeopleState.edit_unit,
+                        on_change=PeopleState.set_edit_unit,
                     ),
                 ),
-                dialog_buttons(PeopleState.close_edit, "Save", PeopleState.save_person),
-                spacing="3",
+                rx.text(
+                    "Residents are not on staff teams.",
+                    size="1",
+                    color_scheme="gray",
+                ),
                 width="100%",
             ),
-            max_width="28em",
+            rx.vstack(
+                rx.text("Teams", size="2", weight="medium"),
+                rx.foreach(
+                    PeopleState.team_choices,
+                    lambda t: check(
+                        t[1],
+                        checked=PeopleState.edit_teams.contains(t[0]),
+                        on_change=lambda v: PeopleState.toggle_edit_team(t[0], v),
+                        size="3",
+                    ),
+                ),
+                width="100%",
+            ),
         ),
+        on_cancel=PeopleState.close_edit,
+        save_label="Save",
+        on_save=PeopleState.save_person,
         open=PeopleState.edit_open,
     )
 
@@ -397,46 +370,39 @@ def member_picker() -> rx.Component:
 
 
 def team_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(PeopleState.team_id == "", "New team", "Team")),
-            rx.vstack(
-                error_callout(PeopleState.team_error),
-                labelled(
-                    "Team name",
-                    "t-name",
-                    rx.input(
-                        id="t-name",
-                        value=PeopleState.team_name,
-                        on_change=PeopleState.set_team_name,
-                        min_height=TARGET,
-                        width="100%",
-                    ),
-                ),
-                member_picker(),
-                labelled(
-                    "Lead",
-                    "t-lead",
-                    rx.select.root(
-                        rx.select.trigger(id="t-lead", min_height=TARGET, width="100%"),
-                        rx.select.content(
-                            rx.select.item("No lead", value=NONE),
-                            rx.foreach(
-                                PeopleState.team_picked,
-                                lambda p: rx.select.item(p[1], value=p[0]),
-                            ),
-                        ),
-                        value=PeopleState.team_lead,
-                        on_change=PeopleState.set_team_lead,
-                    ),
-                ),
-                dialog_buttons(
-                    PeopleState.close_team, "Save team", PeopleState.save_team
-                ),
-                spacing="3",
+    return form_dialog(
+        rx.cond(PeopleState.team_id == "", "New team", "Team"),
+        PeopleState.team_error,
+        labelled(
+            "Team name",
+            "t-name",
+            rx.input(
+                id="t-name",
+                value=PeopleState.team_name,
+                on_change=PeopleState.set_team_name,
+                min_height=TARGET,
                 width="100%",
             ),
-            max_width="28em",
         ),
+        member_picker(),
+        labelled(
+            "Lead",
+            "t-lead",
+            rx.select.root(
+                rx.select.trigger(id="t-lead", min_height=TARGET, width="100%"),
+                rx.select.content(
+                    rx.select.item("No lead", value=NONE),
+                    rx.foreach(
+                        PeopleState.team_picked,
+                        lambda p: rx.select.item(p[1], value=p[0]),
+                    ),
+                ),
+                value=PeopleState.team_lead,
+                on_change=PeopleState.set_team_lead,
+            ),
+        ),
+        on_cancel=PeopleState.close_team,
+        save_label="Save team",
+        on_save=PeopleState.save_team,
         open=PeopleState.team_open,
     )

@@ -9,8 +9,8 @@ from typing import Any
 import reflex as rx
 
 from components.auth import error_callout
-from components.fields import check
-from components.people import TARGET, dialog_buttons
+from components.dialogs import form_dialog
+from components.fields import TARGET, check
 from state.properties import (
     NOBODY,
     REPEATS,
@@ -267,6 +267,8 @@ def unit_row(u: rx.Var) -> rx.Component:
                         size="2",
                         variant="soft",
                         color_scheme=rx.cond(archived, "green", "gray"),
+                        # Soft green text is 4.28:1 on its tint (axe wants 4.5).
+                        high_contrast=True,
                         on_click=PropertiesState.archive_unit(u["id"], ~archived),
                         min_height=TARGET,
                         aria_label=rx.cond(archived, "Restore", "Archive")
@@ -480,58 +482,52 @@ def entry_dialog() -> rx.Component:
     """A recurring service done, recorded by hand (the assistant records the
     same from a chat)."""
     s = PropertiesState
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Log a service"),
-            rx.vstack(
-                error_callout(s.entry_error),
-                labelled(
-                    "Service",
-                    "le-service",
-                    rx.select.root(
-                        rx.select.trigger(
-                            id="le-service", min_height=TARGET, width="100%"
-                        ),
-                        rx.select.content(
-                            rx.foreach(
-                                s.services,
-                                lambda v: rx.select.item(v["name"], value=v["id"]),
-                            )
-                        ),
-                        value=s.entry_service,
-                        on_change=lambda v: s.set_entry("service", v),
-                    ),
+    return form_dialog(
+        "Log a service",
+        s.entry_error,
+        labelled(
+            "Service",
+            "le-service",
+            rx.select.root(
+                rx.select.trigger(id="le-service", min_height=TARGET, width="100%"),
+                rx.select.content(
+                    rx.foreach(
+                        s.services,
+                        lambda v: rx.select.item(v["name"], value=v["id"]),
+                    )
                 ),
-                labelled(
-                    "Done at",
-                    "le-at",
-                    rx.input(
-                        id="le-at",
-                        type="datetime-local",
-                        value=s.entry_at,
-                        on_change=lambda v: s.set_entry("at", v),
-                        min_height=TARGET,
-                        width="100%",
-                    ),
-                ),
-                labelled(
-                    "Note",
-                    "le-note",
-                    rx.text_area(
-                        id="le-note",
-                        value=s.entry_note,
-                        on_change=lambda v: s.set_entry("note", v),
-                        placeholder="What was done, anything to follow up",
-                        width="100%",
-                    ),
-                ),
-                dialog_buttons(s.close_entry, "Log service", s.save_entry),
-                spacing="3",
+                value=s.entry_service,
+                on_change=lambda v: s.set_entry("service", v),
+            ),
+        ),
+        labelled(
+            "Done at",
+            "le-at",
+            rx.input(
+                id="le-at",
+                type="datetime-local",
+                value=s.entry_at,
+                on_change=lambda v: s.set_entry("at", v),
+                min_height=TARGET,
                 width="100%",
             ),
-            max_width="32em",
         ),
+        labelled(
+            "Note",
+            "le-note",
+            rx.text_area(
+                id="le-note",
+                value=s.entry_note,
+                on_change=lambda v: s.set_entry("note", v),
+                placeholder="What was done, anything to follow up",
+                width="100%",
+            ),
+        ),
+        on_cancel=s.close_entry,
+        save_label="Log service",
+        on_save=s.save_entry,
         open=s.entry_open,
+        width="32em",
     )
 
 
@@ -573,6 +569,8 @@ def property_header() -> rx.Component:
                         rx.cond(archived, "Restore property", "Archive property"),
                         variant="soft",
                         color_scheme=rx.cond(archived, "green", "red"),
+                        # Soft green text is 4.28:1 on its tint (axe wants 4.5).
+                        high_contrast=True,
                         on_click=PropertiesState.archive_property(~archived),
                         min_height=TARGET,
                     ),
@@ -635,60 +633,43 @@ def text_field(label: str, ident: str, value: rx.Var, on_change: Any) -> rx.Comp
 
 
 def property_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(
-                rx.cond(PropertiesState.prop_id == "", "New property", "Edit property")
-            ),
-            rx.vstack(
-                error_callout(PropertiesState.prop_error),
-                text_field(
-                    "Name",
-                    "pr-name",
-                    PropertiesState.prop_name,
-                    lambda v: PropertiesState.set_prop("name", v),
-                ),
-                text_field(
-                    "Address",
-                    "pr-address",
-                    PropertiesState.prop_address,
-                    lambda v: PropertiesState.set_prop("address", v),
-                ),
-                dialog_buttons(
-                    PropertiesState.close_prop,
-                    "Save property",
-                    PropertiesState.save_property,
-                ),
-                spacing="3",
-                width="100%",
-            ),
-            max_width="28em",
+    return form_dialog(
+        rx.cond(PropertiesState.prop_id == "", "New property", "Edit property"),
+        PropertiesState.prop_error,
+        text_field(
+            "Name",
+            "pr-name",
+            PropertiesState.prop_name,
+            lambda v: PropertiesState.set_prop("name", v),
         ),
+        text_field(
+            "Address",
+            "pr-address",
+            PropertiesState.prop_address,
+            lambda v: PropertiesState.set_prop("address", v),
+        ),
+        on_cancel=PropertiesState.close_prop,
+        save_label="Save property",
+        on_save=PropertiesState.save_property,
         open=PropertiesState.prop_open,
     )
 
 
 def rename_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Rename unit"),
-            rx.vstack(
-                error_callout(PropertiesState.rename_error),
-                text_field(
-                    "Unit name",
-                    "pr-rename",
-                    PropertiesState.rename_label,
-                    PropertiesState.set_rename_label,
-                ),
-                dialog_buttons(
-                    PropertiesState.close_rename, "Save", PropertiesState.save_rename
-                ),
-                spacing="3",
-                width="100%",
-            ),
-            max_width="24em",
+    return form_dialog(
+        "Rename unit",
+        PropertiesState.rename_error,
+        text_field(
+            "Unit name",
+            "pr-rename",
+            PropertiesState.rename_label,
+            PropertiesState.set_rename_label,
         ),
+        on_cancel=PropertiesState.close_rename,
+        save_label="Save",
+        on_save=PropertiesState.save_rename,
         open=PropertiesState.rename_open,
+        width="24em",
     )
 
 
@@ -703,112 +684,105 @@ def _select(ident: str, value: rx.Var, field: str, *items: Any) -> rx.Component:
 
 def service_dialog() -> rx.Component:
     s = PropertiesState
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(s.svc_id == "", "New service", "Edit service")),
-            rx.vstack(
-                error_callout(s.svc_error),
-                text_field(
-                    "Service",
-                    "sv-name",
-                    s.svc_name,
-                    lambda v: s.set_svc("name", v),
+    return form_dialog(
+        rx.cond(s.svc_id == "", "New service", "Edit service"),
+        s.svc_error,
+        text_field(
+            "Service",
+            "sv-name",
+            s.svc_name,
+            lambda v: s.set_svc("name", v),
+        ),
+        labelled(
+            "Done by",
+            "sv-who",
+            _select(
+                "sv-who",
+                s.svc_who,
+                "who",
+                rx.select.item("Not assigned", value=NOBODY),
+                rx.foreach(
+                    s.team_choices,
+                    lambda t: rx.select.item("Team: " + t[1], value=t[0]),
                 ),
-                labelled(
-                    "Done by",
-                    "sv-who",
-                    _select(
-                        "sv-who",
-                        s.svc_who,
-                        "who",
-                        rx.select.item("Not assigned", value=NOBODY),
-                        rx.foreach(
-                            s.team_choices,
-                            lambda t: rx.select.item("Team: " + t[1], value=t[0]),
-                        ),
-                        rx.select.item("An outside vendor", value=VENDOR),
-                    ),
+                rx.select.item("An outside vendor", value=VENDOR),
+            ),
+        ),
+        rx.cond(
+            s.svc_who == VENDOR,
+            text_field(
+                "Vendor",
+                "sv-vendor",
+                s.svc_vendor,
+                lambda v: s.set_svc("vendor", v),
+            ),
+        ),
+        rx.grid(
+            labelled(
+                "Repeats",
+                "sv-repeat",
+                _select(
+                    "sv-repeat",
+                    s.svc_repeat,
+                    "repeat",
+                    *[rx.select.item(t, value=v) for v, t in REPEATS.items()],
                 ),
-                rx.cond(
-                    s.svc_who == VENDOR,
-                    text_field(
-                        "Vendor",
-                        "sv-vendor",
-                        s.svc_vendor,
-                        lambda v: s.set_svc("vendor", v),
-                    ),
-                ),
-                rx.grid(
+            ),
+            rx.match(
+                s.svc_repeat,
+                (
+                    "weekly",
                     labelled(
-                        "Repeats",
-                        "sv-repeat",
+                        "On",
+                        "sv-weekday",
                         _select(
-                            "sv-repeat",
-                            s.svc_repeat,
-                            "repeat",
-                            *[rx.select.item(t, value=v) for v, t in REPEATS.items()],
+                            "sv-weekday",
+                            s.svc_weekday,
+                            "weekday",
+                            *[rx.select.item(t, value=v) for v, t in WEEKDAY_CHOICES],
                         ),
                     ),
-                    rx.match(
-                        s.svc_repeat,
-                        (
-                            "weekly",
-                            labelled(
-                                "On",
-                                "sv-weekday",
-                                _select(
-                                    "sv-weekday",
-                                    s.svc_weekday,
-                                    "weekday",
-                                    *[
-                                        rx.select.item(t, value=v)
-                                        for v, t in WEEKDAY_CHOICES
-                                    ],
-                                ),
-                            ),
-                        ),
-                        (
-                            "monthly",
-                            labelled(
-                                "Day of the month",
-                                "sv-month-day",
-                                rx.input(
-                                    id="sv-month-day",
-                                    type="number",
-                                    min="1",
-                                    max="31",
-                                    value=s.svc_month_day,
-                                    on_change=lambda v: s.set_svc("month_day", v),
-                                    min_height=TARGET,
-                                    width="100%",
-                                ),
-                            ),
-                        ),
-                        rx.fragment(),
-                    ),
+                ),
+                (
+                    "monthly",
                     labelled(
-                        "At",
-                        "sv-time",
+                        "Day of the month",
+                        "sv-month-day",
                         rx.input(
-                            id="sv-time",
-                            type="time",
-                            value=s.svc_time,
-                            on_change=lambda v: s.set_svc("time", v),
+                            id="sv-month-day",
+                            type="number",
+                            min="1",
+                            max="31",
+                            value=s.svc_month_day,
+                            on_change=lambda v: s.set_svc("month_day", v),
                             min_height=TARGET,
                             width="100%",
                         ),
                     ),
-                    columns=rx.breakpoints(initial="1", sm="3"),
-                    spacing="2",
+                ),
+                rx.fragment(),
+            ),
+            labelled(
+                "At",
+                "sv-time",
+                rx.input(
+                    id="sv-time",
+                    type="time",
+                    value=s.svc_time,
+                    on_change=lambda v: s.set_svc("time", v),
+                    min_height=TARGET,
                     width="100%",
                 ),
-                dialog_buttons(s.close_service, "Save service", s.save_service),
-                spacing="3",
-                width="100%",
             ),
-            max_width="32em",
+            columns=rx.breakpoints(initial="1", sm="3"),
+            spacing="2",
+            width="100%",
         ),
+        on_cancel=s.close_service,
+        save_label="Save service",
+        on_save=s.save_service,
         open=s.svc_open,
+        width="32em",
     )
 
 

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from app.core.settings import PROJECT_ROOT
 from tests.e2e.conftest import PASSWORD, RunningApp, at, sign_in
@@ -38,6 +39,20 @@ def test_admin_creates_and_disables_a_user(
         row.wait_for()
         row.get_by_role("button", name="Disable").click()
         row.get_by_text("disabled").wait_for()
+        # The list with a disabled account (its "Enable" button) passes axe too;
+        # the seeded accessibility screens have none.
+        row.get_by_role("button", name="Enable").wait_for()
+        page.wait_for_timeout(800)  # its toast at rest, not sliding in
+        violations = [
+            v
+            for v in Axe().run(page).response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert violations == [], [
+            (v["id"], n["target"], n.get("failureSummary", "")[:160])
+            for v in violations
+            for n in v["nodes"]
+        ]
 
         page.get_by_role("tab", name="Audit").click()
         page.get_by_text("user.disabled").first.wait_for()
