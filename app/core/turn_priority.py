@@ -47,10 +47,6 @@ class _Share:
 _shares = LoopLocal(_Share)
 
 
-def _share() -> _Share:
-    return _shares.get()
-
-
 @dataclass
 class Turn:
     behind: bool
@@ -85,7 +81,7 @@ _current: ContextVar[Turn | None] = ContextVar("turn_priority", default=None)
 @contextlib.contextmanager
 def turn(behind: bool) -> Iterator[Turn]:
     """The running turn's place: `behind` when its tenant has messages waiting."""
-    current = Turn(behind, _share())
+    current = Turn(behind, _shares.get())
     if not behind:
         current.share.enter()
         current.counted = True
@@ -101,10 +97,10 @@ def turn(behind: bool) -> Iterator[Turn]:
 async def after_turns() -> None:
     """Background work (a finished turn's memory vectors) waits, like a backlogged
     turn, while turns use the CPU; what gathers meanwhile goes in a bigger batch."""
-    await Turn(True, _share()).step_aside()
+    await Turn(True, _shares.get()).step_aside()
 
 
 def current() -> Turn:
     """The running turn, or an urgent one that counts for nobody (a turn run
     outside a worker job: tests, scripts)."""
-    return _current.get() or Turn(False, _share())
+    return _current.get() or Turn(False, _shares.get())

@@ -102,6 +102,12 @@ def _checked(data: ServiceInput) -> tuple[str, str, Recurrence]:
     return name, vendor, _rule(data)
 
 
+async def _tenant_zone(s: AsyncSession, tid: uuid.UUID) -> ZoneInfo:
+    """The organisation's time zone, read in the caller's transaction."""
+    name = (await s.exec(select(Tenant.timezone).where(Tenant.id == tid))).first()
+    return zone_or_utc(name)
+
+
 async def list_services(actor: Actor, property_id: uuid.UUID) -> list[ServiceView]:
     """The property's active services by name, with when each next happens."""
     require_reader(actor)
@@ -124,10 +130,7 @@ async def list_services(actor: Actor, property_id: uuid.UUID) -> list[ServiceVie
                 .order_by(func.lower(col(PropertyService.name)))
             )
         ).all()
-        zone_name = (
-            await s.exec(select(Tenant.timezone).where(Tenant.id == tid))
-        ).first()
-    zone = zone_or_utc(zone_name)
+        zone = await _tenant_zone(s, tid)
     out = []
     for svc, team in rows:
         rule = Recurrence(svc.time_of_day, svc.weekday, svc.month_day)
@@ -340,10 +343,7 @@ async def log_performed(
         prop = await access_property(s, actor, svc.property_id)
         if not svc.active or prop.archived_at is not None:
             raise Invalid("That service is no longer offered at this property.")
-        zone_name = (
-            await s.exec(select(Tenant.timezone).where(Tenant.id == tid))
-        ).first()
-        at = _performed_at(performed_at, zone_or_utc(zone_name), utcnow())
+        at = _performed_at(performed_at, await _tenant_zone(s, tid), utcnow())
         entry = ServiceLog(
             tenant_id=tid,
             property_id=prop.id,
