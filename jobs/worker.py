@@ -17,7 +17,7 @@ from arq.worker import func
 
 from agents.intents import classifier as intent_classifier
 from agents.local_embedding import encode_local
-from app.core import health
+from app.core import health, metrics
 from app.core.db import dispose_engines
 from app.core.logs import configure_logging
 from app.core.queue import close_pools, queue_name, redis_settings, wake_channel
@@ -84,6 +84,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
                 await task
     with contextlib.suppress(Exception):
         await health.forget(ctx["worker_id"])
+    await metrics.flush()
     await dispose_engines()
     await close_pools()
 

@@ -36,6 +36,7 @@ from app.domain.errors import Conflict, duplicate
 
 log = logging.getLogger(__name__)
 SET_TENANT_SQL = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
+SET_TENANT_DRIVER_SQL = "SELECT set_config('app.tenant_id', %s, true)"
 AfterCommit = Callable[[], Awaitable[object]]
 T = TypeVar("T")
 _PENDING = "sb_after_commit_pending"  # registered in the open transaction
@@ -97,7 +98,9 @@ def _scope_each_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> None
     value = str(tenant_id)
 
     def _after_begin(_session: Any, _transaction: Any, connection: Any) -> None:
-        connection.execute(SET_TENANT_SQL, {"tenant_id": value})
+        # Straight to the driver: one statement per transaction on every path,
+        # so SQLAlchemy's statement compile and result machinery is skipped.
+        connection.exec_driver_sql(SET_TENANT_DRIVER_SQL, (value,))
 
     event.listen(session.sync_session, "after_begin", _after_begin)
 

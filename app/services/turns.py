@@ -38,8 +38,6 @@ from app.domain.actor import Actor
 from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.models import (
     ActionStatus,
-    AssistantRun,
-    LlmUsage,
     LlmUsageMonth,
     Message,
     MessageStatus,
@@ -51,7 +49,7 @@ from app.domain.models import (
 from app.domain.plan import TokenLimit, token_limit
 from app.domain.roles import INTEGRATION_ROLE, Role
 from app.domain.tenant_policy import TenantPolicy, is_external_model
-from app.services import audit
+from app.services import audit, turn_rows
 from app.services.approvals import request_approval
 from app.services.execution import execute_action, payload_hash
 from app.services.memories import remember_all
@@ -91,25 +89,34 @@ async def _claim(
     round trip fewer per turn than a session each); None when there is nothing
     (more) to do."""
     async with tenant_session(tenant_id) as s:
-        msg = (
-            await s.exec(
-                select(Message).where(Message.id == message_id).with_for_update()
-            )
-        ).first()
-        if msg is None or msg.author not in ("user", "event"):
-            return None
-        if msg.status in (MessageStatus.done.value, MessageStatus.failed.value):
-            return None
-        msg.attempts += 1
-        msg.updated_at = utcnow()
-        if msg.attempts > MAX_ATTEMPTS:
-            await _give_up(s, msg, GAVE_UP_REPLY, "gave up after repeated failures")
-            return None
-        msg.status = MessageStatus.processing.value
+        msg = await turn_rows.claim(s, tenant_id, message_id, MAX_ATTEMPTS)
+        if msg is None:
+            msg = await _claim_or_give_up(s, message_id)
+            if msg is None:
+                return None
         tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise LookupError(f"tenant {tenant_id} not found")
         return msg, tenant
+
+
+async def _claim_or_give_up(s: AsyncSession, message_id: uuid.UUID) -> Message | None:
+    """Why the message could not be claimed: nothing to do (None), or out of
+    attempts (given up, None); a message that became claimable since is claimed."""
+    msg = (
+        await s.exec(select(Message).where(Message.id == message_id).with_for_update())
+    ).first()
+    if msg is None or msg.author not in ("user", "event"):
+        return None
+    if msg.status in (MessageStatus.done.value, MessageStatus.failed.value):
+        return None
+    msg.attempts += 1
+    msg.updated_at = utcnow()
+    if msg.attempts > MAX_ATTEMPTS:
+        await _give_up(s, msg, GAVE_UP_REPLY, "gave up after repeated failures")
+        return None
+    msg.status = MessageStatus.processing.value
+    return msg
 
 
 async def _give_up(
@@ -121,7 +128,7 @@ async def _give_up(
     msg.error = reason[:500]
     msg.updated_at = utcnow()
     session.add(msg)
-    await _write_reply(session, msg, reply)
+    await turn_rows.write_reply(session, msg, reply)
     admins = (
         await session.exec(
             select(User.id).where(User.role == Role.admin.value, ~col(User.disabled))
@@ -153,31 +160,6 @@ async def _refused_by_model(
         ).first()
         if row is not None and row.status == MessageStatus.processing.value:
             await _give_up(s, row, REFUSED_REPLY, f"model refused the request: {exc}")
-
-
-async def _write_reply(session: AsyncSession, msg: Message, text: str) -> None:
-    stmt = (
-        insert(Message)
-        .values(
-            tenant_id=msg.tenant_id,
-            id=uuid.uuid4(),
-            conversation_id=msg.conversation_id,
-            sender_user_id=None,
-            sender_key="assistant",
-            author="assistant",
-            client_message_id=f"reply:{msg.id}",
-            body=text[:MAX_MESSAGE_CHARS] or "…",
-            source="assistant",
-            status=MessageStatus.done.value,
-            reply_to_id=msg.id,
-            created_at=utcnow(),
-            updated_at=utcnow(),
-        )
-        .on_conflict_do_nothing(
-            index_elements=["tenant_id", "sender_key", "client_message_id"]
-        )
-    )
-    await session.execute(stmt)
 
 
 async def handle_message(
@@ -224,7 +206,7 @@ async def handle_message(
             "turn": (time.time() - started) * 1000,
             **clock,
         }
-        await metrics.turn_batch(str(tenant_id), status, record).send()
+        await metrics.turn_batch(str(tenant_id), status, record).send_soon()
         await stages.save(record)
         return status
 
@@ -254,7 +236,7 @@ async def _suspended_stop(tenant: Tenant, msg: Message) -> str:
         row = await s.get(Message, (tenant.id, msg.id))
         if row is None:
             return "skipped"
-        await _write_reply(s, row, SUSPENDED_REPLY)
+        await turn_rows.write_reply(s, row, SUSPENDED_REPLY)
         row.status = MessageStatus.done.value
         row.error = "tenant_suspended"
         row.updated_at = utcnow()
@@ -340,7 +322,7 @@ async def _budget_stop(
         body=body,
         dedupe_key=f"budget:{month}",
     )
-    await _write_reply(s, msg, reply)
+    await turn_rows.write_reply(s, msg, reply)
     msg.status = MessageStatus.done.value
     msg.error = "budget_exceeded"
     msg.updated_at = utcnow()
@@ -359,50 +341,48 @@ async def _budget_stop(
 async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -> str:
     sender_id = msg.sender_user_id
     async with tenant_session(tenant.id) as s:
-        row = (
-            await s.exec(select(Message).where(Message.id == msg.id).with_for_update())
-        ).one()
-        if row.status == MessageStatus.done.value:
+        # First: marks it done and locks it, so a second run of this job waits
+        # here and then finds it done.
+        if not await turn_rows.finish(s, tenant.id, msg.id, plan.error):
             return "skipped"  # another run finished first
-        run_stmt = (
-            insert(AssistantRun)
-            .values(
-                tenant_id=tenant.id,
-                id=uuid.uuid4(),
-                message_id=msg.id,
-                retrieved_memory_ids=plan.retrieved_memory_ids,
-                retrieved=plan.retrieved,
-                prompt=plan.prompt or None,
-                memories_withheld=plan.memories_withheld,
-                model=(plan.usage[-1].model if plan.usage else "")[:120],
-                prompt_tokens=sum(u.prompt_tokens for u in plan.usage),
-                completion_tokens=sum(u.completion_tokens for u in plan.usage),
-                cost_usd=sum(u.cost_usd for u in plan.usage),
-                latency_ms=sum(u.latency_ms for u in plan.usage),
-                reply=plan.reply[:MAX_MESSAGE_CHARS],
-                status="error" if plan.error else "ok",
-                error=(plan.error or None) and plan.error[:2000],
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "message_id"])
+        await turn_rows.insert_run(
+            s,
+            {
+                "tenant_id": tenant.id,
+                "message_id": msg.id,
+                "retrieved_memory_ids": plan.retrieved_memory_ids,
+                "retrieved": plan.retrieved,
+                "prompt": plan.prompt or None,
+                "memories_withheld": plan.memories_withheld,
+                "model": (plan.usage[-1].model if plan.usage else "")[:120],
+                "prompt_tokens": sum(u.prompt_tokens for u in plan.usage),
+                "completion_tokens": sum(u.completion_tokens for u in plan.usage),
+                "cost_usd": sum(u.cost_usd for u in plan.usage),
+                "latency_ms": sum(u.latency_ms for u in plan.usage),
+                "reply": plan.reply[:MAX_MESSAGE_CHARS],
+                "status": "error" if plan.error else "ok",
+                "error": (plan.error or None) and plan.error[:2000],
+            },
         )
-        await s.execute(run_stmt)
-        for u in plan.usage:
-            s.add(
-                LlmUsage(
-                    tenant_id=tenant.id,
-                    message_id=msg.id,
-                    purpose=u.purpose,
-                    model=u.model[:120],
-                    prompt_tokens=u.prompt_tokens,
-                    completion_tokens=u.completion_tokens,
-                    cost_usd=u.cost_usd,
-                    latency_ms=u.latency_ms,
-                )
-            )
+        await turn_rows.insert_usage(
+            s,
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "message_id": msg.id,
+                    "purpose": u.purpose,
+                    "model": u.model[:120],
+                    "prompt_tokens": u.prompt_tokens,
+                    "completion_tokens": u.completion_tokens,
+                    "cost_usd": u.cost_usd,
+                    "latency_ms": u.latency_ms,
+                }
+                for u in plan.usage
+            ],
+        )
         dedupe = f"msg:{msg.id}"
         notes: list[str] = []
-        after_commit(s, _turn_metrics(plan).send)
+        after_commit(s, _turn_metrics(plan).send_soon)
         for position, proposal in enumerate(plan.proposals):
             action = await _proposed_action(s, tenant.id, msg, position, proposal)
             if action is None:
@@ -435,7 +415,9 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
         unembedded = await remember_all(s, tenant.id, plan.memories)
         after_commit(s, partial(embed_later, tenant.id, unembedded))
         # What the service knows and the model could not: a report joined a task.
-        await _write_reply(s, row, "\n".join(filter(None, [plan.reply, *notes])))
+        await turn_rows.write_reply(
+            s, msg, "\n".join(filter(None, [plan.reply, *notes]))
+        )
         if sender_id is not None:
             reply = LiveEvent(
                 sender_id,
@@ -445,10 +427,6 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
                 {"message_id": str(msg.id)},
             )
             emit(s, tenant.id, [reply])
-        row.status = MessageStatus.done.value
-        row.error = plan.error
-        row.updated_at = utcnow()
-        s.add(row)
     return "done"
 
 

@@ -1,0 +1,147 @@
+"""The rows every assistant turn writes, as statements built once per process.
+
+A turn is the worker's hot path, and its event-loop thread is what limits one
+worker process (docs/architecture.md, "Where a turn's CPU goes"). A statement built
+per call (`insert(Model).values(...)` through the ORM session) costs SQLAlchemy a
+cache key over every value and the ORM's bulk-insert bookkeeping, about twice what
+the same statement costs when it is built once with bound parameters and run on
+the session's connection. Same SQL, same transaction, same row-level security.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.domain.limits import MAX_MESSAGE_CHARS
+from app.domain.models import (
+    AssistantRun,
+    LlmUsage,
+    Message,
+    MessageStatus,
+    utcnow,
+)
+
+_messages: sa.Table = Message.__table__  # type: ignore[attr-defined]
+_runs: sa.Table = AssistantRun.__table__  # type: ignore[attr-defined]
+_usage: sa.Table = LlmUsage.__table__  # type: ignore[attr-defined]
+_P = sa.bindparam
+
+# Processing starts: one attempt more, unless the message is finished, is not a
+# user's or an integration's, or has used its attempts (the caller then reads it
+# to tell which). Row lock and update in one statement.
+_CLAIM = (
+    sa.update(_messages)
+    .where(
+        _messages.c.tenant_id == _P("t"),
+        _messages.c.id == _P("m"),
+        _messages.c.author.in_(("user", "event")),
+        _messages.c.status.not_in(
+            (MessageStatus.done.value, MessageStatus.failed.value)
+        ),
+        _messages.c.attempts < _P("max_attempts"),
+    )
+    .values(
+        attempts=_messages.c.attempts + 1,
+        status=MessageStatus.processing.value,
+        updated_at=_P("now"),
+    )
+    .returning(*_messages.c)
+)
+
+# The turn's results are written: marks the message done unless another run of
+# the job already did, and locks it for the rest of the transaction.
+_FINISH = (
+    sa.update(_messages)
+    .where(
+        _messages.c.tenant_id == _P("t"),
+        _messages.c.id == _P("m"),
+        _messages.c.status != MessageStatus.done.value,
+    )
+    .values(status=MessageStatus.done.value, error=_P("error"), updated_at=_P("now"))
+    .returning(_messages.c.id)
+)
+
+_REPLY = insert(_messages).on_conflict_do_nothing(
+    index_elements=["tenant_id", "sender_key", "client_message_id"]
+)
+_RUN = insert(_runs).on_conflict_do_nothing(index_elements=["tenant_id", "message_id"])
+_USAGE = insert(_usage)
+
+
+async def claim(
+    session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, tries: int
+) -> Message | None:
+    """The message, now processing with one attempt more; None when it is not
+    claimable as it stands (finished, not a user's, out of attempts)."""
+    conn = await session.connection()
+    row = (
+        await conn.execute(
+            _CLAIM,
+            {"t": tenant_id, "m": message_id, "max_attempts": tries, "now": utcnow()},
+        )
+    ).first()
+    if row is None:
+        return None
+    # As if loaded by the session: a later session can take it and update it.
+    msg = Message(**row._asdict())
+    make_transient_to_detached(msg)
+    return msg
+
+
+async def finish(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    message_id: uuid.UUID,
+    error: str | None,
+) -> bool:
+    """Mark the message done in this transaction; False when it already was."""
+    conn = await session.connection()
+    params = {"t": tenant_id, "m": message_id, "error": error, "now": utcnow()}
+    return (await conn.execute(_FINISH, params)).first() is not None
+
+
+async def write_reply(session: AsyncSession, msg: Message, text: str) -> None:
+    """The assistant's reply to `msg`, once (its client id is the message's)."""
+    now = utcnow()
+    conn = await session.connection()
+    await conn.execute(
+        _REPLY,
+        {
+            "tenant_id": msg.tenant_id,
+            "id": uuid.uuid4(),
+            "conversation_id": msg.conversation_id,
+            "sender_user_id": None,
+            "sender_key": "assistant",
+            "author": "assistant",
+            "client_message_id": f"reply:{msg.id}",
+            "body": text[:MAX_MESSAGE_CHARS] or "…",
+            "source": "assistant",
+            "status": MessageStatus.done.value,
+            "attempts": 0,
+            "reply_to_id": msg.id,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+async def insert_run(session: AsyncSession, values: dict[str, Any]) -> None:
+    """The turn's run record, once per message."""
+    conn = await session.connection()
+    await conn.execute(_RUN, {"id": uuid.uuid4(), "created_at": utcnow(), **values})
+
+
+async def insert_usage(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The turn's model calls, in one statement (psycopg sends them together)."""
+    if rows:
+        now = utcnow()
+        conn = await session.connection()
+        await conn.execute(
+            _USAGE, [{"id": uuid.uuid4(), "created_at": now, **r} for r in rows]
+        )
