@@ -122,7 +122,7 @@ async def _embed_now(texts: list[str]) -> list[list[float]]:
     settings = get_settings()
     model = settings.embedding_model
     extra: dict[str, Any] = {}
-    if not model.startswith(LOCAL_PREFIX):
+    if not embeds_in_process():
         # A hosted embedding model uses the same endpoint and key as the chat model.
         extra = {"api_base": settings.llm_api_base, "api_key": settings.llm_api_key}
     out: list[list[float]] = []
@@ -147,6 +147,11 @@ async def _embed_now(texts: list[str]) -> list[list[float]]:
 
 def _get(item: Any, key: str) -> Any:
     return item[key] if isinstance(item, dict) else getattr(item, key)
+
+
+def embeds_in_process() -> bool:
+    """The configured embedding model runs in this process (no remote call)."""
+    return get_settings().embedding_model.startswith(LOCAL_PREFIX)
 
 
 async def embed_query(text: str) -> list[float] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -107,14 +108,16 @@ async def prepare(
     session: AsyncSession,
     actor: Actor,
     msg: Message,
-    query_embedding: list[float] | None,
+    query_embedding: Awaitable[list[float] | None],
     withhold_memories: bool = False,
 ) -> Prepared:
-    """Directory, retrieval and the prompt, read through the tenant session (the
-    message's embedding was computed before it opened: agents.embeddings).
+    """Directory, retrieval and the prompt, read through the tenant session.
+    `query_embedding`: the message's embedding (agents.embeddings), awaited once
+    the directory is read, so an in-process model computes it meanwhile.
     `withhold_memories`: retrieval still runs (the audit chain lists what was
     held back) but no memory text goes into the prompt."""
     directory = await load_directory(session, actor)
+    history = await _history(session, msg)
     tz = zone_or_utc(directory.tenant.timezone)
     now_utc = msg.clock or datetime.now(UTC)
     now_local = now_utc.astimezone(tz).replace(tzinfo=None)
@@ -124,9 +127,9 @@ async def prepare(
         actor.role,
         tuple(t.id for t in directory.teams if directory.sender.id in t.member_ids),
     )
-    found = await retrieve(
-        session, scope, search_text(msg.body), query_embedding, k=RETRIEVE_K
-    )
+    with stage("embedding"):  # what is left of it, if anything
+        vector = await query_embedding
+    found = await retrieve(session, scope, search_text(msg.body), vector, k=RETRIEVE_K)
     shown = (
         []
         if withhold_memories
@@ -137,9 +140,7 @@ async def prepare(
         if wants_org_data(msg.body) and not withhold_memories
         else None
     )
-    messages = build_messages(
-        directory, shown, await _history(session, msg), msg.body, now_local, org_data
-    )
+    messages = build_messages(directory, shown, history, msg.body, now_local, org_data)
     return Prepared(
         actor,
         msg,

@@ -19,6 +19,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 BENCHES = {
     "pipeline": ["--rates", "10,50,100", "--seconds", "5", "--drain", "10"]
     + ["--serial", "10", "--fair-rate", "0.05", "--fair-seconds", "15"],
+    "turn_cpu": ["--turns", "300"],
     "slow_model": ["--rates", "20,70", "--seconds", "5", "--burst", "150"],
     "fanout": ["--tabs", "200,1000,2000,5000"],
     "retrieval": ["--rows", "20000"],

@@ -28,6 +28,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.secrets import app_db_password
@@ -42,6 +43,7 @@ T = TypeVar("T")
 _PENDING = "sb_after_commit_pending"  # registered in the open transaction
 _READY = "sb_after_commit_ready"  # committed: run when the session closes
 _LOCALS = "sb_transaction_locals"
+_TENANT = "sb_tenant_id"  # the tenant every transaction of the session is scoped to
 UNIQUE_VIOLATION = "23505"
 
 
@@ -94,15 +96,36 @@ async def dispose_engines() -> None:
         app_engine.cache_clear()
 
 
-def _scope_each_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    value = str(tenant_id)
+class _AppSyncSession(Session):
+    """The sessions `_session` opens: their transactions are scoped to the tenant
+    in `info` and their after-commit work is tracked, by listeners registered
+    once on this class (registering them per session costs every turn)."""
 
-    def _after_begin(_session: Any, _transaction: Any, connection: Any) -> None:
+
+class _AppSession(AsyncSession):
+    sync_session_class = _AppSyncSession
+
+
+@event.listens_for(_AppSyncSession, "after_begin")
+def _scope_transaction(session: Session, _transaction: Any, connection: Any) -> None:
+    tenant = session.info.get(_TENANT)
+    if tenant is not None:
         # Straight to the driver: one statement per transaction on every path,
         # so SQLAlchemy's statement compile and result machinery is skipped.
-        connection.exec_driver_sql(SET_TENANT_DRIVER_SQL, (value,))
+        connection.exec_driver_sql(SET_TENANT_DRIVER_SQL, (tenant,))
 
-    event.listen(session.sync_session, "after_begin", _after_begin)
+
+@event.listens_for(_AppSyncSession, "after_commit")
+def _committed(session: Session) -> None:
+    info = session.info
+    info.setdefault(_READY, []).extend(info.pop(_PENDING, []))
+    info.pop(_LOCALS, None)
+
+
+@event.listens_for(_AppSyncSession, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_LOCALS, None)
 
 
 def after_commit(session: AsyncSession, fn: AfterCommit) -> None:
@@ -131,20 +154,6 @@ def per_transaction(
     return result
 
 
-def _track_commits(session: AsyncSession) -> None:
-    def _committed(sync_session: Any) -> None:
-        info = sync_session.info
-        info.setdefault(_READY, []).extend(info.pop(_PENDING, []))
-        info.pop(_LOCALS, None)
-
-    def _rolled_back(sync_session: Any) -> None:
-        sync_session.info.pop(_PENDING, None)
-        sync_session.info.pop(_LOCALS, None)
-
-    event.listen(session.sync_session, "after_commit", _committed)
-    event.listen(session.sync_session, "after_rollback", _rolled_back)
-
-
 async def _run_committed(session: AsyncSession) -> None:
     for fn in session.info.pop(_READY, []):
         try:
@@ -168,12 +177,10 @@ def unique_violation(exc: IntegrityError) -> Conflict | None:
 
 @asynccontextmanager
 async def _session(tenant_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
-    session = AsyncSession(app_engine(), expire_on_commit=False)
+    info = {} if tenant_id is None else {_TENANT: str(tenant_id)}
+    session = _AppSession(app_engine(), expire_on_commit=False, info=info)
     try:
         async with session:
-            if tenant_id is not None:
-                _scope_each_transaction(session, tenant_id)
-            _track_commits(session)
             try:
                 yield session
                 await session.commit()

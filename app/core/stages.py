@@ -23,6 +23,7 @@ from app.core.settings import get_settings
 log = logging.getLogger(__name__)
 RECORDS_MAX = 50_000
 _current: ContextVar[dict[str, float] | None] = ContextVar("turn_stages", default=None)
+_inner: ContextVar[list[float] | None] = ContextVar("stage_inner", default=None)
 
 
 def stages_key() -> str:
@@ -42,14 +43,26 @@ def turn_clock() -> Iterator[dict[str, float]]:
 
 @contextlib.contextmanager
 def stage(name: str) -> Iterator[None]:
+    """Time the block as `name`. Stages are exclusive: a stage inside another
+    counts for itself, not for the one around it (retrieval waiting for the
+    question's embedding is embedding time), so a turn's stages add up to at
+    most the turn."""
     record = _current.get()
+    if record is None:
+        yield
+        return
+    inner = [0.0]  # ms spent in stages nested in this one
+    token = _inner.set(inner)
     started = time.perf_counter()
     try:
         yield
     finally:
-        if record is not None:
-            took = (time.perf_counter() - started) * 1000
-            record[name] = record.get(name, 0.0) + took
+        _inner.reset(token)
+        took = (time.perf_counter() - started) * 1000
+        outer = _inner.get()
+        if outer is not None:
+            outer[0] += took
+        record[name] = record.get(name, 0.0) + took - inner[0]
 
 
 async def save(record: dict[str, float | str]) -> None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -21,6 +22,13 @@ from app.services.access import access_notification
 
 MAX_LIMIT = 200
 PREVIEW_CHARS = 120
+_notifications: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+# Once per (dedupe key, user): returns (user_id, id) of the rows it added.
+_INSERT = (
+    insert(_notifications)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key", "user_id"])
+    .returning(_notifications.c.user_id, _notifications.c.id)
+)
 
 
 async def notify_users(
@@ -37,33 +45,35 @@ async def notify_users(
     """Insert one notification per user, inside the caller's transaction (once per
     dedupe_key: a re-run adds none); each new one goes out live after commit.
     Returns the ids of the new ones."""
-    events: list[LiveEvent] = []
-    for user_id in dict.fromkeys(user_ids):
-        stmt = (
-            insert(Notification)
-            .values(
-                tenant_id=tenant_id,
-                id=uuid.uuid4(),
-                user_id=user_id,
-                kind=kind,
-                title=title[:MAX_TITLE_CHARS],
-                body=body[:MAX_TEXT_CHARS],
-                dedupe_key=dedupe_key[:120],
-                data=data or {},
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(
-                index_elements=["tenant_id", "dedupe_key", "user_id"]
-            )
-            .returning(col(Notification.id))
-        )
-        new_id = (await session.execute(stmt)).scalar()
-        if new_id is not None:
-            # The toast in an open app says what arrived, not only who sent it.
-            preview = {"preview": body[:PREVIEW_CHARS]} if body else {}
-            events.append(
-                LiveEvent(user_id, kind, new_id, title, {**(data or {}), **preview})
-            )
+    recipients = list(dict.fromkeys(user_ids))
+    if not recipients:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "kind": kind,
+            "title": title[:MAX_TITLE_CHARS],
+            "body": body[:MAX_TEXT_CHARS],
+            "dedupe_key": dedupe_key[:120],
+            "data": data or {},
+            "created_at": now,
+        }
+        for user_id in recipients
+    ]
+    # One statement for the whole audience (a team of 30 is one round trip).
+    conn = await session.connection()
+    result = await conn.execute(_INSERT, rows)
+    new: dict[uuid.UUID, uuid.UUID] = dict(result.all())
+    # The toast in an open app says what arrived, not only who sent it.
+    preview = {"preview": body[:PREVIEW_CHARS]} if body else {}
+    events = [
+        LiveEvent(user_id, kind, new[user_id], title, {**(data or {}), **preview})
+        for user_id in recipients
+        if user_id in new
+    ]
     emit(session, tenant_id, events)
     return [ev.notification_id for ev in events if ev.notification_id]
 

@@ -11,7 +11,7 @@ the session's connection. Same SQL, same transaction, same row-level security.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -24,18 +24,23 @@ from app.domain.models import (
     LlmUsage,
     Message,
     MessageStatus,
+    ProposedAction,
+    Tenant,
     utcnow,
 )
 
 _messages: sa.Table = Message.__table__  # type: ignore[attr-defined]
 _runs: sa.Table = AssistantRun.__table__  # type: ignore[attr-defined]
 _usage: sa.Table = LlmUsage.__table__  # type: ignore[attr-defined]
+_tenants: sa.Table = Tenant.__table__  # type: ignore[attr-defined]
+_actions: sa.Table = ProposedAction.__table__  # type: ignore[attr-defined]
 _P = sa.bindparam
+T = TypeVar("T")
 
 # Processing starts: one attempt more, unless the message is finished, is not a
 # user's or an integration's, or has used its attempts (the caller then reads it
-# to tell which). Row lock and update in one statement.
-_CLAIM = (
+# to tell which). Row lock, update and the tenant's row in one statement.
+_CLAIMED = (
     sa.update(_messages)
     .where(
         _messages.c.tenant_id == _P("t"),
@@ -52,7 +57,12 @@ _CLAIM = (
         updated_at=_P("now"),
     )
     .returning(*_messages.c)
+    .cte("claimed")
 )
+_TENANT_PREFIX = "tenant__"
+_CLAIM = sa.select(
+    _CLAIMED, *(c.label(_TENANT_PREFIX + c.name) for c in _tenants.c)
+).join_from(_CLAIMED, _tenants, _tenants.c.id == _CLAIMED.c.tenant_id)
 
 # The turn's results are written: marks the message done unless another run of
 # the job already did, and locks it for the rest of the transaction.
@@ -72,13 +82,19 @@ _REPLY = insert(_messages).on_conflict_do_nothing(
 )
 _RUN = insert(_runs).on_conflict_do_nothing(index_elements=["tenant_id", "message_id"])
 _USAGE = insert(_usage)
+_ACTION = (
+    insert(_actions)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "message_id", "position"])
+    .returning(*_actions.c)
+)
 
 
 async def claim(
     session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, tries: int
-) -> Message | None:
-    """The message, now processing with one attempt more; None when it is not
-    claimable as it stands (finished, not a user's, out of attempts)."""
+) -> tuple[Message, Tenant] | None:
+    """The message, now processing with one attempt more, and its tenant; None
+    when it is not claimable as it stands (finished, not a user's, out of
+    attempts)."""
     conn = await session.connection()
     row = (
         await conn.execute(
@@ -88,10 +104,20 @@ async def claim(
     ).first()
     if row is None:
         return None
-    # As if loaded by the session: a later session can take it and update it.
-    msg = Message(**row._asdict())
-    make_transient_to_detached(msg)
-    return msg
+    values = row._asdict()
+    tenant = {
+        k.removeprefix(_TENANT_PREFIX): values.pop(k)
+        for k in list(values)
+        if k.startswith(_TENANT_PREFIX)
+    }
+    return _loaded(Message(**values)), _loaded(Tenant(**tenant))
+
+
+def _loaded(obj: T) -> T:
+    """As if the session had loaded it: a later session can take it and update
+    it (a transient object would be inserted)."""
+    make_transient_to_detached(obj)
+    return obj
 
 
 async def finish(
@@ -145,3 +171,17 @@ async def insert_usage(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
         await conn.execute(
             _USAGE, [{"id": uuid.uuid4(), "created_at": now, **r} for r in rows]
         )
+
+
+async def insert_action(
+    session: AsyncSession, values: dict[str, Any]
+) -> ProposedAction | None:
+    """The action at (message, position), once; None when an earlier run of the
+    job wrote it (the unique key decides, so two runs cannot both act)."""
+    conn = await session.connection()
+    row = (
+        await conn.execute(
+            _ACTION, {"id": uuid.uuid4(), "created_at": utcnow(), **values}
+        )
+    ).first()
+    return None if row is None else _loaded(ProposedAction(**row._asdict()))

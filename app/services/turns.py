@@ -12,17 +12,17 @@ a crash, writes one set of results.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from datetime import UTC, datetime
 from functools import partial
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agents.embeddings import embed_query
+from agents.embeddings import embed_query, embeds_in_process
 from agents.model import ModelError
 from agents.plan import Proposal, TurnPlan
 from agents.retrieval import search_text
@@ -89,11 +89,12 @@ async def _claim(
     round trip fewer per turn than a session each); None when there is nothing
     (more) to do."""
     async with tenant_session(tenant_id) as s:
-        msg = await turn_rows.claim(s, tenant_id, message_id, MAX_ATTEMPTS)
+        claimed = await turn_rows.claim(s, tenant_id, message_id, MAX_ATTEMPTS)
+        if claimed is not None:
+            return claimed
+        msg = await _claim_or_give_up(s, message_id)
         if msg is None:
-            msg = await _claim_or_give_up(s, message_id)
-            if msg is None:
-                return None
+            return None
         tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise LookupError(f"tenant {tenant_id} not found")
@@ -252,25 +253,32 @@ async def _run(tenant: Tenant, msg: Message) -> str:
     policy = TenantPolicy.from_dict(tenant.policy)
     model = policy.model_for(get_settings().llm_model)
     place = turn_priority.current()
-    # Embedding the question may call a hosted model: before any connection is taken.
     await place.step_aside()
-    with stage("embedding"):
-        query_embedding = await embed_query(search_text(msg.body))
-    await place.step_aside()
-    async with tenant_session(tenant.id) as s:
-        sender = (
-            await s.get(User, (tenant.id, msg.sender_user_id))
-            if (msg.sender_user_id)
-            else None
-        )
-        limit = token_limit(tenant.monthly_token_budget, tenant.plan_token_budget)
-        if await tokens_used_this_month(s) >= limit.tokens:
-            return await _budget_stop(s, tenant, msg, limit)
-        actor = _actor_for(tenant.id, sender)
-        with stage("retrieval"):
-            prepared = await prepare(
-                s, actor, msg, query_embedding, policy.withholds_memories(model)
+    embedding = asyncio.ensure_future(embed_query(search_text(msg.body)))
+    try:
+        if not embeds_in_process():
+            # A hosted embedding model is waited for before a connection is taken.
+            with stage("embedding"):
+                await embedding
+            await place.step_aside()
+        # In-process, the question is embedded on another thread while this
+        # transaction reads the sender, the budget and the directory.
+        async with tenant_session(tenant.id) as s:
+            sender = (
+                await s.get(User, (tenant.id, msg.sender_user_id))
+                if (msg.sender_user_id)
+                else None
             )
+            limit = token_limit(tenant.monthly_token_budget, tenant.plan_token_budget)
+            if await tokens_used_this_month(s) >= limit.tokens:
+                return await _budget_stop(s, tenant, msg, limit)
+            actor = _actor_for(tenant.id, sender)
+            with stage("retrieval"):
+                prepared = await prepare(
+                    s, actor, msg, embedding, policy.withholds_memories(model)
+                )
+    finally:
+        embedding.cancel()  # only when the turn left before it was used
     # The model call runs with no transaction open: a slow provider holds no
     # database connection.
     await place.step_aside()
@@ -466,25 +474,19 @@ async def _proposed_action(
     position: int,
     proposal: Proposal,
 ) -> ProposedAction | None:
-    """Insert the action at (message, position) with its verdict, once, in one
-    statement; None when an earlier run of this job already wrote it (the
-    unique key decides, so two runs cannot both act)."""
-    stmt = (
-        insert(ProposedAction)
-        .values(
-            tenant_id=tenant_id,
-            id=uuid.uuid4(),
-            message_id=msg.id,
-            position=position,
-            type=proposal.type[:40],
-            payload=proposal.payload,
-            payload_hash=payload_hash(proposal.payload),
-            requested_by=msg.sender_user_id,
-            status=_INITIAL_STATUS.get(proposal.decision, "new"),
-            verdict={"decision": proposal.decision, "reason": proposal.reason},
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "message_id", "position"])
-        .returning(ProposedAction)
+    """Insert the action at (message, position) with its verdict, once; None when
+    an earlier run of this job already wrote it."""
+    return await turn_rows.insert_action(
+        s,
+        {
+            "tenant_id": tenant_id,
+            "message_id": msg.id,
+            "position": position,
+            "type": proposal.type[:40],
+            "payload": proposal.payload,
+            "payload_hash": payload_hash(proposal.payload),
+            "requested_by": msg.sender_user_id,
+            "status": _INITIAL_STATUS.get(proposal.decision, "new"),
+            "verdict": {"decision": proposal.decision, "reason": proposal.reason},
+        },
     )
-    return (await s.exec(stmt)).scalars().first()

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlmodel import select
+
 from app.core.db import tenant_session
+from app.domain.models import Notification
 from app.services.notifications import notify_users
 from state.session import SessionState
 from state.work import AlertsState
@@ -66,3 +69,41 @@ async def test_alerts_group_by_sender_and_by_request(
     await call(alerts, "mark_group_read", ben["ids"])
     assert alerts.unread_count == 3 and session.unread == 3
     assert alerts.alerts[2]["unread"] == ""
+
+
+async def test_one_notification_per_recipient_and_cause_however_often_written(
+    demo: Demo, clean_db: None
+) -> None:
+    """A whole audience in one statement: duplicates in the list count once, a
+    re-run adds nothing, and a later run with one more recipient adds only that
+    one; the ids returned are those of the rows added, in the audience's order."""
+    tid = demo.tenant("maple-court").id
+    dana, ben = demo.user("maple-court", "dana"), demo.user("maple-court", "ben")
+    key = f"t:{uuid.uuid4().hex}"
+
+    async def write(users: list[uuid.UUID]) -> list[uuid.UUID]:
+        async with tenant_session(tid) as s:
+            return await notify_users(
+                s, tid, users, kind="notify", title="Water off", body="", dedupe_key=key
+            )
+
+    first = await write([dana.id, dana.id])
+    assert len(first) == 1
+    assert await write([dana.id]) == []
+    added = await write([ben.id, dana.id])
+    assert len(added) == 1 and added[0] not in first
+    async with tenant_session(tid) as s:
+        rows = (
+            await s.exec(select(Notification).where(Notification.dedupe_key == key))
+        ).all()
+    assert {(r.user_id, r.id) for r in rows} == {
+        (dana.id, first[0]),
+        (ben.id, added[0]),
+    }
+    async with tenant_session(tid) as s:
+        assert (
+            await notify_users(
+                s, tid, [], kind="notify", title="x", body="", dedupe_key=key
+            )
+            == []
+        )
