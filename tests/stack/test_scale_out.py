@@ -323,10 +323,15 @@ async def test_two_workers_two_backends_each_message_once_live_on_both(
         assert not ran[0] & ran[1]
         assert ran[0] | ran[1] == every
 
-        # The workers' figures, from either backend; the open tabs of both.
+        # The workers' figures, from either backend; the open tabs of both. A
+        # worker sends its turns' figures a moment after they end: wait for them.
         for url in (a_url, b_url):
-            found = _samples(httpx.get(f"{url}/api/metrics").text)
-            turns = _total(found, "switchboard_turns_total")
+            for _ in range(50):
+                found = _samples(httpx.get(f"{url}/api/metrics").text)
+                turns = _total(found, "switchboard_turns_total")
+                if turns - _total(before, "switchboard_turns_total") >= MESSAGES:
+                    break
+                await asyncio.sleep(0.1)
             assert turns - _total(before, "switchboard_turns_total") >= MESSAGES
             assert _total(found, "switchboard_workers_alive") >= 2
         found = _samples(httpx.get(f"{a_url}/api/metrics").text)
