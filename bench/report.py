@@ -555,26 +555,32 @@ The production shape (what each piece already supports):
 
 {cpu_gap}  A py-spy profile of the
   worker at 40 msg/s (2026-12-06, `py-spy record -p <worker pid> -f raw --threads`
-  during `python -m bench.pipeline --rates 40 --seconds 25`, samples attributed to
-  the innermost library frame) shows its event-loop thread busy 96% of the time
-  while the machine was not (load 1.5 of 2 cores): that one thread is the limit.
-  MiniLM now runs on ONNX Runtime in the thread pool (`agents/onnx_minilm.py`: the
-  same vectors as PyTorch for 6 ms of CPU per short sentence instead of 15, and no
-  torch in the worker), about 30% of another core; on PyTorch it was 39% of all the
-  worker's CPU. Within the loop's thread: SQLAlchemy and psycopg 53% (26 statements
-  a turn, four of them the `set_config` that scopes each transaction to its
-  tenant), the event loop 15%, litellm's per-call machinery 8%, Redis 7%, app code
-  7%. What would cut it: fewer statements and transactions per turn, SQLAlchemy
-  Core instead of the ORM on the turn's path (about 0.65 ms of the loop's CPU per
-  statement). Until then the answer is more worker processes: they share nothing
-  but Redis and PostgreSQL (tested above), one per core.
-  Two notes on reading these figures (2026-12-06, same machine, back-to-back runs).
-  The floor's embedding is the one a turn uses, so ONNX Runtime lowered the floor
-  more than a turn: the floor ratio read 2.6 and 3.05 on PyTorch and 3.4 to 4.1 on
-  ONNX Runtime, while a turn got faster. And this shared 2-core host moves: the
-  worker's CPU per message for unchanged code read 52 to 84 ms one at a time across
-  runs, and the slow-model burst reached 81 (PyTorch) and 82 (ONNX Runtime) model
-  calls at once back to back, against 116 in the previous session's report.
+  during `python -m bench.pipeline --rates 40 --seconds 25`) showed its event-loop
+  thread busy 96% of the time while the machine was not (load 1.5 of 2 cores): that
+  one thread is the limit (MiniLM runs on ONNX Runtime in the thread pool, about 30%
+  of another core). Cut since (2026-12-06, "What one turn costs" above; measured
+  back to back against the previous code with `python -m bench.turn_cpu --turns
+  100 --profile 1`, Python function calls being the figure this host does not
+  move): 38,600 → 30,000 function calls per turn, 24.4 → 20.9 SQL statements,
+  43 → 18 Redis commands (loop CPU read 27 → 21 and 20 → 20 ms in two back-to-back
+  pairs: the host's noise is as large as the change). How: the
+  tenant scope goes straight to the driver with listeners registered once, the
+  turn's own rows are statements built once (`app/services/turn_rows.py`), the
+  claim reads the tenant in its statement, a notification's audience is one
+  statement, turn metrics are summed in the process and sent every 0.25 s, and the
+  question is embedded while the retrieval transaction reads (its wait went from
+  8.6 ms p50 to 0 in the pipeline run). What is left in the loop: SQLAlchemy and
+  psycopg about a third, litellm's per-call logging object and success handler
+  about a fifth (for the built-in models too), then the event loop, Redis and the
+  turn's own code; a turn is still three transactions (claim, read, write) of a
+  pre-ping, the tenant scope and its statements. Until it is near 15 ms the answer
+  is more worker processes: they share nothing but Redis and PostgreSQL (tested
+  above), one per core.
+  Two notes on reading these figures. The floor's embedding is the one a turn uses,
+  and the floor moves with the host more than a turn does: 15.9 ms in the previous
+  report, 10.5 ms in this one, for the same code. And this shared 2-core host
+  moves: loop CPU per turn for the same code read 20 to 27 ms across runs today,
+  the worker's CPU per message one at a time 52 to 84 ms the day before.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}
@@ -732,7 +738,17 @@ def turn_cpu_section(t: dict[str, Any]) -> list[str]:
         "messages/s, less what running many turns at once adds (scheduling, "
         "larger batches); the pipeline bench measures that directly.",
         "",
-    ]
+    ] + (
+        [
+            "Wall time per stage, p50 (ms; stages are exclusive, the embedding is "
+            "what the turn still waited for after reading the directory): "
+            + ", ".join(f"{k} {_ms(v['p50_ms'])}" for k, v in t["stages"].items())
+            + ".",
+            "",
+        ]
+        if t.get("stages")
+        else []
+    )
 
 
 def fanout_section(f: dict[str, Any]) -> list[str]:

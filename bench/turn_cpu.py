@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
+import os
 import pstats
 import statistics
 import sys
@@ -32,7 +34,9 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from app.core.db import app_engine, platform_session, tenant_session
+from app.core.redis_client import get_redis
 from app.core.settings import get_settings
+from app.core.stages import stages_key
 from app.domain.actor import Actor
 from app.domain.models import Tenant, User
 from app.services.messages import submit_message
@@ -40,6 +44,9 @@ from bench.machine import latency_summary, machine, stop_on_sigterm, write_resul
 from bench.phrasings import Phrasings, for_tenant
 from devtools.stack import run_async, seed_and_embed, throwaway_stack
 from jobs.tasks import process_message
+
+# A turn's stages inside the worker (queue wait and delivery are not in-process).
+STAGES = ("claim", "embedding", "retrieval", "model", "validation", "execution")
 
 
 class Counts:
@@ -138,6 +145,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         sql.append(counts.sql - sql0)
         redis.append(counts.redis - redis0)
         checkouts.append(counts.checkouts - taken0)
+    records = [json.loads(r) for r in await get_redis().lrange(stages_key(), 0, -1)]  # type: ignore[misc]
+    measured = records[: args.turns]  # newest first: the measured turns
+    stages = {
+        name: latency_summary([float(r.get(name, 0.0)) for r in measured])
+        for name in STAGES
+    }
     result: dict[str, Any] = {
         "bench": "turn_cpu",
         "machine": machine(),
@@ -149,6 +162,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         },
         "loop_cpu_ms": latency_summary(cpu),
         "wall_ms": latency_summary(wall),
+        # Wall time per stage (app/core/stages.py; exclusive, so they add up).
+        "stages": stages,
         "sql_statements_per_turn": round(statistics.mean(sql), 2),
         "redis_commands_per_turn": round(statistics.mean(redis), 2),
         "transactions_per_turn": round(statistics.mean(checkouts), 2),
@@ -162,6 +177,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         f"{result['wall_ms']['p50_ms']} ms; {result['sql_statements_per_turn']:.1f} "
         f"SQL statements in {result['transactions_per_turn']:.1f} transactions, "
         f"{result['redis_commands_per_turn']:.1f} Redis commands"
+    )
+    print(
+        "stages p50 (ms): " + ", ".join(f"{k} {v['p50_ms']}" for k, v in stages.items())
     )
     if args.statements:
         for text, n in sorted(counts.sql_text.items(), key=lambda kv: -kv[1]):
@@ -186,6 +204,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    os.environ["RECORD_STAGES"] = "1"
     get_settings.cache_clear()
     stop_on_sigterm()
     with throwaway_stack("sb-turn-cpu-"):
