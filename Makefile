@@ -29,7 +29,7 @@ help:
 	@echo "make soak       the crash and outage tests, long (SOAK_TRIALS=100)"
 	@echo "make lint       ruff format --check, ruff check, import layers, mypy"
 	@echo "make scenarios  run assistant scenarios (FILE=path.yaml for one file)"
-	@echo "make bench      latency, throughput, fairness, fan-out, retrieval and cost benchmarks"
+	@echo "make bench      latency, throughput, fairness, CPU per turn, fan-out, retrieval and cost benchmarks"
 	@echo "make report     make bench, then docs/feasibility.md from bench/results/"
 
 install: $(STAMP)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import col, select
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agents.coherence import check_coherence
@@ -47,21 +47,27 @@ FAILED_REPLY = (
 _QUESTION = re.compile(r"\?\s*$")
 
 
+_messages: sa.Table = Message.__table__  # type: ignore[attr-defined]
+# The conversation's last messages before this one (built once: every turn runs it).
+_HISTORY = (
+    sa.select(_messages.c.author, _messages.c.body)
+    .where(
+        _messages.c.tenant_id == sa.bindparam("t"),
+        _messages.c.conversation_id == sa.bindparam("c"),
+        _messages.c.created_at < sa.bindparam("before"),
+    )
+    .order_by(_messages.c.created_at.desc())
+    .limit(HISTORY)
+)
+
+
 async def _history(session: AsyncSession, msg: Message) -> list[tuple[str, str]]:
-    rows = (
-        await session.exec(
-            select(Message)
-            .where(
-                Message.conversation_id == msg.conversation_id,
-                col(Message.created_at) < msg.created_at,
-            )
-            .order_by(col(Message.created_at).desc())
-            .limit(HISTORY)
-        )
-    ).all()
+    conn = await session.connection()
+    params = {"t": msg.tenant_id, "c": msg.conversation_id, "before": msg.created_at}
+    rows = (await conn.execute(_HISTORY, params)).all()
     return [
-        ("assistant" if m.author == "assistant" else "user", m.body)
-        for m in reversed(rows)
+        ("assistant" if author == "assistant" else "user", body)
+        for author, body in reversed(rows)
     ]
 
 

@@ -1,4 +1,5 @@
-"""The rows every assistant turn writes, as statements built once per process.
+"""The statements every assistant turn runs (the rows it writes, the few it reads),
+built once per process.
 
 A turn is the worker's hot path, and its event-loop thread is what limits one
 worker process (docs/architecture.md, "Where a turn's CPU goes"). A statement built
@@ -11,6 +12,8 @@ the session's connection. Same SQL, same transaction, same row-level security.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -22,10 +25,12 @@ from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.models import (
     AssistantRun,
     LlmUsage,
+    LlmUsageMonth,
     Message,
     MessageStatus,
     ProposedAction,
     Tenant,
+    User,
     utcnow,
 )
 
@@ -34,6 +39,8 @@ _runs: sa.Table = AssistantRun.__table__  # type: ignore[attr-defined]
 _usage: sa.Table = LlmUsage.__table__  # type: ignore[attr-defined]
 _tenants: sa.Table = Tenant.__table__  # type: ignore[attr-defined]
 _actions: sa.Table = ProposedAction.__table__  # type: ignore[attr-defined]
+_users: sa.Table = User.__table__  # type: ignore[attr-defined]
+_months: sa.Table = LlmUsageMonth.__table__  # type: ignore[attr-defined]
 _P = sa.bindparam
 T = TypeVar("T")
 
@@ -82,11 +89,39 @@ _REPLY = insert(_messages).on_conflict_do_nothing(
 )
 _RUN = insert(_runs).on_conflict_do_nothing(index_elements=["tenant_id", "message_id"])
 _USAGE = insert(_usage)
+_SENDER = sa.select(_users.c.id, _users.c.role, _users.c.disabled).where(
+    _users.c.tenant_id == _P("t"), _users.c.id == _P("u")
+)
+_MONTH_TOKENS = sa.select(_months.c.tokens).where(_months.c.month == _P("month"))
 _ACTION = (
     insert(_actions)
     .on_conflict_do_nothing(index_elements=["tenant_id", "message_id", "position"])
     .returning(*_actions.c)
 )
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What a turn needs of the person who sent the message."""
+
+    id: uuid.UUID
+    role: str
+    disabled: bool
+
+
+async def sender(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> Sender | None:
+    conn = await session.connection()
+    row = (await conn.execute(_SENDER, {"t": tenant_id, "u": user_id})).first()
+    return None if row is None else Sender(*row)
+
+
+async def tokens_in_month(session: AsyncSession, month: date) -> int:
+    """The tenant's tokens in `month` (row-level security picks the tenant)."""
+    conn = await session.connection()
+    total = (await conn.execute(_MONTH_TOKENS, {"month": month})).scalar()
+    return int(total or 0)
 
 
 async def claim(

@@ -38,7 +38,6 @@ from app.domain.actor import Actor
 from app.domain.limits import MAX_MESSAGE_CHARS
 from app.domain.models import (
     ActionStatus,
-    LlmUsageMonth,
     Message,
     MessageStatus,
     ProposedAction,
@@ -73,13 +72,7 @@ def month_start(now: datetime) -> datetime:
 async def tokens_used_this_month(session: AsyncSession) -> int:
     """The tenant's tokens this calendar month (UTC): one row, kept by a trigger
     on llm_usage (app/domain/models.py LlmUsageMonth)."""
-    month = month_start(utcnow()).date()
-    total = (
-        await session.exec(
-            select(LlmUsageMonth.tokens).where(LlmUsageMonth.month == month)
-        )
-    ).first()
-    return int(total or 0)
+    return await turn_rows.tokens_in_month(session, month_start(utcnow()).date())
 
 
 async def _claim(
@@ -265,8 +258,8 @@ async def _run(tenant: Tenant, msg: Message) -> str:
         # transaction reads the sender, the budget and the directory.
         async with tenant_session(tenant.id) as s:
             sender = (
-                await s.get(User, (tenant.id, msg.sender_user_id))
-                if (msg.sender_user_id)
+                await turn_rows.sender(s, tenant.id, msg.sender_user_id)
+                if msg.sender_user_id
                 else None
             )
             limit = token_limit(tenant.monthly_token_budget, tenant.plan_token_budget)
@@ -289,7 +282,7 @@ async def _run(tenant: Tenant, msg: Message) -> str:
         return await _persist(tenant, msg, actor, plan)
 
 
-def _actor_for(tenant_id: uuid.UUID, sender: User | None) -> Actor:
+def _actor_for(tenant_id: uuid.UUID, sender: turn_rows.Sender | None) -> Actor:
     if sender is None or sender.disabled:
         # Integrations (and disabled users) act with the least staff power.
         return Actor(tenant_id, uuid.UUID(int=0), INTEGRATION_ROLE)
