@@ -32,7 +32,7 @@ from app.domain.actions import SPECS
 from app.domain.actions.base import MemoryNote
 from app.domain.actor import Actor
 from app.domain.directory import Directory
-from app.domain.models import Message
+from app.domain.models import Message, table
 from app.domain.roles import INTEGRATION_ROLE, Role
 from app.domain.tenant_policy import TenantPolicy
 from app.domain.timezones import zone_or_utc
@@ -47,7 +47,7 @@ FAILED_REPLY = (
 _QUESTION = re.compile(r"\?\s*$")
 
 
-_messages: sa.Table = Message.__table__  # type: ignore[attr-defined]
+_messages = table(Message)
 # The conversation's last messages before this one (built once: every turn runs it).
 _HISTORY = (
     sa.select(_messages.c.author, _messages.c.body)

@@ -5,45 +5,44 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.fields import field_label
+from components.fields import (
+    TARGET,
+    choice,
+    field_label,
+    labelled,
+    options,
+    var_options,
+)
 from components.gate import admin_only, console_frame
 from state.audit import ANY, TYPE_CHOICES, VERDICT_LABELS, AuditState, ChainState
-
-TARGET = "44px"  # minimum touch target
 
 
 def _select(
     label: str, name: str, value: rx.Var, items: list[tuple[str, str]]
 ) -> rx.Component:
-    return rx.vstack(
-        field_label(label, f"f-{name}"),
-        rx.select.root(
-            rx.select.trigger(id=f"f-{name}", min_height=TARGET, width="100%"),
-            rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
-            value=value,
-            on_change=lambda v: AuditState.set_filter(name, v),
+    return labelled(
+        label,
+        f"f-{name}",
+        choice(
+            f"f-{name}",
+            value,
+            lambda v: AuditState.set_filter(name, v),
+            *options(items),
         ),
-        spacing="1",
-        width="100%",
     )
 
 
 def _people_select() -> rx.Component:
-    return rx.vstack(
-        field_label("User", "f-user"),
-        rx.select.root(
-            rx.select.trigger(id="f-user", min_height=TARGET, width="100%"),
-            rx.select.content(
-                rx.select.item("Anyone", value=ANY),
-                rx.foreach(
-                    AuditState.people, lambda p: rx.select.item(p[1], value=p[0])
-                ),
-            ),
-            value=AuditState.f_user,
-            on_change=lambda v: AuditState.set_filter("user", v),
+    return labelled(
+        "User",
+        "f-user",
+        choice(
+            "f-user",
+            AuditState.f_user,
+            lambda v: AuditState.set_filter("user", v),
+            rx.select.item("Anyone", value=ANY),
+            var_options(AuditState.people),
         ),
-        spacing="1",
-        width="100%",
     )
 
 

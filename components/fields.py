@@ -8,6 +8,7 @@ the control gets no name (axe "label", "button-name"). Labels here are real
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import reflex as rx
@@ -23,6 +24,44 @@ def field_label(text: str | rx.Var, ident: str) -> rx.Component:
 def labelled(text: str | rx.Var, ident: str, control: rx.Component) -> rx.Component:
     """A label above its control (`ident` is the control's id)."""
     return rx.vstack(field_label(text, ident), control, spacing="1", width="100%")
+
+
+def text_field(
+    label: str | rx.Var, ident: str, value: rx.Var, on_change: Any, **props: Any
+) -> rx.Component:
+    """A labelled one-line input."""
+    return labelled(
+        label,
+        ident,
+        rx.input(
+            id=ident,
+            value=value,
+            on_change=on_change,
+            min_height=TARGET,
+            width="100%",
+            **props,
+        ),
+    )
+
+
+def choice(ident: str, value: rx.Var, on_change: Any, *items: Any) -> rx.Component:
+    """A select whose trigger carries `ident` (the id its label points at)."""
+    return rx.select.root(
+        rx.select.trigger(id=ident, min_height=TARGET, width="100%"),
+        rx.select.content(*items),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def options(pairs: Iterable[tuple[str, str]]) -> list[rx.Component]:
+    """Select items from (value, text) pairs known when the page is built."""
+    return [rx.select.item(text, value=value) for value, text in pairs]
+
+
+def var_options(pairs: rx.Var) -> rx.Component:
+    """Select items from a state list of [value, text] pairs."""
+    return rx.foreach(pairs, lambda p: rx.select.item(p[1], value=p[0]))
 
 
 def text_link(label: str | rx.Var, href: str, **props: Any) -> rx.Component:

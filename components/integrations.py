@@ -5,10 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from components.auth import error_callout
-from components.fields import labelled
+from components.fields import TARGET, labelled
 from state.integrations import IntegrationsState
-
-TARGET = "44px"
 
 
 def key_row(k: rx.Var) -> rx.Component:

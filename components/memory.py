@@ -6,19 +6,8 @@ import reflex as rx
 
 from components.auth import error_callout
 from components.dialogs import form_dialog
-from components.fields import TARGET, labelled
+from components.fields import TARGET, choice, labelled, options, var_options
 from state.memory import ANY, SCOPE_LABELS, SOURCE_LABELS, MemoryState
-
-
-def _select(
-    ident: str, value: rx.Var, name: str, items: list[tuple[str, str]]
-) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(id=ident, min_height=TARGET, width="100%"),
-        rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
-        value=value,
-        on_change=lambda v: MemoryState.set_filter(name, v),
-    )
 
 
 def filters() -> rx.Component:
@@ -41,21 +30,21 @@ def filters() -> rx.Component:
         labelled(
             "Scope",
             "m-scope",
-            _select(
+            choice(
                 "m-scope",
                 MemoryState.f_scope,
-                "scope",
-                [(ANY, "Any scope"), *SCOPE_LABELS.items()],
+                lambda v: MemoryState.set_filter("scope", v),
+                *options([(ANY, "Any scope"), *SCOPE_LABELS.items()]),
             ),
         ),
         labelled(
             "Source",
             "m-source",
-            _select(
+            choice(
                 "m-source",
                 MemoryState.f_source,
-                "source",
-                [(ANY, "Any source"), *SOURCE_LABELS.items()],
+                lambda v: MemoryState.set_filter("source", v),
+                *options([(ANY, "Any source"), *SOURCE_LABELS.items()]),
             ),
         ),
         columns=rx.breakpoints(initial="1", sm="3"),
@@ -131,18 +120,11 @@ def add_form() -> rx.Component:
                 labelled(
                     "For",
                     "m-new-scope",
-                    rx.select.root(
-                        rx.select.trigger(
-                            id="m-new-scope", min_height=TARGET, width="100%"
-                        ),
-                        rx.select.content(
-                            *[
-                                rx.select.item(t, value=v)
-                                for v, t in SCOPE_LABELS.items()
-                            ]
-                        ),
-                        value=MemoryState.new_scope,
-                        on_change=lambda v: MemoryState.set_new("scope", v),
+                    choice(
+                        "m-new-scope",
+                        MemoryState.new_scope,
+                        lambda v: MemoryState.set_new("scope", v),
+                        *options(SCOPE_LABELS.items()),
                     ),
                 ),
                 rx.cond(
@@ -150,18 +132,11 @@ def add_form() -> rx.Component:
                     labelled(
                         "Team",
                         "m-new-team",
-                        rx.select.root(
-                            rx.select.trigger(
-                                id="m-new-team", min_height=TARGET, width="100%"
-                            ),
-                            rx.select.content(
-                                rx.foreach(
-                                    MemoryState.team_choices,
-                                    lambda t: rx.select.item(t[1], value=t[0]),
-                                )
-                            ),
-                            value=MemoryState.new_team,
-                            on_change=lambda v: MemoryState.set_new("team", v),
+                        choice(
+                            "m-new-team",
+                            MemoryState.new_team,
+                            lambda v: MemoryState.set_new("team", v),
+                            var_options(MemoryState.team_choices),
                         ),
                     ),
                 ),

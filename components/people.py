@@ -7,20 +7,9 @@ import reflex as rx
 
 from app.domain.roles import ROLES
 from components.dialogs import form_dialog
-from components.fields import TARGET, check, labelled
+from components.fields import TARGET, check, choice, labelled, options, var_options
 from state.admin import AdminState
 from state.people import ANY, NONE, SORT_LABELS, PeopleState
-
-
-def _choice(
-    ident: str, value: rx.Var, on_change: object, items: list[tuple[str, str]]
-) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(id=ident, min_height=TARGET, width="100%"),
-        rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
-        value=value,
-        on_change=on_change,
-    )
 
 
 def people_filters() -> rx.Component:
@@ -43,21 +32,21 @@ def people_filters() -> rx.Component:
         labelled(
             "Role",
             "p-role",
-            _choice(
+            choice(
                 "p-role",
                 PeopleState.f_role,
                 PeopleState.set_role_filter,
-                [(ANY, "Any role")] + [(r, r) for r in ROLES],
+                *options([(ANY, "Any role")] + [(r, r) for r in ROLES]),
             ),
         ),
         labelled(
             "Sort by",
             "p-sort",
-            _choice(
+            choice(
                 "p-sort",
                 PeopleState.sort,
                 PeopleState.set_sort,
-                list(SORT_LABELS.items()),
+                *options(SORT_LABELS.items()),
             ),
         ),
         columns=rx.breakpoints(initial="1", sm="3"),
@@ -157,11 +146,11 @@ def person_dialog() -> rx.Component:
         labelled(
             "Role",
             "e-role",
-            _choice(
+            choice(
                 "e-role",
                 PeopleState.edit_role,
                 PeopleState.set_edit_role,
-                [(r, r) for r in ROLES],
+                *options([(r, r) for r in ROLES]),
             ),
         ),
         rx.cond(
@@ -170,35 +159,23 @@ def person_dialog() -> rx.Component:
                 labelled(
                     "Property",
                     "e-property",
-                    rx.select.root(
-                        rx.select.trigger(
-                            id="e-property", min_height=TARGET, width="100%"
-                        ),
-                        rx.select.content(
-                            rx.select.item("None", value=NONE),
-                            rx.foreach(
-                                PeopleState.places,
-                                lambda p: rx.select.item(p[1], value=p[0]),
-                            ),
-                        ),
-                        value=PeopleState.edit_property,
-                        on_change=PeopleState.set_edit_property,
+                    choice(
+                        "e-property",
+                        PeopleState.edit_property,
+                        PeopleState.set_edit_property,
+                        rx.select.item("None", value=NONE),
+                        var_options(PeopleState.places),
                     ),
                 ),
                 labelled(
                     "Unit",
                     "e-unit",
-                    rx.select.root(
-                        rx.select.trigger(id="e-unit", min_height=TARGET, width="100%"),
-                        rx.select.content(
-                            rx.select.item("None", value=NONE),
-                            rx.foreach(
-                                PeopleState.edit_units,
-                                lambda u: rx.select.item(u[1], value=u[0]),
-                            ),
-                        ),
-                        value=PeopleState.edit_unit,
-                        on_change=PeopleState.set_edit_unit,
+                    choice(
+                        "e-unit",
+                        PeopleState.edit_unit,
+                        PeopleState.set_edit_unit,
+                        rx.select.item("None", value=NONE),
+                        var_options(PeopleState.edit_units),
                     ),
                 ),
                 rx.text(
@@ -388,17 +365,12 @@ def team_dialog() -> rx.Component:
         labelled(
             "Lead",
             "t-lead",
-            rx.select.root(
-                rx.select.trigger(id="t-lead", min_height=TARGET, width="100%"),
-                rx.select.content(
-                    rx.select.item("No lead", value=NONE),
-                    rx.foreach(
-                        PeopleState.team_picked,
-                        lambda p: rx.select.item(p[1], value=p[0]),
-                    ),
-                ),
-                value=PeopleState.team_lead,
-                on_change=PeopleState.set_team_lead,
+            choice(
+                "t-lead",
+                PeopleState.team_lead,
+                PeopleState.set_team_lead,
+                rx.select.item("No lead", value=NONE),
+                var_options(PeopleState.team_picked),
             ),
         ),
         on_cancel=PeopleState.close_team,

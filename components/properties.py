@@ -10,7 +10,7 @@ import reflex as rx
 
 from components.auth import error_callout
 from components.dialogs import form_dialog
-from components.fields import TARGET, check
+from components.fields import TARGET, check, choice, labelled, options, text_field
 from state.properties import (
     NOBODY,
     REPEATS,
@@ -22,16 +22,6 @@ from state.session import SessionState
 
 # Columns a phone leaves out (the property's page shows them all).
 WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
-
-
-def labelled(text: str, ident: str, control: rx.Component) -> rx.Component:
-    """A real <label for> above its control (`ident` is the control's id)."""
-    return rx.vstack(
-        rx.el.label(rx.text(text, size="2", weight="medium"), html_for=ident),
-        control,
-        spacing="1",
-        width="100%",
-    )
 
 
 def hidden_text(text: str) -> rx.Component:
@@ -488,16 +478,13 @@ def entry_dialog() -> rx.Component:
         labelled(
             "Service",
             "le-service",
-            rx.select.root(
-                rx.select.trigger(id="le-service", min_height=TARGET, width="100%"),
-                rx.select.content(
-                    rx.foreach(
-                        s.services,
-                        lambda v: rx.select.item(v["name"], value=v["id"]),
-                    )
+            choice(
+                "le-service",
+                s.entry_service,
+                lambda v: s.set_entry("service", v),
+                rx.foreach(
+                    s.services, lambda v: rx.select.item(v["name"], value=v["id"])
                 ),
-                value=s.entry_service,
-                on_change=lambda v: s.set_entry("service", v),
             ),
         ),
         labelled(
@@ -618,20 +605,6 @@ def property_page() -> rx.Component:
 # ------------------------------------------------------------------ dialogs
 
 
-def text_field(label: str, ident: str, value: rx.Var, on_change: Any) -> rx.Component:
-    return labelled(
-        label,
-        ident,
-        rx.input(
-            id=ident,
-            value=value,
-            on_change=on_change,
-            min_height=TARGET,
-            width="100%",
-        ),
-    )
-
-
 def property_dialog() -> rx.Component:
     return form_dialog(
         rx.cond(PropertiesState.prop_id == "", "New property", "Edit property"),
@@ -673,15 +646,6 @@ def rename_dialog() -> rx.Component:
     )
 
 
-def _select(ident: str, value: rx.Var, field: str, *items: Any) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(id=ident, min_height=TARGET, width="100%"),
-        rx.select.content(*items),
-        value=value,
-        on_change=lambda v: PropertiesState.set_svc(field, v),
-    )
-
-
 def service_dialog() -> rx.Component:
     s = PropertiesState
     return form_dialog(
@@ -696,10 +660,10 @@ def service_dialog() -> rx.Component:
         labelled(
             "Done by",
             "sv-who",
-            _select(
+            choice(
                 "sv-who",
                 s.svc_who,
-                "who",
+                lambda v: s.set_svc("who", v),
                 rx.select.item("Not assigned", value=NOBODY),
                 rx.foreach(
                     s.team_choices,
@@ -721,11 +685,11 @@ def service_dialog() -> rx.Component:
             labelled(
                 "Repeats",
                 "sv-repeat",
-                _select(
+                choice(
                     "sv-repeat",
                     s.svc_repeat,
-                    "repeat",
-                    *[rx.select.item(t, value=v) for v, t in REPEATS.items()],
+                    lambda v: s.set_svc("repeat", v),
+                    *options(REPEATS.items()),
                 ),
             ),
             rx.match(
@@ -735,11 +699,11 @@ def service_dialog() -> rx.Component:
                     labelled(
                         "On",
                         "sv-weekday",
-                        _select(
+                        choice(
                             "sv-weekday",
                             s.svc_weekday,
-                            "weekday",
-                            *[rx.select.item(t, value=v) for v, t in WEEKDAY_CHOICES],
+                            lambda v: s.set_svc("weekday", v),
+                            *options(WEEKDAY_CHOICES),
                         ),
                     ),
                 ),

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -36,7 +36,6 @@ from app.core.settings import Settings, get_settings
 from app.domain.errors import Conflict, duplicate
 
 log = logging.getLogger(__name__)
-SET_TENANT_SQL = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
 SET_TENANT_DRIVER_SQL = "SELECT set_config('app.tenant_id', %s, true)"
 AfterCommit = Callable[[], Awaitable[object]]
 T = TypeVar("T")

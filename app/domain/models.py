@@ -23,6 +23,12 @@ from sqlmodel import Field, SQLModel
 EMBEDDING_DIM = 384
 
 
+def table(model: type[SQLModel]) -> sa.Table:
+    """A model's table, for statements built once (SQLModel does not type it)."""
+    found: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return found
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -17,12 +16,12 @@ from app.core.db import tenant_session
 from app.core.live import LiveEvent, emit
 from app.domain.actor import Actor
 from app.domain.limits import MAX_TEXT_CHARS, MAX_TITLE_CHARS
-from app.domain.models import Notification, utcnow
+from app.domain.models import Notification, table, utcnow
 from app.services.access import access_notification
 
 MAX_LIMIT = 200
 PREVIEW_CHARS = 120
-_notifications: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+_notifications = table(Notification)
 # Once per (dedupe key, user): returns (user_id, id) of the rows it added.
 _INSERT = (
     insert(_notifications)

@@ -31,18 +31,23 @@ from app.domain.models import (
     ProposedAction,
     Tenant,
     User,
+    table,
     utcnow,
 )
 
-_messages: sa.Table = Message.__table__  # type: ignore[attr-defined]
-_runs: sa.Table = AssistantRun.__table__  # type: ignore[attr-defined]
-_usage: sa.Table = LlmUsage.__table__  # type: ignore[attr-defined]
-_tenants: sa.Table = Tenant.__table__  # type: ignore[attr-defined]
-_actions: sa.Table = ProposedAction.__table__  # type: ignore[attr-defined]
-_users: sa.Table = User.__table__  # type: ignore[attr-defined]
-_months: sa.Table = LlmUsageMonth.__table__  # type: ignore[attr-defined]
+_messages = table(Message)
+_runs = table(AssistantRun)
+_usage = table(LlmUsage)
+_tenants = table(Tenant)
+_actions = table(ProposedAction)
+_users = table(User)
+_months = table(LlmUsageMonth)
 _P = sa.bindparam
 T = TypeVar("T")
+
+# Who a turn answers, and the statuses after which there is nothing left to do.
+CLAIMABLE_AUTHORS = ("user", "event")
+FINISHED = (MessageStatus.done.value, MessageStatus.failed.value)
 
 # Processing starts: one attempt more, unless the message is finished, is not a
 # user's or an integration's, or has used its attempts (the caller then reads it
@@ -52,10 +57,8 @@ _CLAIMED = (
     .where(
         _messages.c.tenant_id == _P("t"),
         _messages.c.id == _P("m"),
-        _messages.c.author.in_(("user", "event")),
-        _messages.c.status.not_in(
-            (MessageStatus.done.value, MessageStatus.failed.value)
-        ),
+        _messages.c.author.in_(CLAIMABLE_AUTHORS),
+        _messages.c.status.not_in(FINISHED),
         _messages.c.attempts < _P("max_attempts"),
     )
     .values(

@@ -78,9 +78,8 @@ async def tokens_used_this_month(session: AsyncSession) -> int:
 async def _claim(
     tenant_id: uuid.UUID, message_id: uuid.UUID
 ) -> tuple[Message, Tenant] | None:
-    """Mark the message processing and read its tenant, in one transaction (one
-    round trip fewer per turn than a session each); None when there is nothing
-    (more) to do."""
+    """Mark the message processing and read its tenant (one statement when it can
+    be claimed); None when there is nothing (more) to do."""
     async with tenant_session(tenant_id) as s:
         claimed = await turn_rows.claim(s, tenant_id, message_id, MAX_ATTEMPTS)
         if claimed is not None:
@@ -100,9 +99,9 @@ async def _claim_or_give_up(s: AsyncSession, message_id: uuid.UUID) -> Message |
     msg = (
         await s.exec(select(Message).where(Message.id == message_id).with_for_update())
     ).first()
-    if msg is None or msg.author not in ("user", "event"):
+    if msg is None or msg.author not in turn_rows.CLAIMABLE_AUTHORS:
         return None
-    if msg.status in (MessageStatus.done.value, MessageStatus.failed.value):
+    if msg.status in turn_rows.FINISHED:
         return None
     msg.attempts += 1
     msg.updated_at = utcnow()

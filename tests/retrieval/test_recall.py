@@ -36,7 +36,7 @@ from agents.retrieval import (
     vector_candidates,
     vector_literal,
 )
-from app.core.db import SET_TENANT_SQL, app_url, tenant_session
+from app.core.db import SET_TENANT_DRIVER_SQL, app_url, tenant_session
 from tests.retrieval.conftest import (
     DIM,
     Row,
@@ -289,7 +289,8 @@ async def test_retrieve_stays_exact_with_prepared_generic_plans(
         for n in range(14):
             tenant, q = corpus.queries[n]  # a different tenant from the last one
             async with AsyncSession(engine) as s:
-                await s.execute(SET_TENANT_SQL, {"tenant_id": str(tenant)})
+                conn = await s.connection()
+                await conn.exec_driver_sql(SET_TENANT_DRIVER_SQL, (str(tenant),))
                 found = await retrieve(s, corpus.scope(tenant), "", q.tolist(), k=K)
                 await s.commit()
             assert len(found) == K, n
