@@ -43,9 +43,10 @@ def jobs_key(worker: str) -> str:
 
 
 async def job_started(worker: str, job_id: str) -> None:
-    redis = get_redis()
-    await redis.sadd(jobs_key(worker), job_id)  # type: ignore[misc]
-    await redis.expire(jobs_key(worker), JOBS_TTL_S)
+    async with get_redis().pipeline(transaction=False) as pipe:  # one round trip
+        pipe.sadd(jobs_key(worker), job_id)
+        pipe.expire(jobs_key(worker), JOBS_TTL_S)
+        await pipe.execute()
 
 
 async def job_ended(worker: str, job_id: str) -> None:
