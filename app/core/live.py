@@ -66,6 +66,10 @@ class LiveEvent:
     notification_id: uuid.UUID | None = None
     title: str = ""
     data: dict[str, Any] | None = None
+    # False when the recipient had no push subscription as the row was written:
+    # no Web Push job for it (the sweeper still pushes one a subscription made
+    # meanwhile would have received: push_sender.unpushed).
+    push: bool = True
 
 
 def events_stream(tenant_id: uuid.UUID | str) -> str:
@@ -114,6 +118,7 @@ async def publish(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
     except Exception:
         log.warning("publishing live events failed", exc_info=True)
     ids = [ev.notification_id for ev in events if ev.notification_id]
+    pushed = [ev.notification_id for ev in events if ev.notification_id and ev.push]
     # Every new notification row comes through here once, after its commit.
     await metrics.count_many(
         [
@@ -122,7 +127,7 @@ async def publish(tenant_id: uuid.UUID, events: Iterable[LiveEvent]) -> None:
         ]
     )
     try:
-        await enqueue_push(tenant_id, ids)
+        await enqueue_push(tenant_id, pushed)
     except Exception:
         log.warning("queueing web push failed", exc_info=True)
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Boolean, literal_column, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,11 +22,22 @@ from app.services.access import access_notification
 MAX_LIMIT = 200
 PREVIEW_CHARS = 120
 _notifications = table(Notification)
-# Once per (dedupe key, user): returns (user_id, id) of the rows it added.
+# Once per (dedupe key, user): returns (user_id, id, has a push subscription) of
+# the rows it added. Most people without the installed app have none, and their
+# notifications need no Web Push job at all.
 _INSERT = (
     insert(_notifications)
     .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key", "user_id"])
-    .returning(_notifications.c.user_id, _notifications.c.id)
+    .returning(
+        _notifications.c.user_id,
+        _notifications.c.id,
+        # Written out: SQLAlchemy does not correlate a subquery in RETURNING.
+        literal_column(
+            "EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.tenant_id ="
+            " notifications.tenant_id AND p.user_id = notifications.user_id)",
+            Boolean,
+        ).label("subscribed"),
+    )
 )
 
 
@@ -65,11 +76,11 @@ async def notify_users(
     # One statement for the whole audience (a team of 30 is one round trip).
     conn = await session.connection()
     result = await conn.execute(_INSERT, rows)
-    new: dict[uuid.UUID, uuid.UUID] = dict(result.all())
+    new = {user_id: (row_id, subscribed) for user_id, row_id, subscribed in result}
     # The toast in an open app says what arrived, not only who sent it.
-    preview = {"preview": body[:PREVIEW_CHARS]} if body else {}
+    payload = {**(data or {}), **({"preview": body[:PREVIEW_CHARS]} if body else {})}
     events = [
-        LiveEvent(user_id, kind, new[user_id], title, {**(data or {}), **preview})
+        LiveEvent(user_id, kind, new[user_id][0], title, dict(payload), new[user_id][1])
         for user_id in recipients
         if user_id in new
     ]

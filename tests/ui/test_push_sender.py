@@ -28,6 +28,7 @@ from app.core import metrics
 from app.core.db import tenant_session
 from app.core.live import LiveEvent
 from app.core.netguard import resolving_with
+from app.core.queue import get_pool
 from app.core.redis_client import get_redis
 from app.core.secrets import vapid_public_key_b64
 from app.core.settings import get_settings
@@ -443,3 +444,50 @@ async def test_a_job_run_again_after_the_sends_sends_nothing(
     async with tenant_session(tid) as s:
         note = await s.get(Notification, (tid, ids[0]))
     assert note is not None and note.pushed_at is not None
+
+
+async def test_only_recipients_with_a_subscription_get_a_push_job(
+    demo: Demo, clean_db: None
+) -> None:
+    """One audience, two people: the Web Push job carries the notification of the
+    one with a subscription only, and none is queued when nobody has one."""
+    tid = demo.tenant("harbor-bistro").id
+    sam = demo.user("harbor-bistro", "sam")
+    luis = demo.user("harbor-bistro", "luis")
+    await _subscribe(tid, sam.id, "http://127.0.0.1:9/201/x", Browser.new())
+    pool = await get_pool()
+
+    async def push_jobs() -> list[list[str]]:
+        jobs = await pool.queued_jobs()
+        return [list(j.args[1]) for j in jobs if j.function == "send_push"]
+
+    before = await push_jobs()
+    async with tenant_session(tid) as s:
+        ids = await notify_users(
+            s,
+            tid,
+            [luis.id, sam.id],
+            kind="notify",
+            title="Fryer",
+            body="",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+        )
+    async with tenant_session(tid) as s:
+        owner = {
+            n.id: n.user_id
+            for n in (await s.exec(select(Notification))).all()
+            if n.id in ids
+        }
+    new = [job for job in await push_jobs() if job not in before]
+    assert new == [[str(i) for i in ids if owner[i] == sam.id]]
+    async with tenant_session(tid) as s:
+        await notify_users(
+            s,
+            tid,
+            [luis.id],
+            kind="notify",
+            title="Fryer",
+            body="",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+        )
+    assert [job for job in await push_jobs() if job not in before] == new
