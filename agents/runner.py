@@ -108,6 +108,9 @@ class Prepared:
     retrieved: list[dict[str, Any]] = field(default_factory=list)
     # The tenant's data policy kept memory content out of the prompt.
     memories_withheld: bool = False
+    # The message's embedding (None when the model failed): also the vector of the
+    # sender's statement, which is that message.
+    query_vector: list[float] | None = None
 
 
 async def prepare(
@@ -156,6 +159,7 @@ async def prepare(
         messages,
         [{"id": str(m.id), "scope": m.scope, "score": m.score} for m in found],
         withhold_memories,
+        vector,
     )
 
 
@@ -213,18 +217,27 @@ async def decide(
             for a in parsed.actions
         ]
         plan.reply = compose_reply(parsed.reply, plan.proposals)
-        # Stored without vectors; embedded once the turn has committed
-        # (app/services/memory_vectors.py), so the reply does not wait for them.
-        plan.memories = _memories(directory, prepared.actor, msg, plan.proposals)
+        # Stored without vectors but the statement's; embedded once the turn has
+        # committed (app/services/memory_vectors.py): the reply does not wait.
+        plan.memories = _memories(
+            directory, prepared.actor, msg, plan.proposals, prepared.query_vector
+        )
     return plan
 
 
 def _memories(
-    directory: Directory, actor: Actor, msg: Message, proposals: list[Proposal]
+    directory: Directory,
+    actor: Actor,
+    msg: Message,
+    proposals: list[Proposal],
+    statement_vector: list[float] | None = None,
 ) -> list[dict[str, Any]]:
     """What this turn teaches the assistant: the sender's statement (their own
     scope) and what ran (tenant scope, or the resident's own scope), in the words
-    of each action type's registry entry."""
+    of each action type's registry entry. The statement keeps the message's own
+    embedding (`statement_vector`, of what it says without the courtesies): its
+    text only adds who said it and when, which full-text search matches, and a
+    second forward pass of the same words would cost as much as the first."""
     out: list[dict[str, Any]] = []
     private = actor.role == Role.resident.value
     integration = actor.role == INTEGRATION_ROLE
@@ -237,6 +250,7 @@ def _memories(
                 "text": f"{sender.name} said on {_day(msg)}: {msg.body}"[:2000],
                 "source_type": "message",
                 "source_id": str(msg.id),
+                "embedding": statement_vector,
             }
         )
     note = MemoryNote(sender.name, _day(msg))

@@ -383,6 +383,31 @@ async def test_new_memories_are_embedded_and_retrievable(
     assert memory.embedding is not None
 
 
+async def test_a_statement_keeps_the_messages_own_vector(
+    demo: Any, worker: Any, scripted_model: ScriptedModel
+) -> None:
+    """The sender's statement is stored with the vector the turn computed for the
+    message (no second forward pass); only memories of what ran wait for one."""
+    from agents.embeddings import embed_query
+    from agents.retrieval import search_text
+    from app.domain.models import Memory
+
+    grace = demo.user("maple-court", "grace")
+    body = "Hi! The side gate lock at Elm House is stiff again, thanks"
+    scripted_model.say({"reply": "noted"})
+    mid = await send(grace, body)
+    async with tenant_session(grace.tenant_id) as s:
+        memory = (
+            await s.exec(select(Memory).where(col(Memory.source_id) == str(mid)))
+        ).one()
+    assert memory.text.endswith(body)
+    expected = await embed_query(search_text(body))
+    assert expected is not None and memory.embedding is not None
+    assert [round(float(x), 5) for x in memory.embedding] == [
+        round(x, 5) for x in expected
+    ]
+
+
 async def test_tool_call_mode_forces_the_respond_tool(
     demo: Any,
     worker: Any,
