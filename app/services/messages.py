@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +23,7 @@ from app.core.queue import enqueue_message
 from app.domain.actor import Actor
 from app.domain.errors import Invalid
 from app.domain.limits import MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS
-from app.domain.models import Conversation, Message, MessageStatus, utcnow
+from app.domain.models import Conversation, Message, MessageStatus, table, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,19 @@ async def _store(
     return SubmitResult(new_id, conv.id, True)
 
 
+_messages = table(Message)
+# Handed to the queue: received -> queued, unless a turn has already moved it on.
+_MARK_QUEUED = (
+    update(_messages)
+    .where(
+        _messages.c.tenant_id == bindparam("t"),
+        _messages.c.id == bindparam("m"),
+        _messages.c.status == MessageStatus.received.value,
+    )
+    .values(status=MessageStatus.queued.value, updated_at=bindparam("now"))
+)
+
+
 async def queue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
     """Queue the job for a committed message; the sweeper retries if this fails."""
     with log_context(tenant_id=tenant_id, message_id=message_id):
@@ -133,10 +147,10 @@ async def queue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
             return False
         if queued:
             async with tenant_session(tenant_id) as s:
-                msg = await s.get(Message, (tenant_id, message_id))
-                if msg and msg.status == MessageStatus.received.value:
-                    msg.status = MessageStatus.queued.value
-                    msg.updated_at = utcnow()
+                conn = await s.connection()
+                await conn.execute(
+                    _MARK_QUEUED, {"t": tenant_id, "m": message_id, "now": utcnow()}
+                )
         return queued
 
 
