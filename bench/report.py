@@ -566,14 +566,19 @@ The production shape (what each piece already supports):
   target above is met since). A notification whose recipient has no push
   subscription no longer queues a Web Push job (they were half the worker's jobs),
   and the worker's GIL switch interval is 0.5 ms (the embedding wait at 50 msg/s
-  went from 21 ms p50 to 4.5 ms). What is left is the machine: at the sustained
-  rate its 2 cores were 1.7 busy (CPU pressure 42%): the worker about 1.0 core (the
-  loop 0.6, MiniLM on ONNX Runtime and the built-in model on pool threads 0.4), the
-  submitting side (the app's path, here the bench process) 0.3, PostgreSQL 0.3;
-  more job slots (20, 30) did not raise it. So p95 ≤ 100 ms at 50 msg/s needs about
-  a third less CPU per message across all of them, not a faster loop alone; until
-  then, a second machine or more cores (worker processes share nothing but Redis and
-  PostgreSQL, tested above).
+  went from 21 ms p50 to 4.5 ms). The sender's statement is now stored with the
+  message's own vector (no second forward pass, no backfill for it), and handing a
+  message to the queue is one UPDATE. Back to back on the same minutes (`python -m
+  bench.pipeline --rates 50 --seconds 12`, two pairs): 31.6 and 29.8 msg/s
+  sustained before those two, 39.0 and 35.1 after; worker CPU 32.7 and 33.9 ms per
+  message before, 25.0 and 28.7 after. What is left is the machine: at the
+  sustained rate its 2 cores were 1.7 busy (CPU pressure 42%): the worker about 1.0
+  core (the loop 0.6, MiniLM on ONNX Runtime and the built-in model on pool threads
+  0.4), the submitting side (the app's path, here the bench process) 0.3,
+  PostgreSQL 0.3; more job slots (20, 30) did not raise it. So p95 ≤ 100 ms at 50
+  msg/s needs about a third less CPU per message across all of them, not a faster
+  loop alone; until then, a second machine or more cores (worker processes share
+  nothing but Redis and PostgreSQL, tested above).
   Earlier cuts (2026-12-06, measured back to back with `python -m bench.turn_cpu
   --turns 100 --profile 1`): 38,600 → 30,000 Python function calls per turn, 24.4 →
   20.9 SQL statements, 43 → 18 Redis commands (prebuilt statements for the turn's
@@ -581,9 +586,10 @@ The production shape (what each piece already supports):
   notification audience, turn metrics sent every 0.25 s, the question embedded
   while the retrieval transaction reads).
   Reading these figures: this shared 2-core host moves more than most changes do.
-  The same code read 12.4 ms of loop CPU per turn at the start of 2026-12-07's
-  session and 16.9 ms in this report, and the worker sustained 43 msg/s at 50
-  offered an hour before this report, same code; the floor moved 7 to 9 ms.
+  On 2026-12-07 the same turn code read 12.4 ms of loop CPU per turn at the start
+  of the session and 18 ms on the idle machine an hour later (this report: 18.8),
+  and the floor moved from 7 to 12.6 ms: compare figures of one run, or back to
+  back pairs, not figures of different days.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}
