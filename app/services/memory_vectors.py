@@ -2,11 +2,12 @@
 
 A turn stores its memories of what ran without vectors and hands them here once its
 reply is committed (the sender's statement keeps the message's own vector, computed
-for retrieval: agents/runner.py `_memories`), so the sender's reply does not wait for the forward passes (about 8 ms of
-CPU for a new sentence alone, about 3 ms each in a batch), and the memories of turns
-that end close together share one batch (agents/embeddings.py). A round waits while
-turns are using the worker's CPU (app/core/turn_priority.py), for at most a quarter
-of a second: replies first, and a busy worker embeds in bigger, cheaper batches.
+for retrieval: agents/runner.py `_memories`), so the sender's reply does not wait
+for the forward passes (about 8 ms of CPU for a new sentence alone, about 3 ms each
+in a batch), and the memories of turns that end close together share one batch
+(agents/embeddings.py). A round waits while turns are using the worker's CPU
+(app/core/turn_priority.py), for at most a quarter of a second: replies first, and a
+busy worker embeds in bigger, cheaper batches.
 
 Until its vector lands, milliseconds later, a memory is found by full-text retrieval
 only. What a stopped or failing worker leaves without a vector, the sweeper fills
