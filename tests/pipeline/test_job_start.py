@@ -131,3 +131,30 @@ async def test_a_job_held_elsewhere_or_not_due_is_left_queued(demo: Any) -> None
         assert holds.ran == ["now"] and worker.job_counter == 1
         queued = {j.job_id for j in await pool.queued_jobs()}
         assert {"hold:elsewhere", "hold:later"} <= queued
+
+
+async def test_jobs_queued_in_one_script_are_arqs_own(demo: Any) -> None:
+    """`_enqueue_now` (app/core/queue.py) keeps arq's enqueue rule: a job once per
+    id while it is queued, running or its result kept, stored as arq stores it."""
+    from arq.constants import job_key_prefix, result_key_prefix
+
+    from app.core.queue import _enqueue_now
+
+    pool = await get_pool()
+    jobs = [("hold", ("a",), "hold:a"), ("hold", ("b",), "hold:b")]
+    assert await _enqueue_now(pool, jobs) == 2
+    assert await _enqueue_now(pool, jobs) == 0  # same ids: nothing more
+    queued = {j.job_id: j for j in await pool.queued_jobs()}
+    assert queued["hold:a"].function == "hold" and queued["hold:a"].args == ("a",)
+    assert queued["hold:b"].args == ("b",) and queued["hold:b"].job_try is None
+    ttl_ms = await pool.pttl(job_key_prefix + "hold:a")
+    assert pool.expires_extra_ms - 60_000 < ttl_ms <= pool.expires_extra_ms
+    # A kept result also blocks the id, as in arq.
+    await pool.set(result_key_prefix + "hold:c", b"kept", px=60_000)
+    assert await _enqueue_now(pool, [("hold", ("c",), "hold:c")]) == 0
+    # And the worker runs what was queued this way.
+    holds = Holds()
+    holds.release.set()
+    async with worker_with(holds):
+        await _wake(pool)
+        await until(lambda: sorted(holds.ran) == ["a", "b"])
