@@ -587,9 +587,10 @@ The production shape (what each piece already supports):
   while the retrieval transaction reads).
   Reading these figures: this shared 2-core host moves more than most changes do.
   On 2026-12-07 the same turn code read 12.4 ms of loop CPU per turn at the start
-  of the session and 18 ms on the idle machine an hour later (this report: 18.8),
-  and the floor moved from 7 to 12.6 ms: compare figures of one run, or back to
-  back pairs, not figures of different days.
+  of the session, 18 ms on the idle machine an hour later and 15.1 in this report;
+  the floor moved between 7 and 12.6 ms, and the same code sustained 34.8 to 49.7
+  msg/s at 50 offered within half an hour: compare figures of one run, or back to
+  back pairs, not figures of different hours.
 - **Fan-out through real websockets**: `bench/fanout.py` measures the hub (XADD →
   the tab's subscription), not Reflex's socket and state delta.
 {retrieval_gap}
