@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -90,7 +91,7 @@ async def get_pool() -> ArqRedis:
 
 
 async def _enqueue_now(
-    pool: ArqRedis, jobs: list[tuple[str, tuple[object, ...], str]]
+    pool: ArqRedis, jobs: Sequence[tuple[str, tuple[object, ...], str]]
 ) -> int:
     """Queue jobs (function, args, job id) due now, each once per id, and wake the
     workers: one round trip. Returns how many were queued."""
