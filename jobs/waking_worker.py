@@ -1,9 +1,9 @@
 """arq's worker, woken when a job is queued instead of only at its next poll.
 
 arq polls its queue (a sorted set) every `poll_delay`: a message queued just after
-a poll waits for the next one, on average half the delay, on every turn. Whoever
-queues a job publishes on the queue's wake channel (app/core/queue.py `wake`), and
-a job ending frees a slot; either starts a poll at once. The timed poll stays, as
+a poll waits for the next one, on average half the delay, on every turn. Queueing a
+job publishes on the queue's wake channel (app/core/queue.py `_enqueue_now`), and a
+job ending frees a slot; either starts a poll at once. The timed poll stays, as
 the fallback for a wake-up that was lost and for deferred jobs coming due.
 
 Starting jobs: arq checks and locks each job id of a poll on its own, four round
@@ -31,6 +31,7 @@ from arq.connections import create_pool, log_redis_info
 from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker
+from redis.commands.core import AsyncScript
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class WakingWorker(Worker):
         super().__init__(*args, **kwargs)
         self.wake_channel = wake_channel
         self._woken = asyncio.Event()
-        self._claim_script: Any = None
+        self._claim_script: AsyncScript | None = None
 
     async def main(self) -> None:
         if self.burst:  # runs until the queue is empty: nothing to wake
@@ -147,7 +148,7 @@ class WakingWorker(Worker):
             self.tasks[name] = task
 
     @property
-    def _claim_jobs(self) -> Any:
+    def _claim_jobs(self) -> AsyncScript:
         if self._claim_script is None:
             self._claim_script = self.pool.register_script(CLAIM_JOBS_LUA)
         return self._claim_script

@@ -65,14 +65,6 @@ def wake_channel() -> str:
     return key("queue", "wake")
 
 
-async def _wake(pool: ArqRedis) -> None:
-    # Best effort: a lost wake-up costs one poll delay, never the job.
-    try:
-        await pool.publish(wake_channel(), "")
-    except Exception:
-        log.warning("waking the workers failed", exc_info=True)
-
-
 def redis_settings() -> RedisSettings:
     url = get_settings().redis_url
     if not url:

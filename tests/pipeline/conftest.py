@@ -12,9 +12,11 @@ from typing import Any
 import litellm
 import pytest
 import redis
+from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from app.core.db import tenant_session
+from app.core.queue import wake_channel
 from app.core.redis_client import redis_url
 from app.core.settings import get_settings
 from app.domain.actor import Actor
@@ -84,6 +86,12 @@ async def wait_done(tenant_id: uuid.UUID, message_id: uuid.UUID) -> Message:
             return msg
         await asyncio.sleep(0.05)
     raise AssertionError("message not processed in 30 s")
+
+
+async def wake(pool: ArqRedis) -> None:
+    """What queueing a job publishes (app/core/queue.py `_enqueue_now`): workers
+    poll now."""
+    await pool.publish(wake_channel(), "")
 
 
 def actor_of(user: Any) -> Actor:

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from arq.constants import in_progress_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.worker import func
 
-from app.core.queue import _wake, get_pool
+from app.core.queue import _enqueue_now, get_pool
 from app.core.settings import get_settings
 from jobs.waking_worker import WakingWorker
+from tests.pipeline.conftest import wake
 
 SLOTS = 3
 
@@ -98,9 +99,9 @@ async def test_free_slots_fill_past_the_running_jobs_and_each_job_runs_once(
             await pool.enqueue_job("hold", f"j{i}", _job_id=f"hold:{i}")
             for i in range(SLOTS + 2)
         ]
-        await _wake(pool)
+        await wake(pool)
         await until(lambda: holds.running == SLOTS)
-        await _wake(pool)  # a poll with every slot taken starts nothing more
+        await wake(pool)  # a poll with every slot taken starts nothing more
         await asyncio.sleep(0.3)
         assert holds.running == SLOTS and worker.job_counter == SLOTS
         # One ends: the next starts in its slot, although the two still running
@@ -124,9 +125,9 @@ async def test_a_job_held_elsewhere_or_not_due_is_left_queued(demo: Any) -> None
         await pool.enqueue_job("hold", "elsewhere", _job_id="hold:elsewhere")
         await pool.enqueue_job("hold", "later", _job_id="hold:later", _defer_by=60)
         await pool.enqueue_job("hold", "now", _job_id="hold:now")
-        await _wake(pool)
+        await wake(pool)
         await until(lambda: holds.ran == ["now"])
-        await _wake(pool)
+        await wake(pool)
         await asyncio.sleep(0.3)
         assert holds.ran == ["now"] and worker.job_counter == 1
         queued = {j.job_id for j in await pool.queued_jobs()}
@@ -136,10 +137,6 @@ async def test_a_job_held_elsewhere_or_not_due_is_left_queued(demo: Any) -> None
 async def test_jobs_queued_in_one_script_are_arqs_own(demo: Any) -> None:
     """`_enqueue_now` (app/core/queue.py) keeps arq's enqueue rule: a job once per
     id while it is queued, running or its result kept, stored as arq stores it."""
-    from arq.constants import job_key_prefix, result_key_prefix
-
-    from app.core.queue import _enqueue_now
-
     pool = await get_pool()
     jobs = [("hold", ("a",), "hold:a"), ("hold", ("b",), "hold:b")]
     assert await _enqueue_now(pool, jobs) == 2
@@ -156,5 +153,5 @@ async def test_jobs_queued_in_one_script_are_arqs_own(demo: Any) -> None:
     holds = Holds()
     holds.release.set()
     async with worker_with(holds):
-        await _wake(pool)
+        await wake(pool)
         await until(lambda: sorted(holds.ran) == ["a", "b"])

@@ -10,12 +10,15 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from agents.embeddings import embed_query
+from agents.retrieval import search_text
 from app.core.db import tenant_session
 from app.core.live import events_stream
 from app.core.redis_client import get_redis
 from app.domain.models import (
     AssistantRun,
     LlmUsage,
+    Memory,
     Message,
     Notification,
     ProposedAction,
@@ -368,8 +371,6 @@ def _ids(items: list[Any]) -> list[Any]:
 async def test_new_memories_are_embedded_and_retrievable(
     demo: Any, worker: Any, scripted_model: ScriptedModel
 ) -> None:
-    from app.domain.models import Memory
-
     grace = demo.user("maple-court", "grace")
     scripted_model.say({"reply": "noted"})
     mid = await send(grace, "The side gate lock at Elm House is stiff")
@@ -388,10 +389,6 @@ async def test_a_statement_keeps_the_messages_own_vector(
 ) -> None:
     """The sender's statement is stored with the vector the turn computed for the
     message (no second forward pass); only memories of what ran wait for one."""
-    from agents.embeddings import embed_query
-    from agents.retrieval import search_text
-    from app.domain.models import Memory
-
     grace = demo.user("maple-court", "grace")
     body = "Hi! The side gate lock at Elm House is stiff again, thanks"
     scripted_model.say({"reply": "noted"})

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from app.core.queue import _wake, get_pool
+from app.core.queue import get_pool
 from app.core.settings import get_settings
 from app.services.messages import submit_message
-from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done
+from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done, wake
 
 SLOW_POLL = "60"
 
@@ -55,6 +55,6 @@ async def test_a_finished_job_frees_its_slot_at_once(
         await asyncio.sleep(0.3)
         pool = await get_pool()
         jobs = [await pool.enqueue_job("ping", _job_id=f"ping:{i}") for i in range(3)]
-        await _wake(pool)  # once: the second and third start as slots free up
+        await wake(pool)  # once: the second and third start as slots free up
         results = [await job.result(timeout=10) for job in jobs if job is not None]
     assert results == ["pong"] * 3
