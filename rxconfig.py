@@ -6,6 +6,7 @@ import reflex as rx
 from app.core.settings import get_settings
 
 _settings = get_settings()
+_reflex_redis = os.environ.get("REFLEX_REDIS_URL") or None
 # A backend-only process (several behind a proxy, README "Production shape") must
 # not name a frontend port: `reflex run --backend-only` refuses to start if it does.
 _backend_only = "--backend-only" in sys.argv or os.environ.get(
@@ -26,8 +27,13 @@ config = rx.Config(
     # Self-hosted: the sticky badge would cover the bottom navigation on phones.
     show_built_with_reflex=False,
     # The app's state lives in Redis when REFLEX_REDIS_URL is set (several backend
-    # workers, pushes from other processes); in memory otherwise.
-    redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+    # workers, pushes from other processes); in memory otherwise. Not on disk
+    # (Reflex's default): that pickled and wrote a tab's state after every change,
+    # about a third of a live delivery's CPU (bench/fanout_sockets.py), to keep
+    # what a reconnecting tab rebuilds anyway (its session from the refresh token in
+    # localStorage, its pages from their on_load, its draft from sessionStorage).
+    redis_url=_reflex_redis,
+    state_manager_mode="redis" if _reflex_redis else "memory",
     plugins=[
         rx.plugins.SitemapPlugin(),
         rx.plugins.RadixThemesPlugin(

@@ -115,11 +115,13 @@ def _fairness(r: Results) -> Figure:
 
 
 def _fanout(r: Results) -> Figure:
-    runs = r["fanout"]["runs"]
-    tabs = [int(n) for n in runs]
     fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
-    for q in ("p50_ms", "p95_ms"):
-        ax.plot(tabs, [float(v[q]) for v in runs.values()], marker="o", label=q[:3])
+    for name, label in (("fanout", "hub"), ("fanout_sockets", "Reflex sockets")):
+        runs = (r.get(name) or {}).get("runs") or {}
+        tabs = [int(n) for n in runs]
+        for q in ("p50_ms", "p95_ms"):
+            values = [float(v[q]) for v in runs.values()]
+            ax.plot(tabs, values, marker="o", label=f"{label} {q[:3]}")
     ax.axhline(250, linestyle="--", color="grey", label="250 ms target")
     ax.set_xscale("log")
     ax.set_xlabel("open tabs on one backend process")

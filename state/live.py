@@ -11,8 +11,9 @@ One listener per tab, and it stops by itself:
 - each start bumps `_live_gen`; a listener whose generation is no longer current,
   or which is not the one that claimed it, returns (a page change or a reconnect
   starts a newer one, which continues from the last entry seen: nothing is missed);
-- between two reads it checks the session like any other event (an expired or
-  signed-out session ends it) and that the tab is still connected;
+- after each batch, and at least every IDLE_CHECK_S, it checks the session like
+  any other event (an expired or signed-out session ends it) and that the tab is
+  still connected;
 - Reflex cancels it with its page-load chain when the tab navigates or disconnects.
 
 The tenant id comes from the verified access token, never from the browser, so a
@@ -21,6 +22,7 @@ tab can only ever read its own tenant's stream.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,13 +30,15 @@ import reflex as rx
 from reflex.utils.prerequisites import get_and_validate_app
 
 from app.core.live import UserEvent, stream_tail, subscribe
+from app.core.loop_local import LoopLocal
+from app.core.settings import get_settings
 from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
 from state.chat import ChatState, scroll_if_near_end
 from state.requests import RequestsState, request_rows
 from state.session import SessionExpired, SessionState, guarded
-from state.work import AlertsState, TasksState, alert_rows, task_rows
+from state.work import AlertsState, TasksState, task_rows
 
 # Kinds that change the task list or the approvals list as well as the alerts.
 TASK_KINDS = frozenset(
@@ -47,6 +51,15 @@ CHAT_KINDS = frozenset({"reply", "request", "approval_result"})
 NO_ALERT_KINDS = frozenset({"reply", "task_new"})
 TOAST_CHARS = 140
 OK, STOP, EXPIRED = "ok", "stop", "expired"
+# How long an idle listener waits before checking its session and socket anyway.
+# Every open tab does it, so it is a cost per tab per second (at 5 s, 1,000 idle
+# tabs were 200 state locks a second); Reflex cancels a closed tab's listener
+# itself, and an access token lives 15 minutes, so a minute is soon enough.
+IDLE_CHECK_S = 60.0
+# Tabs reloading after an event at once, per process: a team notification wakes
+# every member's open tab together, and more than the database pool holds would
+# open and close overflow connections for each (a connect per tab).
+_reloading = LoopLocal(lambda: asyncio.Semaphore(get_settings().db_pool_size))
 
 
 def toast_text(ev: UserEvent) -> str:
@@ -58,15 +71,19 @@ def toast_text(ev: UserEvent) -> str:
     return text if len(text) <= TOAST_CHARS else text[: TOAST_CHARS - 1] + "…"
 
 
-def _tab_connected(token: str) -> bool:
-    """Whether the tab's socket is still open on this backend (True if unknown)."""
+def _tab_connected(token: str, sid: str) -> bool:
+    """Whether the tab's socket is still open on this backend (True if unknown).
+
+    By the socket's id: one dict lookup (Reflex's token_to_sid builds a copy of
+    every open tab's entry on each read, which made each check cost O(open tabs)).
+    """
     try:
         namespace = get_and_validate_app().app.event_namespace
     except Exception:
         return True
-    if namespace is None or not token:
+    if namespace is None or not token or not sid:
         return True
-    return token in namespace.token_to_sid
+    return namespace.sid_to_token.get(sid) == token
 
 
 class LiveState(SessionState):
@@ -103,7 +120,8 @@ class LiveState(SessionState):
             return STOP
         # Before the session check, which may rotate the refresh token: a closed
         # tab would never store the new one and be signed out on its next visit.
-        if not _tab_connected(self.router.session.client_token):
+        session = self.router.session
+        if not _tab_connected(session.client_token, session.session_id):
             return STOP
         try:
             now = await self._actor()
@@ -123,8 +141,7 @@ class LiveState(SessionState):
             mine.requests = await request_rows(actor)
         if kinds - NO_ALERT_KINDS:
             alerts = await self.get_state(AlertsState)
-            alerts.alerts = await alert_rows(actor)
-            await self._refresh_unread(actor)
+            await alerts._reload(actor)
         if kinds & TASK_KINDS and actor.is_staff:
             tasks = await self.get_state(TasksState)
             tasks.tasks = await task_rows(actor)
@@ -143,7 +160,7 @@ class LiveState(SessionState):
         # with the process's last tab of that tenant.
         async with subscribe(actor.tenant_id, actor.user_id, after) as sub:
             while True:
-                after, events = await sub.next_batch()
+                after, events = await sub.next_batch(IDLE_CHECK_S)
                 async with self:
                     status = await self._still_current(int(gen), actor)
                     if status == EXPIRED:
@@ -153,7 +170,8 @@ class LiveState(SessionState):
                     elif status == OK:
                         self._live_after = after
                         if events:
-                            await self._apply(actor, events)
+                            async with _reloading.get():
+                                await self._apply(actor, events)
                         on_chat = routes.normalize(self._current_path()) == routes.CHAT
                 if status == EXPIRED:
                     yield redirect

@@ -31,7 +31,7 @@ from app.domain.actor import Actor
 from app.domain.errors import DomainError, Unauthorized
 from app.domain.roles import ADMIN_ROLES, APPROVER_ROLES, STAFF_ROLES
 from app.services import auth as auth_service
-from app.services.notifications import list_notifications
+from app.services.inbox import unread_count
 from state import routes
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class SessionState(rx.State):
 
     async def _refresh_unread(self, actor: Actor) -> None:
         session = await self._session()
-        session.unread = len(await list_notifications(actor, unread_only=True))
+        session.unread = await unread_count(actor)
 
     async def _reset_all(self) -> None:
         """Forget the user and every page's data (all substates, loaded or not)."""

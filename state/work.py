@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 
 from app.domain.actor import Actor
-from app.domain.models import Notification
 from app.domain.roles import STAFF_ROLES
-from app.services import console, notifications, tasks
+from app.services import console, inbox, notifications, tasks
+from app.services.inbox import InboxItem
 from state import routes
 from state.format import item_href, local, parse_id, text
 from state.session import SessionState, guarded
@@ -43,7 +44,7 @@ async def task_rows(actor: Actor) -> list[dict[str, str]]:
     ]
 
 
-def alert_group(n: Notification) -> str:
+def alert_group(n: InboxItem) -> str:
     """Alerts about one request (task, approval) or from one sender are one row in
     the inbox: a chatty sender or a re-sent message is not a firehose."""
     data = n.data or {}
@@ -55,22 +56,23 @@ def alert_group(n: Notification) -> str:
     return f"id:{n.id}"
 
 
-async def alert_rows(actor: Actor) -> list[dict[str, str]]:
+def alert_rows(
+    actor: Actor, items: list[InboxItem], zone: ZoneInfo
+) -> list[dict[str, str]]:
     """The inbox, newest first, one row per group (its newest alert on top)."""
-    zone = await console.tenant_zone(actor)
-    groups: dict[str, list[Notification]] = {}
-    for n in await notifications.list_notifications(actor, limit=GROUPED_LIMIT):
+    groups: dict[str, list[InboxItem]] = {}
+    for n in items:
         groups.setdefault(alert_group(n), []).append(n)
     rows = []
-    for items in groups.values():
-        n = items[0]
-        unread = [i for i in items if i.read_at is None]
+    for grouped in groups.values():
+        n = grouped[0]
+        unread = [i for i in grouped if i.read_at is None]
         rows.append(
             {
                 "id": str(n.id),
                 "ids": ",".join(str(i.id) for i in unread),
-                "count": str(len(items)),
-                "more": f"+{len(items) - 1} earlier" if len(items) > 1 else "",
+                "count": str(len(grouped)),
+                "more": f"+{len(grouped) - 1} earlier" if len(grouped) > 1 else "",
                 "kind": text(n.kind),
                 "title": n.title,
                 "body": n.body or "",
@@ -122,18 +124,23 @@ class AlertsState(SessionState):
     def unread_count(self) -> int:
         return sum(int(a.get("unread_n") or 0) for a in self.alerts)
 
+    async def _reload(self, actor: Actor) -> None:
+        """The inbox and the unread badge, from one read."""
+        mine = await inbox.inbox(actor, GROUPED_LIMIT)
+        self.alerts = alert_rows(actor, mine.items, await console.tenant_zone(actor))
+        session = await self._session()
+        session.unread = mine.unread
+
     @rx.event
     @guarded()
     async def load_alerts(self, actor: Actor) -> None:
-        self.alerts = await alert_rows(actor)
-        await self._refresh_unread(actor)
+        await self._reload(actor)
 
     @rx.event
     @guarded()
     async def mark_read(self, actor: Actor, notification_id: str) -> None:
         await notifications.mark_read(actor, parse_id(notification_id))
-        self.alerts = await alert_rows(actor)
-        await self._refresh_unread(actor)
+        await self._reload(actor)
 
     @rx.event
     @guarded()
@@ -142,12 +149,10 @@ class AlertsState(SessionState):
         for one in str(ids).split(",")[:GROUPED_LIMIT]:
             if one:
                 await notifications.mark_read(actor, parse_id(one))
-        self.alerts = await alert_rows(actor)
-        await self._refresh_unread(actor)
+        await self._reload(actor)
 
     @rx.event
     @guarded()
     async def mark_all_read(self, actor: Actor) -> None:
         await notifications.mark_all_read(actor)
-        self.alerts = await alert_rows(actor)
-        await self._refresh_unread(actor)
+        await self._reload(actor)

@@ -88,6 +88,28 @@ def test_expired_token_rejected() -> None:
         actor_from_access_token(token)
 
 
+def test_a_verified_token_is_remembered_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token, _ = issue_access_token(TENANT, USER, "manager", ttl_s=60)
+    decoded: list[str] = []
+    decode = tokens._decode
+
+    def counting(text: str, typ: str) -> dict[str, object]:
+        decoded.append(text)
+        return decode(text, typ)
+
+    monkeypatch.setattr(tokens, "_decode", counting)
+    first = actor_from_access_token(token)
+    assert actor_from_access_token(token) == first and decoded == [token]
+    # Past exp + the leeway the signature check allows: checked again, refused.
+    later = time.time() + 60 + tokens.LEEWAY_S + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Unauthorized):
+        actor_from_access_token(token)
+    assert decoded == [token, token]
+
+
 def test_tampered_token_rejected() -> None:
     token, _ = issue_access_token(TENANT, USER, "resident")
     header, payload, sig = token.split(".")

@@ -3,12 +3,16 @@ group."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import pytest
 from sqlmodel import select
 
 from app.core.db import tenant_session
+from app.domain.actor import Actor
 from app.domain.models import Notification
+from app.services import inbox as inbox_service
 from app.services.notifications import notify_users
 from state.session import SessionState
 from state.work import AlertsState
@@ -107,3 +111,75 @@ async def test_one_notification_per_recipient_and_cause_however_often_written(
             )
             == []
         )
+
+
+async def _notify(tenant_id: uuid.UUID, user_id: uuid.UUID, title: str) -> None:
+    async with tenant_session(tenant_id) as s:
+        await notify_users(
+            s,
+            tenant_id,
+            [user_id],
+            kind="notify",
+            title=title,
+            body="",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+        )
+
+
+async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
+    demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tid = demo.tenant("maple-court").id
+    people = [demo.user("maple-court", h) for h in ("dana", "omar", "grace", "ben")]
+    for n, person in enumerate(people):
+        for i in range(n + 1):
+            await _notify(tid, person.id, f"For {person.handle} {i}")
+    other = demo.user("harbor-bistro", "luis")
+    await _notify(demo.tenant("harbor-bistro").id, other.id, "For luis")
+    reads: list[list[uuid.UUID]] = []
+    read = inbox_service.read_inboxes
+
+    async def counted(
+        tenant_id: uuid.UUID, users: list[uuid.UUID], limit: int
+    ) -> dict[uuid.UUID, inbox_service.Inbox]:
+        reads.append(users)
+        return await read(tenant_id, users, limit)
+
+    monkeypatch.setattr(inbox_service, "read_inboxes", counted)
+    actors = [Actor(tid, p.id, p.role) for p in people]
+    got = await asyncio.gather(*(inbox_service.inbox(a, 2) for a in actors))
+    assert len(reads) == 1 and sorted(reads[0]) == sorted(p.id for p in people)
+    for n, (person, mine) in enumerate(zip(people, got, strict=True)):
+        # Newest first, at most the limit; the unread count is all of them.
+        newest = [f"For {person.handle} {i}" for i in range(n, -1, -1)][:2]
+        assert [item.title for item in mine.items] == newest
+        assert mine.unread == n + 1
+    alone = await inbox_service.inbox(Actor(other.tenant_id, other.id, other.role))
+    assert [item.title for item in alone.items] == ["For luis"]
+    assert await inbox_service.unread_count(actors[3]) == 4
+
+
+async def test_a_failed_inbox_read_fails_every_caller_and_the_next_read_works(
+    demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tid = demo.tenant("maple-court").id
+    people = [demo.user("maple-court", h) for h in ("dana", "omar")]
+    await _notify(tid, people[0].id, "Still here")
+    read = inbox_service.read_inboxes
+    failures = [RuntimeError("database went away")]
+
+    async def failing_once(
+        tenant_id: uuid.UUID, users: list[uuid.UUID], limit: int
+    ) -> dict[uuid.UUID, inbox_service.Inbox]:
+        if failures:
+            raise failures.pop()
+        return await read(tenant_id, users, limit)
+
+    monkeypatch.setattr(inbox_service, "read_inboxes", failing_once)
+    actors = [Actor(tid, p.id, p.role) for p in people]
+    outcomes = await asyncio.gather(
+        *(inbox_service.inbox(a) for a in actors), return_exceptions=True
+    )
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    again = await inbox_service.inbox(actors[0])
+    assert [item.title for item in again.items] == ["Still here"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlmodel import select
 
 from app.core.db import tenant_session
+from app.core.settings import get_settings
 from app.domain.models import (
     AssistantRun,
     AuditEvent,
@@ -27,6 +29,7 @@ from state.people import PeopleState
 from state.push import PushState, subscribe_script, subscription_fields
 from state.session import SessionState
 from state.work import AlertsState, TasksState
+from tests.auth.conftest import clear_rate_limits
 from tests.conftest import Demo
 from tests.ui.conftest import (
     call,
@@ -324,17 +327,13 @@ async def test_times_are_shown_in_the_organisations_zone(
 
 
 async def test_chat_applies_the_message_rate_limit(
-    demo: Demo, clean_db: None, monkeypatch: object
+    demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pytest
-
-    from app.core.settings import get_settings
-    from tests.auth.conftest import clear_rate_limits
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
     await clear_rate_limits()
-    monkeypatch.setenv("MESSAGE_RATE_PER_MINUTE", "2")
-    get_settings.cache_clear()
+    # On the cached settings object, which monkeypatch restores: an environment
+    # variable and a cache clear left the limit at 2 for every later test that
+    # read the settings before the variable was restored.
+    monkeypatch.setattr(get_settings(), "message_rate_per_minute", 2)
     try:
         tab = new_tab()
         await sign_in(tab, "harbor-bistro", "luis")
@@ -351,7 +350,6 @@ async def test_chat_applies_the_message_rate_limit(
             "two",
         ]
     finally:
-        get_settings.cache_clear()
         await clear_rate_limits()
 
 

@@ -1,0 +1,149 @@
+"""A user's inbox as the app shows it: the newest notifications and the unread count.
+
+Read on every page that shows the inbox and by every open tab a notification
+reaches (state/live.py). A team notification wakes all its members' tabs at once,
+and one transaction per tab was most of a live delivery's CPU
+(bench/fanout_sockets.py), so concurrent reads of one tenant's inboxes share one
+query: one read per tenant runs at a time, and the callers that arrive meanwhile
+go together in the next (as the embedding batcher does). Each caller gets only its
+own user's rows, inside its own tenant's session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from app.core.db import tenant_session
+from app.core.loop_local import LoopLocal
+from app.domain.actor import Actor
+from app.services.notifications import MAX_LIMIT
+
+# The newest `limit` of each user's notifications (the index on tenant, user,
+# created_at serves each user's part), then each user's unread count.
+_NEWEST = text(
+    """
+    SELECT u.user_id, n.id, n.kind, n.title, n.body, n.data, n.created_at, n.read_at
+    FROM unnest(CAST(:users AS uuid[])) AS u(user_id)
+    CROSS JOIN LATERAL (
+        SELECT id, kind, title, body, data, created_at, read_at
+        FROM notifications
+        WHERE tenant_id = :tenant_id AND user_id = u.user_id
+        ORDER BY created_at DESC
+        LIMIT :limit
+    ) AS n
+    ORDER BY u.user_id, n.created_at DESC
+    """
+)
+_UNREAD = text(
+    """
+    SELECT user_id, count(*) FROM notifications
+    WHERE tenant_id = :tenant_id AND user_id = ANY(CAST(:users AS uuid[]))
+      AND read_at IS NULL
+    GROUP BY user_id
+    """
+)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One notification as the inbox shows it."""
+
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str | None
+    data: dict[str, Any] | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+@dataclass
+class Inbox:
+    items: list[InboxItem] = field(default_factory=list)  # newest first
+    unread: int = 0  # all of the user's unread ones, not only those in items
+
+
+async def read_inboxes(
+    tenant_id: uuid.UUID, users: list[uuid.UUID], limit: int
+) -> dict[uuid.UUID, Inbox]:
+    """The inboxes of `users` of one tenant, in one transaction."""
+    params = {"tenant_id": tenant_id, "users": users, "limit": limit}
+    found: dict[uuid.UUID, Inbox] = {user: Inbox() for user in users}
+    async with tenant_session(tenant_id) as s:
+        for user_id, *columns in (await s.execute(_NEWEST, params)).all():
+            found[user_id].items.append(InboxItem(*columns))
+        for user_id, unread in (await s.execute(_UNREAD, params)).all():
+            found[user_id].unread = int(unread)
+    return found
+
+
+_Waiting = dict[uuid.UUID, list["asyncio.Future[Inbox]"]]
+
+
+class _Reads:
+    """Per event loop: the callers waiting, by (tenant, limit), and which of those
+    have a read running."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[uuid.UUID, int], _Waiting] = {}
+        self.running: dict[tuple[uuid.UUID, int], asyncio.Task[None]] = {}
+
+    async def read(self, actor: Actor, limit: int) -> Inbox:
+        key = (actor.tenant_id, limit)
+        done: asyncio.Future[Inbox] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(key, {}).setdefault(actor.user_id, []).append(done)
+        if key not in self.running:
+            self.running[key] = asyncio.create_task(self._drain(key))
+        return await done
+
+    async def _drain(self, key: tuple[uuid.UUID, int]) -> None:
+        batch: _Waiting = {}
+        try:
+            while batch := self.waiting.pop(key, {}):
+                try:
+                    found = await read_inboxes(key[0], list(batch), key[1])
+                except Exception as exc:
+                    _settle(batch, exc)
+                    continue
+                for user_id, futures in batch.items():
+                    for future in futures:
+                        if not future.done():
+                            future.set_result(found[user_id])
+        except BaseException as exc:  # cancelled with the loop: nobody waits forever
+            _settle(batch, exc)
+            _settle(self.waiting.pop(key, {}), exc)
+            raise
+        finally:
+            self.running.pop(key, None)
+
+
+def _settle(batch: _Waiting, exc: BaseException) -> None:
+    for futures in batch.values():
+        for future in futures:
+            if future.done():
+                continue
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+
+
+_reads = LoopLocal(_Reads)
+
+
+async def inbox(actor: Actor, limit: int = MAX_LIMIT) -> Inbox:
+    """The caller's newest notifications (at most `limit`) and unread count."""
+    return await _reads.get().read(actor, max(1, min(limit, MAX_LIMIT)))
+
+
+async def unread_count(actor: Actor) -> int:
+    params = {"tenant_id": actor.tenant_id, "users": [actor.user_id]}
+    async with tenant_session(actor.tenant_id) as s:
+        rows = (await s.execute(_UNREAD, params)).all()
+    return int(rows[0][1]) if rows else 0

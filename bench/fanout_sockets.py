@@ -1,0 +1,371 @@
+"""Fan-out through Reflex's sockets: open tabs on one backend process, a team
+notification reaching 200 of them, from commit to the toast in the tab.
+
+    python -m bench.fanout_sockets                    # 200 and 1,000 tabs, ~2 min
+    python -m bench.fanout_sockets --tabs 200,1000,2000
+
+One backend process (`reflex run --env prod --backend-only`, as a production
+backend runs) on a throwaway stack; the bench process opens the tabs
+(bench/reflex_tab.py: each its own socket, client token and signed-in session, on
+the alerts page) and plays the part of whatever commits a notification. Tenants
+have 200 users and every user has one tab; tabs open tenant by tenant, so at N
+tabs N / 200 tenants are open. Each round commits one notification for all 200
+members of one open tenant (`notify_users`: 200 rows in one transaction, published
+after commit) and measures, per member's tab, the time from the commit to the
+state update carrying its toast: the backend's reader of the tenant stream, the
+tab's listener reloading its alerts and unread count from PostgreSQL under the
+state lock, the delta over the socket. The bench's own clients share the 2 cores.
+
+Writes bench/results/fanout_sockets.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlmodel import select
+
+from app.core.db import tenant_session
+from app.core.settings import get_settings
+from app.domain.models import RefreshToken, User, utcnow
+from app.services.auth import hash_token
+from app.services.notifications import notify_users
+from app.services.seed import SeedReport, seed_tenant
+from bench.machine import (
+    latency_summary,
+    machine,
+    stop_on_sigterm,
+    target,
+    write_result,
+)
+from bench.reflex_tab import ReflexTab, toasts
+from devtools.stack import run_async, throwaway_stack
+
+PROJECT = Path(__file__).resolve().parent.parent
+TEAM = 200
+PAGE = "/alerts"
+TITLE = "Team notice"
+LIMIT_MS = 250.0
+ROUND_GAP_S = 0.5
+ROUND_RE = re.compile(re.escape(TITLE) + r" (\d+)\b")
+OPEN_AT_ONCE = 25
+
+
+@dataclass
+class Member:
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    refresh_token: str
+
+
+@dataclass
+class Tenant:
+    id: uuid.UUID
+    members: list[Member]
+
+
+@dataclass
+class Rounds:
+    """Arrival times of each round's toast, per tab."""
+
+    committed: dict[int, float] = field(default_factory=dict)
+    arrived: dict[int, list[float]] = field(default_factory=dict)
+
+    def on_update(self, at: float, update: dict[str, Any]) -> None:
+        for call in toasts(update):
+            if m := ROUND_RE.search(call):
+                self.arrived.setdefault(int(m.group(1)), []).append(at)
+
+
+async def make_tenants(count: int) -> list[Tenant]:
+    """`count` tenants of TEAM employees, each with a signed-in session (a refresh
+    token as login issues one) for its tab."""
+    tenants = []
+    report = SeedReport()
+    for t in range(count):
+        slug = f"fanout-{t}-{uuid.uuid4().hex[:6]}"
+        spec = {
+            "slug": slug,
+            "name": f"Fan-out {t}",
+            "users": [
+                {
+                    "handle": f"u{i}",
+                    "name": f"Member {i}",
+                    "email": f"u{i}@{slug}.example",
+                    "role": "employee",
+                }
+                for i in range(TEAM)
+            ],
+        }
+        tid = await seed_tenant(spec, report)
+        members = []
+        async with tenant_session(tid) as s:
+            users = (await s.exec(select(User).order_by(User.handle))).all()
+            for user in users:
+                token = f"{tid}.{uuid.uuid4().hex}{uuid.uuid4().hex}"
+                s.add(
+                    RefreshToken(
+                        tenant_id=tid,
+                        user_id=user.id,
+                        family_id=uuid.uuid4(),
+                        token_hash=hash_token(token),
+                        expires_at=utcnow() + timedelta(hours=2),
+                    )
+                )
+                members.append(Member(tid, user.id, token))
+        tenants.append(Tenant(tid, members))
+    return tenants
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def backend() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """One Reflex backend process on this stack (the environment carries its
+    database and Redis), as `reflex run --env prod --backend-only` serves it."""
+    port = _free_port()
+    env = {**os.environ, "BACKEND_PORT": str(port), "LOG_LEVEL": "WARNING"}
+    log_path = Path(tempfile.gettempdir()) / f"sb-bench-backend-{port}.log"
+    log = log_path.open("wb")
+    cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only"]
+    proc = subprocess.Popen(
+        [*cmd, "--backend-port", str(port)],
+        cwd=PROJECT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the backend did not start: {log_path}")
+            try:
+                if httpx.get(f"{url}/api/health", timeout=5).status_code < 600:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU of a process and its children that are still running."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for p in [pid, *_children(pid)]:
+        try:
+            parts = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(parts[11]) + int(parts[12])) / tick
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    kids = [int(c) for c in found]
+    return kids + [g for k in kids for g in _children(k)]
+
+
+async def open_tabs(url: str, members: list[Member], rounds: Rounds) -> list[ReflexTab]:
+    tabs = []
+    for start in range(0, len(members), OPEN_AT_ONCE):
+        batch = [
+            ReflexTab(url, m.refresh_token, PAGE)
+            for m in members[start : start + OPEN_AT_ONCE]
+        ]
+        for tab in batch:
+            tab.on_update = rounds.on_update
+        await asyncio.gather(*(tab.open() for tab in batch))
+        tabs += batch
+    deadline = time.monotonic() + 120
+    while not all(t.hydrated for t in tabs) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return tabs
+
+
+async def notify(rounds: Rounds, n: int, tenant: Tenant) -> None:
+    async with tenant_session(tenant.id) as s:
+        await notify_users(
+            s,
+            tenant.id,
+            [m.user_id for m in tenant.members],
+            kind="notify",
+            title=f"{TITLE} {n}",
+            body="The walk-in cooler is being serviced at 3 pm.",
+            dedupe_key=f"fanout-{n}",
+        )
+        # Measured from here: the commit, the publish after it, the rest.
+        rounds.committed[n] = time.time()
+
+
+async def until_delivered(rounds: Rounds, n: int, want: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while len(rounds.arrived.get(n, ())) < want and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def warm_up(rounds: Rounds, open_tenants: list[Tenant], first: int) -> int:
+    """One round per tenant, again (at most 3 times) until every tab has its
+    listener running: a listener reads from the stream's tail as of its start, so
+    a round committed before that does not reach its tab."""
+    n = first
+    for tenant in open_tenants:
+        for _ in range(3):
+            await notify(rounds, n, tenant)
+            await until_delivered(rounds, n, TEAM, 20.0)
+            n += 1
+            if len(rounds.arrived.get(n - 1, ())) == TEAM:
+                break
+        else:
+            got = len(rounds.arrived.get(n - 1, ()))
+            raise RuntimeError(f"warm-up: {got} of {TEAM} tabs got a notification")
+    return n
+
+
+async def one_size(
+    url: str,
+    pid: int,
+    tenants: list[Tenant],
+    tabs: list[ReflexTab],
+    size: int,
+    rounds_per_size: int,
+    rounds: Rounds,
+    first: int,
+) -> tuple[dict[str, Any], int]:
+    open_tenants = tenants[: size // TEAM]
+    new = [m for t in open_tenants for m in t.members][len(tabs) :]
+    started = time.monotonic()
+    tabs += await open_tabs(url, new, rounds)
+    opened_s = time.monotonic() - started
+    n = await warm_up(rounds, open_tenants, first)
+    measured = []
+    cpu_before = _cpu_s(pid)
+    for i in range(rounds_per_size):
+        # One notification at a time: its latency, not a queue of them.
+        await notify(rounds, n, open_tenants[i % len(open_tenants)])
+        await until_delivered(rounds, n, TEAM, 10.0)
+        measured.append(n)
+        n += 1
+        await asyncio.sleep(ROUND_GAP_S)
+    cpu_ms = 1000 * (_cpu_s(pid) - cpu_before)
+    got = [
+        1000 * (at - rounds.committed[r])
+        for r in measured
+        for at in rounds.arrived.get(r, ())
+    ]
+    expected = TEAM * len(measured)
+    summary = latency_summary(got)
+    print(
+        f"{size} tabs ({sum(t.hydrated for t in tabs)} signed in, opened in "
+        f"{opened_s:.0f} s): {len(got)}/{expected} toasts, p50 {summary['p50_ms']} "
+        f"ms, p95 {summary['p95_ms']} ms, backend CPU {cpu_ms / max(1, len(got)):.2f}"
+        " ms per delivery",
+        flush=True,
+    )
+    return {
+        "tabs": len(tabs),
+        "signed_in": sum(t.hydrated for t in tabs),
+        "open_s": round(opened_s, 1),
+        "expected": expected,
+        "delivered": len(got),
+        "backend_cpu_ms_per_delivery": round(cpu_ms / max(1, len(got)), 2),
+        **summary,
+    }, n
+
+
+async def bench(sizes: list[int], rounds_per_size: int) -> dict[str, Any]:
+    tenants = await make_tenants(max(sizes) // TEAM)
+    runs: dict[str, Any] = {}
+    rounds = Rounds()
+    tabs: list[ReflexTab] = []
+    with backend() as (url, proc):
+        n = 1
+        try:
+            for size in sizes:
+                runs[str(size)], n = await one_size(
+                    url, proc.pid, tenants, tabs, size, rounds_per_size, rounds, n
+                )
+        finally:
+            await asyncio.gather(*(t.close() for t in tabs), return_exceptions=True)
+    holding = [
+        int(s)
+        for s, r in runs.items()
+        if r["p95_ms"] <= LIMIT_MS and r["delivered"] == r["expected"]
+    ]
+    largest = max(holding, default=0)
+    return {
+        "bench": "fanout_sockets",
+        "machine": machine(),
+        "params": {
+            "tabs": max(sizes),
+            "tenants": max(sizes) // TEAM,
+            "recipients": TEAM,
+            "rounds": rounds_per_size,
+            "page": PAGE,
+            "command": "python -m bench.fanout_sockets --tabs "
+            + ",".join(str(s) for s in sizes),
+        },
+        "runs": runs,
+        "largest_tabs_within_250ms": largest,
+        "targets": {
+            "socket_tabs_per_backend_p95_250ms": target(largest, 1000, at_most=False)
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.fanout_sockets")
+    parser.add_argument("--tabs", default="200,1000")
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    get_settings.cache_clear()
+    stop_on_sigterm()
+    sizes = sorted({int(n) // TEAM * TEAM for n in args.tabs.split(",") if n})
+    if not sizes or sizes[0] < TEAM:
+        print(f"--tabs: multiples of {TEAM}")
+        return 2
+    with throwaway_stack("sb-bench-sockets-"):
+        result = run_async(lambda: bench(sizes, args.rounds))
+    print(f"written to {write_result('fanout_sockets', result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
