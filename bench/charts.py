@@ -116,8 +116,10 @@ def _fairness(r: Results) -> Figure:
 
 def _fanout(r: Results) -> Figure:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
-    for name, label in (("fanout", "hub"), ("fanout_sockets", "Reflex sockets")):
-        runs = (r.get(name) or {}).get("runs") or {}
+    series = [("hub", (r.get("fanout") or {}).get("runs") or {})]
+    pages = (r.get("fanout_sockets") or {}).get("runs") or {}
+    series += [(f"sockets {page}", runs) for page, runs in pages.items()]
+    for label, runs in series:
         tabs = [int(n) for n in runs]
         for q in ("p50_ms", "p95_ms"):
             values = [float(v[q]) for v in runs.values()]

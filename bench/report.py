@@ -453,9 +453,10 @@ def _open_apps_line(f: dict[str, Any] | None, sk: dict[str, Any] | None) -> str:
             if f
             else ""
         )
-    runs = sk["runs"]
-    sizes = ", ".join(
-        f"p95 {_ms(r['p95_ms'])} ms at {int(n):,}" for n, r in runs.items()
+    sizes = "; ".join(
+        f"on `{page}` "
+        + ", ".join(f"p95 {_ms(r['p95_ms'])} ms at {int(n):,}" for n, r in runs.items())
+        for page, runs in sk["runs"].items()
     )
     largest = sk["largest_tabs_within_250ms"]
     held = (
@@ -680,29 +681,38 @@ def _fanout_gap(results: dict[str, dict[str, Any]]) -> str:
     t = sk["targets"]["socket_tabs_per_backend_p95_250ms"]
     if t["met"]:
         return ""
-    cpu = ", ".join(
-        f"{r['backend_cpu_ms_per_delivery']} ms at {int(n):,} tabs"
-        for n, r in sk["runs"].items()
+    cpu = "; ".join(
+        f"on `{page}` "
+        + ", ".join(
+            f"{r['backend_cpu_ms_per_delivery']} ms at {int(n):,} tabs"
+            for n, r in runs.items()
+        )
+        for page, runs in sk["runs"].items()
     )
     return (
         f"- **Fan-out through Reflex's sockets**: fanout_sockets "
         f"`socket_tabs_per_backend_p95_250ms` {t['value']:,} (limit {t['limit']:,}).\n"
         "  A notification's 200 deliveries share the backend's one event loop: each\n"
-        "  tab's listener takes its state lock, checks its session, reloads its inbox\n"
-        "  and has Reflex compute and send its delta and the toast. Backend CPU per\n"
-        f"  delivery: {cpu}; within 250 ms, 200 deliveries need about 1.2 ms each.\n"
-        "  The cuts made (2026-12-07, same bench): inbox reads of one tenant's tabs\n"
-        "  share one query (`app/services/inbox.py`; was a transaction loading up\n"
-        "  to 200 ORM rows per tab), page state in memory instead of Reflex's\n"
-        "  default disk manager (a pickle and a file write per tab per change),\n"
-        "  verified access tokens remembered until they expire, an open-tab check in\n"
-        "  O(1) (Reflex's token_to_sid copies every tab's entry on each read), idle\n"
-        "  listeners checking in once a minute instead of every 5 s. Before them:\n"
-        "  p95 1,086 ms at 200 tabs and 1,614 ms at 1,000, 6.3 and 9.8 ms of backend\n"
-        "  CPU per delivery. Beyond this, a team notification reaching more than a\n"
-        "  few dozen open tabs at once wants more backend processes (Redis state\n"
-        "  manager, tested in `tests/stack/test_scale_out.py`): each takes its share\n"
-        "  of the tabs.\n"
+        "  tab's listener takes its state lock, checks its session, reloads what its\n"
+        "  page shows and has Reflex compute and send its delta and the toast.\n"
+        f"  Backend CPU per delivery: {cpu}. At 200 tabs a round is now CPU-bound\n"
+        "  (p50 is about 200 deliveries x their CPU); within 250 ms they need\n"
+        "  about 1.2 ms each. At 1,000 tabs some rounds take two to three times\n"
+        "  as long as the others (the p95 column), which the CPU figure does not\n"
+        "  explain; freezing the startup objects out of the garbage collector\n"
+        "  did not change it. The cuts made (2026-12-07, same bench): inbox reads\n"
+        "  of one tenant's tabs share one query (`app/services/inbox.py`; was a\n"
+        "  transaction loading up to 200 ORM rows per tab), a tab reloads only the\n"
+        "  lists of the page it shows (every page loads its own when it opens) and\n"
+        "  the unread badge, page state in memory instead of Reflex's default disk\n"
+        "  manager (a pickle and a file write per tab per change), verified access\n"
+        "  tokens remembered until they expire, an open-tab check in O(1)\n"
+        "  (Reflex's token_to_sid copies every tab's entry on each read), idle\n"
+        "  listeners checking in once a minute instead of every 5 s. Before them,\n"
+        "  on `/alerts`: p95 1,086 ms at 200 tabs and 1,614 ms at 1,000, 6.3 and\n"
+        "  9.8 ms of backend CPU per delivery. Beyond this, more backend processes\n"
+        "  (Redis state manager, `tests/stack/test_scale_out.py`) each take their\n"
+        "  share of the tabs; that split is not measured here.\n"
     )
 
 
@@ -856,25 +866,30 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
         "One Reflex backend process (`reflex run --env prod --backend-only`) and "
         f"up to {params['tabs']:,} open tabs, each its own socket.io connection "
         "speaking Reflex's protocol (`bench/reflex_tab.py`: the boot event with the "
-        f"signed-in session's refresh token, the `{params['page']}` page, whose "
-        "on_load starts the live listener), one per user, in tenants of "
-        f"{params['recipients']}. Each of {params['rounds']} rounds commits one "
+        "signed-in session's refresh token and the page, whose on_load starts the "
+        "live listener), one per user, in tenants of "
+        f"{params['recipients']}; all tabs on the chat (`/`: the unread badge "
+        "changes) or all on the inbox (`/alerts`: its list is reloaded), each with "
+        f"its own backend. Each of {params['rounds']} rounds commits one "
         f"notification for all {params['recipients']} members of one tenant "
         "(`notify_users`), one at a time; delivery = the commit → the state update "
-        "carrying its toast in the tab (the listener has reloaded the inbox and "
-        "unread count by then). The tabs' client runs in the bench process on the "
+        "carrying its toast in the tab (the listener has reloaded the unread count, "
+        "and on the inbox the list, by then). The tabs' client runs in the bench "
+        "process on the "
         f"same 2 cores. Command: `{params['command']}`.",
         "",
-        "| open tabs | signed in | delivered | delivery p50 | p95 | p99 (ms) | "
-        "backend CPU per delivery (ms) |",
-        "|---|---|---|---|---|---|---|",
+        "| page | open tabs | signed in | delivered | delivery p50 | p95 | p99 (ms) "
+        "| backend CPU per delivery (ms) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for n, r in sk["runs"].items():
-        out.append(
-            f"| {int(n):,} | {r['signed_in']:,} | {r['delivered']}/{r['expected']} | "
-            f"{_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} | "
-            f"{r['backend_cpu_ms_per_delivery']} |"
-        )
+    for page, runs in sk["runs"].items():
+        for n, r in runs.items():
+            out.append(
+                f"| `{page}` | {int(n):,} | {r['signed_in']:,} | "
+                f"{r['delivered']}/{r['expected']} | {_ms(r['p50_ms'])} | "
+                f"{_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} | "
+                f"{r['backend_cpu_ms_per_delivery']} |"
+            )
     out.append("")
     return out
 

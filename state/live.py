@@ -22,7 +22,6 @@ tab can only ever read its own tenant's stream.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,8 +29,6 @@ import reflex as rx
 from reflex.utils.prerequisites import get_and_validate_app
 
 from app.core.live import UserEvent, stream_tail, subscribe
-from app.core.loop_local import LoopLocal
-from app.core.settings import get_settings
 from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
@@ -56,10 +53,6 @@ OK, STOP, EXPIRED = "ok", "stop", "expired"
 # tabs were 200 state locks a second); Reflex cancels a closed tab's listener
 # itself, and an access token lives 15 minutes, so a minute is soon enough.
 IDLE_CHECK_S = 60.0
-# Tabs reloading after an event at once, per process: a team notification wakes
-# every member's open tab together, and more than the database pool holds would
-# open and close overflow connections for each (a connect per tab).
-_reloading = LoopLocal(lambda: asyncio.Semaphore(get_settings().db_pool_size))
 
 
 def toast_text(ev: UserEvent) -> str:
@@ -131,21 +124,28 @@ class LiveState(SessionState):
             return STOP
         return OK
 
-    async def _apply(self, actor: Actor, events: list[UserEvent]) -> None:
-        """Under the lock: reload what these events changed."""
+    async def _apply(self, actor: Actor, events: list[UserEvent], page: str) -> None:
+        """Under the lock: the unread badge (on every page), and the lists these
+        events changed if the tab shows them now. Every page loads its own lists
+        when it opens, so the others can wait until then: a team notification
+        reaches every member's tab at once, mostly on other pages than the inbox."""
         kinds = {ev.kind for ev in events}
-        if kinds & CHAT_KINDS:
+        if kinds & CHAT_KINDS and page == routes.CHAT:
             chat = await self.get_state(ChatState)
             await chat._reload(actor)
+        if kinds & CHAT_KINDS and page == routes.REQUESTS:
             mine = await self.get_state(RequestsState)
             mine.requests = await request_rows(actor)
         if kinds - NO_ALERT_KINDS:
-            alerts = await self.get_state(AlertsState)
-            await alerts._reload(actor)
-        if kinds & TASK_KINDS and actor.is_staff:
+            if page == routes.ALERTS:
+                alerts = await self.get_state(AlertsState)
+                await alerts._reload(actor)
+            else:
+                await self._refresh_unread(actor)
+        if kinds & TASK_KINDS and actor.is_staff and page == routes.TASKS:
             tasks = await self.get_state(TasksState)
             tasks.tasks = await task_rows(actor)
-        if kinds & APPROVAL_KINDS and actor.can_approve:
+        if kinds & APPROVAL_KINDS and actor.can_approve and page == routes.APPROVALS:
             approvals = await self.get_state(ApprovalsState)
             approvals.approvals = await approval_rows(actor)
 
@@ -169,10 +169,10 @@ class LiveState(SessionState):
                         redirect = await self._to_login()
                     elif status == OK:
                         self._live_after = after
+                        page = routes.normalize(self._current_path())
                         if events:
-                            async with _reloading.get():
-                                await self._apply(actor, events)
-                        on_chat = routes.normalize(self._current_path()) == routes.CHAT
+                            await self._apply(actor, events, page)
+                        on_chat = page == routes.CHAT
                 if status == EXPIRED:
                     yield redirect
                 if status != OK:

@@ -76,8 +76,9 @@ async def read_inboxes(
     params = {"tenant_id": tenant_id, "users": users, "limit": limit}
     found: dict[uuid.UUID, Inbox] = {user: Inbox() for user in users}
     async with tenant_session(tenant_id) as s:
-        for user_id, *columns in (await s.execute(_NEWEST, params)).all():
-            found[user_id].items.append(InboxItem(*columns))
+        if limit > 0:
+            for user_id, *columns in (await s.execute(_NEWEST, params)).all():
+                found[user_id].items.append(InboxItem(*columns))
         for user_id, unread in (await s.execute(_UNREAD, params)).all():
             found[user_id].unread = int(unread)
     return found
@@ -138,12 +139,11 @@ _reads = LoopLocal(_Reads)
 
 
 async def inbox(actor: Actor, limit: int = MAX_LIMIT) -> Inbox:
-    """The caller's newest notifications (at most `limit`) and unread count."""
-    return await _reads.get().read(actor, max(1, min(limit, MAX_LIMIT)))
+    """The caller's newest notifications (at most `limit`; 0 for the count only)
+    and unread count."""
+    return await _reads.get().read(actor, max(0, min(limit, MAX_LIMIT)))
 
 
 async def unread_count(actor: Actor) -> int:
-    params = {"tenant_id": actor.tenant_id, "users": [actor.user_id]}
-    async with tenant_session(actor.tenant_id) as s:
-        rows = (await s.execute(_UNREAD, params)).all()
-    return int(rows[0][1]) if rows else 0
+    """The badge: what a tab on any other page than the inbox reloads."""
+    return (await inbox(actor, 0)).unread

@@ -13,6 +13,7 @@ import pytest
 from app.core.db import tenant_session
 from app.core.live import LiveEvent, live_hub, publish, stream_tail, subscribe
 from app.services.notifications import notify_users
+from state import routes
 from state.chat import ChatState
 from state.live import LiveState
 from state.session import SessionState
@@ -187,14 +188,20 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
         after, got = await sub.next_batch(2)
     assert [e.title for e in got] == ["Deep clean the walk-in fridge"]
 
-    await live._apply(actor, got)
-
+    # On another page: the badge only; the inbox loads when it opens.
+    await live._apply(actor, got, routes.TASKS)
     alerts = await tab.get_state(AlertsState)
     session = await tab.get_state(SessionState)
+    assert alerts.alerts == [] and session.unread == 1
+
+    await live._apply(actor, got, routes.ALERTS)
     assert [a["title"] for a in alerts.alerts] == ["Deep clean the walk-in fridge"]
     assert session.unread == 1
     chat = await tab.get_state(ChatState)
     await call(chat, "send", {"body": "hello"})
     chat.messages = []
-    await live._apply(actor, [got[0].__class__(after, "reply")])
+    reply = [got[0].__class__(after, "reply")]
+    await live._apply(actor, reply, routes.ALERTS)
+    assert chat.messages == []
+    await live._apply(actor, reply, routes.CHAT)
     assert [m["body"] for m in chat.messages] == ["hello"]
