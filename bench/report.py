@@ -689,30 +689,21 @@ def _fanout_gap(results: dict[str, dict[str, Any]]) -> str:
         )
         for page, runs in sk["runs"].items()
     )
+    by_page = sk.get("largest_by_page") or {}
+    failing = ", ".join(f"`{p}` {n:,}" for p, n in by_page.items() if n < t["limit"])
     return (
         f"- **Fan-out through Reflex's sockets**: fanout_sockets "
-        f"`socket_tabs_per_backend_p95_250ms` {t['value']:,} (limit {t['limit']:,}).\n"
+        f"`socket_tabs_per_backend_p95_250ms` {t['value']:,} (limit {t['limit']:,};"
+        f" the largest open tabs within p95 250 ms, by page: {failing}).\n"
         "  A notification's 200 deliveries share the backend's one event loop: each\n"
         "  tab's listener takes its state lock, checks its session, reloads what its\n"
-        "  page shows and has Reflex compute and send its delta and the toast.\n"
-        f"  Backend CPU per delivery: {cpu}. At 200 tabs a round is now CPU-bound\n"
-        "  (p50 is about 200 deliveries x their CPU); within 250 ms they need\n"
-        "  about 1.2 ms each. At 1,000 tabs some rounds take two to three times\n"
-        "  as long as the others (the p95 column), which the CPU figure does not\n"
-        "  explain; freezing the startup objects out of the garbage collector\n"
-        "  did not change it. The cuts made (2026-12-07, same bench): inbox reads\n"
-        "  of one tenant's tabs share one query (`app/services/inbox.py`; was a\n"
-        "  transaction loading up to 200 ORM rows per tab), a tab reloads only the\n"
-        "  lists of the page it shows (every page loads its own when it opens) and\n"
-        "  the unread badge, page state in memory instead of Reflex's default disk\n"
-        "  manager (a pickle and a file write per tab per change), verified access\n"
-        "  tokens remembered until they expire, an open-tab check in O(1)\n"
-        "  (Reflex's token_to_sid copies every tab's entry on each read), idle\n"
-        "  listeners checking in once a minute instead of every 5 s. Before them,\n"
-        "  on `/alerts`: p95 1,086 ms at 200 tabs and 1,614 ms at 1,000, 6.3 and\n"
-        "  9.8 ms of backend CPU per delivery. Beyond this, more backend processes\n"
-        "  (Redis state manager, `tests/stack/test_scale_out.py`) each take their\n"
-        "  share of the tabs; that split is not measured here.\n"
+        "  page shows and has Reflex compute and send its delta and the toast, so\n"
+        "  a round's p50 is about 200 deliveries x their CPU. Backend CPU per\n"
+        f"  delivery: {cpu}. The inbox page reloads and resends its whole list\n"
+        "  (up to 200 alerts) in every tab a notification reaches; sending the new\n"
+        "  row instead, or more backend processes each holding their share of the\n"
+        "  tabs (Redis state manager, `tests/stack/test_scale_out.py`; not measured\n"
+        "  here), is what is left.\n"
     )
 
 
@@ -890,7 +881,26 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
                 f"{_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} | "
                 f"{r['backend_cpu_ms_per_delivery']} |"
             )
-    out.append("")
+    by_page = sk.get("largest_by_page") or {}
+    out += [
+        "",
+        "Largest open tabs with delivery p95 ≤ 250 ms, by page: "
+        + ", ".join(f"`{p}` {n:,}" for p, n in by_page.items())
+        + ". What brought it there (2026-12-07, this bench): the inbox reads of one "
+        "tenant's tabs share one query (`app/services/inbox.py`; each tab ran a "
+        "transaction loading up to 200 ORM rows), a tab reloads only the lists of "
+        "the page it shows and the unread badge (every page loads its own lists when "
+        "it opens), page state in memory instead of Reflex's default disk manager (a "
+        "pickle and a file write per tab per change), verified access tokens "
+        "remembered until they expire, the open-tab check by socket id (Reflex's "
+        "token_to_sid copies every tab's entry on each read), idle listeners "
+        "checking in once a minute instead of every 5 s, and the backend's garbage "
+        "collector tuned (`app/app.py`: full collections walked every open tab's "
+        "state, ~330 ms pauses every few seconds at 1,000 tabs, each the slowest "
+        "deliveries of a round). Before them, on `/alerts`: p95 1,086 ms at 200 "
+        "tabs and 1,614 ms at 1,000, 6.3 and 9.8 ms of backend CPU per delivery.",
+        "",
+    ]
     return out
 
 
