@@ -1,11 +1,10 @@
 """The Reflex app: pages (PWA client and admin console) and the mounted REST API."""
 
-import gc
-
 import reflex as rx
 from reflex.config import get_config
 
 from app.api import api_with_reflex
+from app.core.gc_tuning import tune_for_server
 from app.core.logs import configure_logging
 from app.core.settings import get_settings
 from components import a11y
@@ -53,21 +52,5 @@ app = rx.App(
 )
 register(app)
 
-# Allocations between young-generation collections: Python's 700 collected so
-# often that objects of deliveries in flight (hundreds at once when a team
-# notification reaches its members' tabs) survived into the old generation, whose
-# full collections then walked every open tab's state: ~330 ms pauses every few
-# seconds at 1,000 tabs, each a round's slowest deliveries (bench/fanout_sockets.py).
-GC_YOUNG_THRESHOLD = 50_000
-
-
-def _tune_garbage_collector() -> None:
-    """Fewer promotions, and what startup built (compiled pages, state classes,
-    libraries) kept out of the full collections."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
-
-
-app.register_lifespan_task(_tune_garbage_collector)
+# Once what startup built is there (app/core/gc_tuning.py).
+app.register_lifespan_task(tune_for_server)
