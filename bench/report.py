@@ -888,17 +888,17 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
         + ", ".join(f"`{p}` {n:,}" for p, n in by_page.items())
         + ". What brought it there (2026-12-07, this bench): the inbox reads of one "
         "tenant's tabs share one query (`app/services/inbox.py`; each tab ran a "
-        "transaction loading up to 200 ORM rows), a tab reloads only the lists of "
-        "the page it shows and the unread badge (every page loads its own lists when "
-        "it opens), page state in memory instead of Reflex's default disk manager (a "
+        "transaction loading up to 200 ORM rows), a tab reloads only the lists of the"
+        " page it shows and the unread badge (every page loads its own lists when it "
+        "opens), page state in memory instead of Reflex's default disk manager (a "
         "pickle and a file write per tab per change), verified access tokens "
         "remembered until they expire, the open-tab check by socket id (Reflex's "
-        "token_to_sid copies every tab's entry on each read), idle listeners "
-        "checking in once a minute instead of every 5 s, and the backend's garbage "
-        "collector tuned (`app/core/gc_tuning.py`: full collections walked every "
-        "open tab's state, ~330 ms pauses every few seconds at 1,000 tabs, each "
-        "the slowest deliveries of a round). Before them, on `/alerts`: p95 1,086 ms at 200 "
-        "tabs and 1,614 ms at 1,000, 6.3 and 9.8 ms of backend CPU per delivery.",
+        "token_to_sid copies every tab's entry on each read), idle listeners checking"
+        " in once a minute instead of every 5 s, and the backend's garbage collector "
+        "tuned (`app/core/gc_tuning.py`: full collections walked every open tab's "
+        "state, ~330 ms pauses every few seconds at 1,000 tabs, each the slowest "
+        "deliveries of a round). Before them, on `/alerts`: p95 1,086 ms at 200 tabs "
+        "and 1,614 ms at 1,000, 6.3 and 9.8 ms of backend CPU per delivery.",
         "",
     ]
     return out
