@@ -458,14 +458,16 @@ def _open_apps_line(f: dict[str, Any] | None, sk: dict[str, Any] | None) -> str:
         + ", ".join(f"p95 {_ms(r['p95_ms'])} ms at {int(n):,}" for n, r in runs.items())
         for page, runs in sk["runs"].items()
     )
-    largest = sk["largest_tabs_within_250ms"]
-    held = (
-        f"{largest:,} open tabs on one backend process received a 200-person "
-        "notification through Reflex's sockets within p95 250 ms (the largest size "
-        "tried that held)"
-        if largest
-        else "no size tried held p95 250 ms for a 200-person notification through "
-        "Reflex's sockets on one backend process"
+    by_page = sk.get("largest_by_page") or {
+        "all pages": sk["largest_tabs_within_250ms"]
+    }
+    held = "through Reflex's sockets, the largest number of open tabs on one " + (
+        "backend process that received a 200-person notification within p95 "
+        "250 ms: "
+        + ", ".join(
+            f"{n:,} with every tab on `{page}`" if n else f"none on `{page}`"
+            for page, n in by_page.items()
+        )
     )
     return f"- **Open apps**: {held}; commit to toast {sizes} tabs{hub}."
 
