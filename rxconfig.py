@@ -28,8 +28,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     # The app's state lives in Redis when REFLEX_REDIS_URL is set (several backend
     # workers, pushes from other processes); in memory otherwise. Not on disk
-    # (Reflex's default): that pickled and wrote a tab's state after every change,
-    # about a third of a live delivery's CPU (bench/fanout_sockets.py), to keep
+    # (Reflex's default): that pickled and wrote a tab's state after every change
+    # (a sixth of a live delivery's profile, bench/fanout_sockets.py), to keep
     # what a reconnecting tab rebuilds anyway (its session from the refresh token in
     # localStorage, its pages from their on_load, its draft from sessionStorage).
     redis_url=_reflex_redis,
