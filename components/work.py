@@ -8,6 +8,7 @@ from components.layout import empty, shell
 from state.approvals import ApprovalsState
 from state.push import PushState
 from state.requests import RequestsState
+from state.session import SessionState
 from state.work import AlertsState, TasksState
 
 STATUS_LABELS = {
@@ -163,10 +164,10 @@ def alerts_page() -> rx.Component:
         rx.vstack(
             push_card(),
             rx.hstack(
-                rx.text(AlertsState.unread_count, " unread", size="2"),
+                rx.text(SessionState.unread, " unread", size="2"),
                 rx.spacer(),
                 rx.cond(
-                    AlertsState.unread_count > 0,
+                    SessionState.unread > 0,
                     rx.button(
                         "Mark all read",
                         size="1",

@@ -120,10 +120,6 @@ class TasksState(SessionState):
 class AlertsState(SessionState):
     alerts: list[dict[str, str]] = []
 
-    @rx.var
-    def unread_count(self) -> int:
-        return sum(int(a.get("unread_n") or 0) for a in self.alerts)
-
     async def _reload(self, actor: Actor) -> None:
         """The inbox and the unread badge, from one read."""
         mine = await inbox.inbox(actor, GROUPED_LIMIT)

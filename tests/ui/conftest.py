@@ -182,3 +182,8 @@ async def other_tenant_rows(demo: Demo, slug: str, handle: str) -> dict[str, Any
         "task": task,
         "message": msg,
     }
+
+
+def unread_in_rows(rows: list[dict[str, str]]) -> int:
+    """The unread alerts the inbox rows show (each row counts its group's)."""
+    return sum(int(r["unread_n"] or 0) for r in rows)
