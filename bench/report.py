@@ -898,7 +898,8 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
         "token_to_sid copies every tab's entry on each read), idle listeners checking"
         " in once a minute instead of every 5 s, the inbox's unread figure taken "
         "from the badge count (a computed var summed its rows at every delta), and "
-        "the backend's garbage collector tuned (`app/core/gc_tuning.py`: full collections walked every open tab's "
+        "the backend's garbage collector tuned (`app/core/gc_tuning.py`: full "
+        "collections walked every open tab's "
         "state, ~330 ms pauses every few seconds at 1,000 tabs, each the slowest "
         "deliveries of a round). Before them, on `/alerts`: p95 1,086 ms at 200 tabs "
         "and 1,614 ms at 1,000, 6.3 and 9.8 ms of backend CPU per delivery.",
