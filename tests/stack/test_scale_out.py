@@ -35,7 +35,10 @@ from app.core.db import tenant_session
 from app.core.redis_client import redis_url
 from app.core.settings import PROJECT_ROOT
 from app.domain.models import AssistantRun, LlmUsage, Message
+from app.services.auth import login
 from app.services.messages import submit_message
+from app.services.notifications import notify_users
+from bench.reflex_tab import ReflexTab, toasts
 from tests.conftest import Demo
 from tests.pipeline.conftest import actor_of
 
@@ -354,3 +357,39 @@ async def test_two_workers_two_backends_each_message_once_live_on_both(
         await moved.sio.disconnect()
     async with tenant_session(maya.tenant_id) as s:
         assert (await s.get(Message, (maya.tenant_id, out.message_id))) is not None
+
+    # A tab opened the way the frontend boots one (bench/reflex_tab.py: the refresh
+    # token from localStorage in the connect packet's hydrate_and_load, the page's
+    # on_load starting the listener), with the state manager in Redis: a
+    # notification reaches it live, as a badge delta and a toast.
+    luis = demo.user("harbor-bistro", "luis")
+    pair = await login("harbor-bistro", luis.email, PASSWORD, "127.0.0.1")
+    booted = ReflexTab(b_url, pair.refresh_token, "/")
+    seen: list[str] = []
+    booted.on_update = lambda _at, update: seen.extend(toasts(update))
+    await booted.open()
+    try:
+        for _ in range(100):
+            if booted.hydrated:
+                break
+            await asyncio.sleep(0.1)
+        assert booted.hydrated, "the booted tab never finished its hydrate"
+        await asyncio.sleep(1.0)  # its listener has started
+        title = f"Booted tab check {uuid.uuid4().hex[:6]}"
+        async with tenant_session(luis.tenant_id) as s:
+            await notify_users(
+                s,
+                luis.tenant_id,
+                [luis.id],
+                kind="notify",
+                title=title,
+                body="",
+                dedupe_key=f"t:{title}",
+            )
+        for _ in range(100):
+            if any(title in call for call in seen):
+                break
+            await asyncio.sleep(0.1)
+        assert any(title in call for call in seen), seen[-3:]
+    finally:
+        await booted.close()
