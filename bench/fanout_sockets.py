@@ -29,7 +29,6 @@ import gc
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,10 +51,13 @@ from app.services.auth import hash_token
 from app.services.notifications import notify_users
 from app.services.seed import SeedReport, seed_tenant
 from bench.machine import (
+    cpu_s,
+    free_port,
     latency_summary,
     machine,
     stop_on_sigterm,
     target,
+    with_children,
     write_result,
 )
 from bench.reflex_tab import ReflexTab, toasts
@@ -139,17 +141,11 @@ async def make_tenants(count: int) -> list[Tenant]:
     return tenants
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def backend() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """One Reflex backend process on this stack (the environment carries its
     database and Redis), as `reflex run --env prod --backend-only` serves it."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BACKEND_PORT": str(port), "LOG_LEVEL": "WARNING"}
     log_path = Path(tempfile.gettempdir()) / f"sb-bench-backend-{port}.log"
     log = log_path.open("wb")
@@ -183,28 +179,6 @@ def backend() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU of a process and its children that are still running."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for p in [pid, *_children(pid)]:
-        try:
-            parts = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(parts[11]) + int(parts[12])) / tick
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    kids = [int(c) for c in found]
-    return kids + [g for k in kids for g in _children(k)]
 
 
 async def open_tabs(
@@ -290,7 +264,7 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
     gc.freeze()
     n = await warm_up(b.rounds, open_tenants, b.next_round)
     measured = []
-    cpu_before = _cpu_s(b.pid)
+    cpu_before = cpu_s(with_children(b.pid))
     for i in range(rounds_per_size):
         # One notification at a time: its latency, not a queue of them.
         await notify(b.rounds, n, open_tenants[i % len(open_tenants)])
@@ -298,7 +272,7 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
         measured.append(n)
         n += 1
         await asyncio.sleep(ROUND_GAP_S)
-    cpu_ms = 1000 * (_cpu_s(b.pid) - cpu_before)
+    cpu_ms = 1000 * (cpu_s(with_children(b.pid)) - cpu_before)
     b.next_round = n
     got = [
         1000 * (at - b.rounds.committed[r])

@@ -62,6 +62,7 @@ from app.domain.models import LlmUsage, Message, MessageStatus, Tenant, User
 from app.services.messages import submit_message
 from app.services.seed import SeedReport, embed_seeded_memories, load_demo, seed_tenant
 from bench.machine import (
+    cpu_s,
     latency_summary,
     machine,
     pct,
@@ -128,13 +129,7 @@ class Run:
     def worker_cpu_s(self) -> float:
         """CPU seconds the worker processes have used (all their threads): per
         message, a figure that other load on the machine hardly moves."""
-        total = 0
-        for pid in self.worker_pids:
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
-                utime, stime = fields.split()[11:13]
-                total += int(utime) + int(stime)
-        return total / os.sysconf("SC_CLK_TCK")
+        return cpu_s(self.worker_pids)
 
 
 def cpu_ms_per_message(run: Run, cpu_before: float, completed: int) -> float:

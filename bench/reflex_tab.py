@@ -10,7 +10,8 @@ which for every signed-in page starts the live listener (state/live.py). What th
 backend sends back are state updates ({"delta", "events", "final"}); a toast is an
 event calling the page's toast function with its text.
 
-Used by `bench/fanout_sockets.py` (many tabs on one backend) and its test.
+Used by `bench/fanout_sockets.py` (many tabs on one backend) and
+`tests/stack/test_scale_out.py` (tabs on several backends).
 """
 
 from __future__ import annotations
@@ -56,14 +57,17 @@ def toasts(update: dict[str, Any]) -> list[str]:
 
 
 class ReflexTab:
-    """One open page of a signed-in user, connected to one backend."""
+    """One open page, connected to one backend. With a refresh token it boots
+    signed in, as a reload does; without one it is a fresh tab (sign in with
+    `send`). `token` reuses another tab's client token: that tab reconnecting."""
 
-    def __init__(self, base_url: str, refresh_token: str, path: str) -> None:
+    def __init__(
+        self, base_url: str, refresh_token: str = "", path: str = "/", token: str = ""
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.refresh_token = refresh_token
         self.path = path
-        self.token = str(uuid.uuid4())  # the tab's client token (sessionStorage)
-        self.updates = 0
+        self.token = token or str(uuid.uuid4())  # the tab's client token
         self.hydrated = False
         self.on_update: OnUpdate | None = None
         self._sio = socketio.AsyncClient(reconnection=False)
@@ -71,7 +75,6 @@ class ReflexTab:
 
     async def _received(self, update: dict[str, Any]) -> None:
         at = time.time()
-        self.updates += 1
         root = (update.get("delta") or {}).get(State.get_full_name()) or {}
         if root.get(f"is_hydrated{FIELD_MARKER}") is True:
             self.hydrated = True
@@ -79,13 +82,26 @@ class ReflexTab:
             self.on_update(at, update)
 
     async def open(self, timeout_s: float = 30.0) -> None:
+        boot = boot_event(self.refresh_token, self.path) if self.refresh_token else None
         await self._sio.connect(
             f"{self.base_url}?token={self.token}",
             socketio_path=NAMESPACE,
             namespaces=[NAMESPACE],
             transports=["websocket"],
-            auth={"event": boot_event(self.refresh_token, self.path)},
+            auth={"event": boot} if boot else None,
             wait_timeout=timeout_s,
+        )
+
+    async def send(self, handler: str, **payload: Any) -> None:
+        """An event, as the page's buttons and forms send one."""
+        await self._sio.emit(
+            "event",
+            {
+                "name": handler,
+                "payload": payload,
+                "router_data": {"pathname": self.path, "asPath": self.path},
+            },
+            namespace=NAMESPACE,
         )
 
     async def close(self) -> None:

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ from sqlalchemy import text
 
 from app.core.db import platform_session
 from app.core.settings import get_settings
-from bench.machine import machine, stop_on_sigterm, target, write_result
+from bench.machine import free_port, machine, stop_on_sigterm, target, write_result
 from bench.pipeline import (
     Run,
     abandon,
@@ -67,12 +66,6 @@ BUSY_SQL = text(
     "AND now() - state_change > interval '1 second') "
     "FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid()"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def server_stats(port: int, reset: bool = False) -> dict[str, int]:

@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-import socketio
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -47,7 +46,6 @@ START_TIMEOUT_S = 150
 MESSAGES = 24
 PASSWORD = "switchboard-demo"
 # Reflex's socket: the path and the socket.io namespace are both /_event.
-NAMESPACE = "/_event"
 
 
 def _free_port() -> int:
@@ -158,38 +156,13 @@ def _handler(state: type[Any], name: str) -> str:
     return f"{state.get_full_name()}.{name}"
 
 
-class Tab:
-    """One browser tab on one backend: Reflex's socket protocol (socket.io, path and
-    namespace /_event, the tab's token in the query), its deltas kept in order."""
+class Tab(ReflexTab):
+    """A tab whose state updates are kept in order, to wait for a text in them."""
 
     def __init__(self, base: str, token: str = "") -> None:
-        self.base = base
-        self.token = token or str(uuid.uuid4())
-        self.sio = socketio.AsyncClient(reconnection=False)
+        super().__init__(base, token=token)
         self.updates: list[dict[str, Any]] = []
-        self.sio.on("event", self._on_update, namespace=NAMESPACE)
-
-    async def _on_update(self, data: Any) -> None:
-        self.updates.append(data if isinstance(data, dict) else {"raw": data})
-
-    async def connect(self) -> None:
-        await self.sio.connect(
-            f"{self.base}?token={self.token}",
-            socketio_path=NAMESPACE,
-            namespaces=[NAMESPACE],
-            transports=["websocket"],
-        )
-
-    async def send(self, handler: str, **payload: Any) -> None:
-        await self.sio.emit(
-            "event",
-            {
-                "name": handler,
-                "payload": payload,
-                "router_data": {"pathname": "/", "query": {}, "asPath": "/"},
-            },
-            namespace=NAMESPACE,
-        )
+        self.on_update = lambda _at, update: self.updates.append(update)
 
     def seen(self, text: str) -> bool:
         return any(text in str(u) for u in self.updates)
@@ -199,7 +172,7 @@ class Tab:
         while not self.seen(text):
             if time.monotonic() > deadline:
                 tail = str(self.updates[-3:])[-1500:]
-                raise AssertionError(f"{self.base} tab never got {text!r}: {tail}")
+                raise AssertionError(f"{self.base_url} tab never got {text!r}: {tail}")
             await asyncio.sleep(0.1)
 
 
@@ -209,7 +182,7 @@ async def signed_in_tab(base: str, slug: str, email: str) -> AsyncIterator[Tab]:
     from state.session import SessionState
 
     tab = Tab(base)
-    await tab.connect()
+    await tab.open()
     try:
         await tab.send(
             _handler(SessionState, "login"),
@@ -219,7 +192,7 @@ async def signed_in_tab(base: str, slug: str, email: str) -> AsyncIterator[Tab]:
         await tab.send(_handler(LiveState, "start_live"))
         yield tab
     finally:
-        await tab.sio.disconnect()
+        await tab.close()
 
 
 def _turns_logged(log: str) -> set[uuid.UUID]:
@@ -345,7 +318,7 @@ async def test_two_workers_two_backends_each_message_once_live_on_both(
     # in Redis (Reflex's state manager), so she is still signed in there and her
     # live events follow her, with no second login.
     moved = Tab(b_url, token=maya_tab.token)
-    await moved.connect()
+    await moved.open()
     try:
         await moved.send(_handler(LiveState, "start_live"))
         await asyncio.sleep(1.0)
@@ -354,7 +327,7 @@ async def test_two_workers_two_backends_each_message_once_live_on_both(
         await moved.wait_for("ice machine is leaking", timeout_s=90)
         assert not moved.seen("/login"), "the moved tab was sent to sign in"
     finally:
-        await moved.sio.disconnect()
+        await moved.close()
     async with tenant_session(maya.tenant_id) as s:
         assert (await s.get(Message, (maya.tenant_id, out.message_id))) is not None
 
