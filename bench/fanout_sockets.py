@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 from sqlmodel import select
 
 from app.core.db import tenant_session
@@ -73,6 +74,9 @@ LIMIT_MS = 250.0
 ROUND_GAP_S = 0.5
 ROUND_RE = re.compile(re.escape(TITLE) + r" (\d+)\b")
 OPEN_AT_ONCE = 25
+# Inboxes are not empty in real life: each member has this many notifications
+# before the rounds (the inbox page shows up to 200 of them).
+EARLIER = 150
 
 
 @dataclass
@@ -101,7 +105,7 @@ class Rounds:
                 self.arrived.setdefault(int(m.group(1)), []).append(at)
 
 
-async def make_tenants(count: int) -> list[Tenant]:
+async def make_tenants(count: int, earlier: int = 0) -> list[Tenant]:
     """`count` tenants of TEAM employees, each with a signed-in session (a refresh
     token as login issues one) for its tab."""
     tenants = []
@@ -137,8 +141,30 @@ async def make_tenants(count: int) -> list[Tenant]:
                     )
                 )
                 members.append(Member(tid, user.id, token))
+            if earlier:
+                await s.execute(_EARLIER, {"t": tid, "n": earlier})
         tenants.append(Tenant(tid, members))
     return tenants
+
+
+# A lived-in inbox: `n` earlier notifications per member, read, one a minute back
+# in time, from a few senders and about a few tasks (the inbox groups those).
+_EARLIER = text(
+    """
+    INSERT INTO notifications (tenant_id, id, user_id, kind, title, body,
+                               dedupe_key, data, read_at, created_at)
+    SELECT :t, gen_random_uuid(), u.id,
+           CASE WHEN i % 3 = 0 THEN 'task' ELSE 'notify' END,
+           CASE WHEN i % 3 = 0 THEN 'New task ' || i ELSE 'Sender ' || (i % 7) END,
+           'Earlier message number ' || i || ' with a line of text about it',
+           'earlier:' || i,
+           CASE WHEN i % 3 = 0 THEN jsonb_build_object('task_id', gen_random_uuid())
+                ELSE '{}'::jsonb END,
+           now() - make_interval(mins => i), now() - make_interval(mins => i)
+    FROM users u CROSS JOIN generate_series(1, :n) AS i
+    WHERE u.tenant_id = :t
+    """
+)
 
 
 @contextmanager
@@ -307,9 +333,11 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
     }
 
 
-async def one_page(page: str, sizes: list[int], rounds_per_size: int) -> dict[str, Any]:
+async def one_page(
+    page: str, sizes: list[int], rounds_per_size: int, earlier: int
+) -> dict[str, Any]:
     """Fresh tenants and sessions (a refresh token works once), one backend."""
-    tenants = await make_tenants(max(sizes) // TEAM)
+    tenants = await make_tenants(max(sizes) // TEAM, earlier)
     runs: dict[str, Any] = {}
     with backend() as (url, proc):
         b = Backend(url, proc.pid, page, tenants)
@@ -331,9 +359,11 @@ def largest_holding(runs: dict[str, Any]) -> int:
 
 
 async def bench(
-    sizes: list[int], rounds_per_size: int, pages: list[str]
+    sizes: list[int], rounds_per_size: int, pages: list[str], earlier: int
 ) -> dict[str, Any]:
-    runs = {page: await one_page(page, sizes, rounds_per_size) for page in pages}
+    runs = {
+        page: await one_page(page, sizes, rounds_per_size, earlier) for page in pages
+    }
     # Every page must hold: the tabs of a team are on whichever page they are.
     by_page = {page: largest_holding(r) for page, r in runs.items()}
     largest = min(by_page.values())
@@ -346,8 +376,10 @@ async def bench(
             "recipients": TEAM,
             "rounds": rounds_per_size,
             "pages": pages,
+            "earlier_notifications": earlier,
             "command": "python -m bench.fanout_sockets --tabs "
-            + ",".join(str(s) for s in sizes),
+            + ",".join(str(s) for s in sizes)
+            + f" --earlier {earlier}",
         },
         "runs": runs,
         "largest_tabs_within_250ms": largest,
@@ -364,6 +396,9 @@ def main() -> int:
     parser.add_argument("--tabs", default="200,1000")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument(
+        "--earlier", type=int, default=EARLIER, help="notifications per inbox before"
+    )
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
@@ -374,7 +409,7 @@ def main() -> int:
         print(f"--tabs: multiples of {TEAM}")
         return 2
     with throwaway_stack("sb-bench-sockets-"):
-        result = run_async(lambda: bench(sizes, args.rounds, pages))
+        result = run_async(lambda: bench(sizes, args.rounds, pages, args.earlier))
     print(f"written to {write_result('fanout_sockets', result)}")
     return 0
 

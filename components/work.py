@@ -189,8 +189,13 @@ def alerts_page() -> rx.Component:
             padding_bottom="0.5em",
         ),
         rx.cond(
-            AlertsState.alerts.length() > 0,
-            rx.vstack(rx.foreach(AlertsState.alerts, alert_card), width="100%"),
+            (AlertsState.fresh.length() > 0) | (AlertsState.alerts.length() > 0),
+            rx.vstack(
+                # What arrived while the page is open, above what it opened with.
+                rx.foreach(AlertsState.fresh, alert_card),
+                rx.foreach(AlertsState.alerts, alert_card),
+                width="100%",
+            ),
             empty("Nothing new."),
         ),
     )

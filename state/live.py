@@ -22,6 +22,7 @@ tab can only ever read its own tenant's stream.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -62,6 +63,20 @@ def toast_text(ev: UserEvent) -> str:
         return ev.title
     text = f"{ev.title}: {preview}"
     return text if len(text) <= TOAST_CHARS else text[: TOAST_CHARS - 1] + "…"
+
+
+def _alert_ids(events: list[UserEvent]) -> list[uuid.UUID] | None:
+    """The notifications these events announce; None when one of them changes the
+    inbox without naming a notification (then it is read again in full)."""
+    ids = []
+    for ev in events:
+        if ev.kind in NO_ALERT_KINDS:
+            continue
+        try:
+            ids.append(uuid.UUID(ev.notification_id))
+        except ValueError:
+            return None
+    return ids
 
 
 def _tab_connected(token: str, sid: str) -> bool:
@@ -139,7 +154,11 @@ class LiveState(SessionState):
         if kinds - NO_ALERT_KINDS:
             if page == routes.ALERTS:
                 alerts = await self.get_state(AlertsState)
-                await alerts._reload(actor)
+                named = _alert_ids(events)
+                if named is None:
+                    await alerts._reload(actor)
+                else:
+                    await alerts._arrived(actor, named)
             else:
                 await self._refresh_unread(actor)
         if kinds & TASK_KINDS and actor.is_staff and page == routes.TASKS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Container
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,8 @@ from state.session import SessionState, guarded
 TASK_STATUSES = tasks.STATUSES
 # Alerts read to build the grouped inbox.
 GROUPED_LIMIT = 200
+# Rows that arrived live while the inbox is open, before it is read again in full.
+FRESH_LIMIT = 50
 
 
 async def task_rows(actor: Actor) -> list[dict[str, str]]:
@@ -69,6 +73,7 @@ def alert_rows(
         unread = [i for i in grouped if i.read_at is None]
         rows.append(
             {
+                "group": alert_group(n),
                 "id": str(n.id),
                 "ids": ",".join(str(i.id) for i in unread),
                 "count": str(len(grouped)),
@@ -83,6 +88,50 @@ def alert_rows(
             }
         )
     return rows
+
+
+def with_arrivals(
+    fresh: list[dict[str, str]],
+    earlier: list[dict[str, str]],
+    arrived: list[dict[str, str]],
+    earlier_groups: Container[str],
+) -> tuple[list[dict[str, str]], list[dict[str, str]] | None]:
+    """The inbox's rows after alerts arrived live (`arrived`: alert_rows of the new
+    ones, newest first): each joins its group's row, which moves to the top, or
+    starts one. The rows shown before stay in `earlier` (their groups:
+    `earlier_groups`, so that it is searched only when it holds one), and a tab on
+    the inbox is sent only the fresh rows; `earlier` comes back (None: unchanged)
+    only when one of its groups got a new alert."""
+    fresh = [dict(r) for r in fresh]
+    rest: list[dict[str, str]] | None = None  # a copy once a row leaves `earlier`
+    for row in reversed(arrived):  # oldest first: the newest ends on top
+        key = row["group"]
+        if (at := _find(fresh, key)) is not None:
+            row = _joined(row, fresh.pop(at))
+        elif key in earlier_groups:
+            rest = [dict(r) for r in earlier] if rest is None else rest
+            if (at := _find(rest, key)) is not None:
+                row = _joined(row, rest.pop(at))
+        fresh.insert(0, row)
+    return fresh, rest
+
+
+def _find(rows: list[dict[str, str]], group: str) -> int | None:
+    return next((i for i, r in enumerate(rows) if r["group"] == group), None)
+
+
+def _joined(newest: dict[str, str], row: dict[str, str]) -> dict[str, str]:
+    """A group's row with a newer alert on top."""
+    count = int(newest["count"]) + int(row["count"])
+    unread = int(newest["unread_n"]) + int(row["unread_n"])
+    return {
+        **newest,
+        "ids": ",".join(filter(None, (newest["ids"], row["ids"]))),
+        "count": str(count),
+        "more": f"+{count - 1} earlier",
+        "unread": "1" if unread else "",
+        "unread_n": str(unread),
+    }
 
 
 def alert_href(actor: Actor, kind: str, data: dict[str, Any]) -> str:
@@ -118,12 +167,41 @@ class TasksState(SessionState):
 
 
 class AlertsState(SessionState):
-    alerts: list[dict[str, str]] = []
+    alerts: list[dict[str, str]] = []  # as read when the page loaded
+    fresh: list[dict[str, str]] = []  # arrived live since, shown above
+    # The notifications the rows account for: an event for one of them (a
+    # listener starting before the page's read) adds nothing.
+    _shown: set[str] = set()
+    _groups: set[str] = set()  # of the rows in `alerts`
 
     async def _reload(self, actor: Actor) -> None:
         """The inbox and the unread badge, from one read."""
         mine = await inbox.inbox(actor, GROUPED_LIMIT)
-        self.alerts = alert_rows(actor, mine.items, await console.tenant_zone(actor))
+        rows = alert_rows(actor, mine.items, await console.tenant_zone(actor))
+        self.alerts = rows
+        self.fresh = []
+        self._shown = {str(i.id) for i in mine.items}
+        self._groups = {row["group"] for row in rows}
+        session = await self._session()
+        session.unread = mine.unread
+
+    async def _arrived(self, actor: Actor, ids: list[uuid.UUID]) -> None:
+        """Live events named new alerts: read those (and the badge) only, and send
+        the tab the fresh rows, not the whole inbox again."""
+        if len(self.fresh) >= FRESH_LIMIT or len(self._shown) >= 2 * GROUPED_LIMIT:
+            await self._reload(actor)
+            return
+        mine = await inbox.arrived(actor, ids)
+        new = [i for i in mine.items if str(i.id) not in self._shown]
+        if new:
+            rows = alert_rows(actor, new, await console.tenant_zone(actor))
+            self.fresh, earlier = with_arrivals(
+                self.fresh, self.alerts, rows, self._groups
+            )
+            if earlier is not None:
+                self.alerts = earlier
+                self._groups = {row["group"] for row in earlier}
+            self._shown = self._shown | {str(i.id) for i in new}
         session = await self._session()
         session.unread = mine.unread
 

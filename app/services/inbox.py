@@ -7,12 +7,16 @@ and one transaction per tab was most of a live delivery's CPU
 query: one read per tenant runs at a time, and the callers that arrive meanwhile
 go together in the next (as the embedding batcher does). Each caller gets only its
 own user's rows, inside its own tenant's session.
+
+A tab already showing the inbox needs only what arrived: `arrived` reads the
+notifications its live events named (and the count), not the newest 200 again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +42,16 @@ _NEWEST = text(
         LIMIT :limit
     ) AS n
     ORDER BY u.user_id, n.created_at DESC
+    """
+)
+# The notifications named, each of them its own user's only.
+_NAMED = text(
+    """
+    SELECT user_id, id, kind, title, body, data, created_at, read_at
+    FROM notifications
+    WHERE tenant_id = :tenant_id AND user_id = ANY(CAST(:users AS uuid[]))
+      AND id = ANY(CAST(:ids AS uuid[]))
+    ORDER BY user_id, created_at DESC
     """
 )
 _UNREAD = text(
@@ -69,22 +83,43 @@ class Inbox:
     unread: int = 0  # all of the user's unread ones, not only those in items
 
 
+# `limit` of a read of the notifications named, instead of the newest ones.
+NAMED = -1
+
+
 async def read_inboxes(
-    tenant_id: uuid.UUID, users: list[uuid.UUID], limit: int
+    tenant_id: uuid.UUID,
+    users: list[uuid.UUID],
+    limit: int,
+    named: Collection[uuid.UUID] = (),
 ) -> dict[uuid.UUID, Inbox]:
-    """The inboxes of `users` of one tenant, in one transaction."""
-    params = {"tenant_id": tenant_id, "users": users, "limit": limit}
+    """The inboxes of `users` of one tenant, in one transaction: the newest `limit`
+    notifications of each (NAMED: those of `named` that are theirs) and the unread
+    count."""
+    params = {
+        "tenant_id": tenant_id,
+        "users": users,
+        "limit": limit,
+        "ids": list(named),
+    }
     found: dict[uuid.UUID, Inbox] = {user: Inbox() for user in users}
+    rows = _NAMED if limit == NAMED else _NEWEST if limit > 0 else None
     async with tenant_session(tenant_id) as s:
-        if limit > 0:
-            for user_id, *columns in (await s.execute(_NEWEST, params)).all():
+        if rows is not None:
+            for user_id, *columns in (await s.execute(rows, params)).all():
                 found[user_id].items.append(InboxItem(*columns))
         for user_id, unread in (await s.execute(_UNREAD, params)).all():
             found[user_id].unread = int(unread)
     return found
 
 
-_Waiting = dict[uuid.UUID, list["asyncio.Future[Inbox]"]]
+@dataclass
+class _Caller:
+    done: asyncio.Future[Inbox]
+    named: frozenset[uuid.UUID]
+
+
+_Waiting = dict[uuid.UUID, list[_Caller]]
 
 
 class _Reads:
@@ -95,27 +130,32 @@ class _Reads:
         self.waiting: dict[tuple[uuid.UUID, int], _Waiting] = {}
         self.running: dict[tuple[uuid.UUID, int], asyncio.Task[None]] = {}
 
-    async def read(self, actor: Actor, limit: int) -> Inbox:
+    async def read(
+        self, actor: Actor, limit: int, named: Collection[uuid.UUID] = ()
+    ) -> Inbox:
         key = (actor.tenant_id, limit)
-        done: asyncio.Future[Inbox] = asyncio.get_running_loop().create_future()
-        self.waiting.setdefault(key, {}).setdefault(actor.user_id, []).append(done)
+        caller = _Caller(asyncio.get_running_loop().create_future(), frozenset(named))
+        self.waiting.setdefault(key, {}).setdefault(actor.user_id, []).append(caller)
         if key not in self.running:
             self.running[key] = asyncio.create_task(self._drain(key))
-        return await done
+        return await caller.done
 
     async def _drain(self, key: tuple[uuid.UUID, int]) -> None:
         batch: _Waiting = {}
         try:
             while batch := self.waiting.pop(key, {}):
+                named = {
+                    i for callers in batch.values() for c in callers for i in c.named
+                }
                 try:
-                    found = await read_inboxes(key[0], list(batch), key[1])
+                    found = await read_inboxes(key[0], list(batch), key[1], named)
                 except Exception as exc:
                     _settle(batch, exc)
                     continue
-                for user_id, futures in batch.items():
-                    for future in futures:
-                        if not future.done():
-                            future.set_result(found[user_id])
+                for user_id, callers in batch.items():
+                    for caller in callers:
+                        if not caller.done.done():
+                            caller.done.set_result(_for(caller, found[user_id]))
         except BaseException as exc:  # cancelled with the loop: nobody waits forever
             _settle(batch, exc)
             _settle(self.waiting.pop(key, {}), exc)
@@ -124,9 +164,18 @@ class _Reads:
             self.running.pop(key, None)
 
 
+def _for(caller: _Caller, mine: Inbox) -> Inbox:
+    """A caller's part of its user's read: of a NAMED read, only what it named (two
+    tabs of one person may have seen different events)."""
+    if not caller.named:
+        return mine
+    items = [i for i in mine.items if i.id in caller.named]
+    return Inbox(items, mine.unread)
+
+
 def _settle(batch: _Waiting, exc: BaseException) -> None:
-    for futures in batch.values():
-        for future in futures:
+    for callers in batch.values():
+        for future in (c.done for c in callers):
             if future.done():
                 continue
             if isinstance(exc, asyncio.CancelledError):
@@ -142,6 +191,14 @@ async def inbox(actor: Actor, limit: int = MAX_LIMIT) -> Inbox:
     """The caller's newest notifications (at most `limit`; 0 for the count only)
     and unread count."""
     return await _reads.get().read(actor, max(0, min(limit, MAX_LIMIT)))
+
+
+async def arrived(actor: Actor, named: Collection[uuid.UUID]) -> Inbox:
+    """The caller's notifications among `named` (the ids its live events carried),
+    newest first, and its unread count: what a tab showing the inbox adds."""
+    if not named:
+        return await inbox(actor, 0)
+    return await _reads.get().read(actor, NAMED, named)
 
 
 async def unread_count(actor: Actor) -> int:

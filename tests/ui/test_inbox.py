@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Collection
 
 import pytest
 from sqlmodel import select
@@ -113,9 +114,9 @@ async def test_one_notification_per_recipient_and_cause_however_often_written(
         )
 
 
-async def _notify(tenant_id: uuid.UUID, user_id: uuid.UUID, title: str) -> None:
+async def _notify(tenant_id: uuid.UUID, user_id: uuid.UUID, title: str) -> uuid.UUID:
     async with tenant_session(tenant_id) as s:
-        await notify_users(
+        (added,) = await notify_users(
             s,
             tenant_id,
             [user_id],
@@ -124,6 +125,7 @@ async def _notify(tenant_id: uuid.UUID, user_id: uuid.UUID, title: str) -> None:
             body="",
             dedupe_key=f"t:{uuid.uuid4().hex}",
         )
+    return added
 
 
 async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
@@ -140,10 +142,13 @@ async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
     read = inbox_service.read_inboxes
 
     async def counted(
-        tenant_id: uuid.UUID, users: list[uuid.UUID], limit: int
+        tenant_id: uuid.UUID,
+        users: list[uuid.UUID],
+        limit: int,
+        named: Collection[uuid.UUID] = (),
     ) -> dict[uuid.UUID, inbox_service.Inbox]:
         reads.append(users)
-        return await read(tenant_id, users, limit)
+        return await read(tenant_id, users, limit, named)
 
     monkeypatch.setattr(inbox_service, "read_inboxes", counted)
     actors = [Actor(tid, p.id, p.role) for p in people]
@@ -159,6 +164,49 @@ async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
     assert await inbox_service.unread_count(actors[3]) == 4
 
 
+async def test_what_arrived_is_read_by_id_together_each_only_its_own(
+    demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tab on the inbox reads what its events named, not the newest 200 again;
+    the tabs a notification reaches read at once, in one query. An id that is
+    someone else's (a tampered event, another tab's) gives nothing."""
+    tid = demo.tenant("maple-court").id
+    dana, omar = (demo.user("maple-court", h) for h in ("dana", "omar"))
+    old = await _notify(tid, dana.id, "Earlier")
+    for_dana = [await _notify(tid, dana.id, f"New {i}") for i in range(2)]
+    for_omar = await _notify(tid, omar.id, "For omar")
+    luis = demo.user("harbor-bistro", "luis")
+    elsewhere = await _notify(demo.tenant("harbor-bistro").id, luis.id, "Other org")
+    reads: list[tuple[int, set[uuid.UUID]]] = []
+    read = inbox_service.read_inboxes
+
+    async def counted(
+        tenant_id: uuid.UUID,
+        users: list[uuid.UUID],
+        limit: int,
+        named: Collection[uuid.UUID] = (),
+    ) -> dict[uuid.UUID, inbox_service.Inbox]:
+        reads.append((limit, set(named)))
+        return await read(tenant_id, users, limit, named)
+
+    monkeypatch.setattr(inbox_service, "read_inboxes", counted)
+    as_dana, as_omar = (Actor(tid, p.id, p.role) for p in (dana, omar))
+    mine, his, tampered = await asyncio.gather(
+        inbox_service.arrived(as_dana, for_dana),
+        inbox_service.arrived(as_omar, [for_omar]),
+        # Omar's tab naming Dana's notification and another organisation's.
+        inbox_service.arrived(as_omar, [for_dana[0], elsewhere]),
+    )
+    assert len(reads) == 1 and reads[0][0] == inbox_service.NAMED
+    assert [i.title for i in mine.items] == ["New 1", "New 0"]  # newest first
+    assert mine.unread == 3  # the count is all of them, not only those named
+    assert [i.title for i in his.items] == ["For omar"] and his.unread == 1
+    assert tampered.items == [] and tampered.unread == 1
+    assert old not in {i.id for i in mine.items}
+    nothing = await inbox_service.arrived(as_dana, [])
+    assert nothing.items == [] and nothing.unread == 3
+
+
 async def test_a_failed_inbox_read_fails_every_caller_and_the_next_read_works(
     demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,11 +217,14 @@ async def test_a_failed_inbox_read_fails_every_caller_and_the_next_read_works(
     failures = [RuntimeError("database went away")]
 
     async def failing_once(
-        tenant_id: uuid.UUID, users: list[uuid.UUID], limit: int
+        tenant_id: uuid.UUID,
+        users: list[uuid.UUID],
+        limit: int,
+        named: Collection[uuid.UUID] = (),
     ) -> dict[uuid.UUID, inbox_service.Inbox]:
         if failures:
             raise failures.pop()
-        return await read(tenant_id, users, limit)
+        return await read(tenant_id, users, limit, named)
 
     monkeypatch.setattr(inbox_service, "read_inboxes", failing_once)
     actors = [Actor(tid, p.id, p.role) for p in people]

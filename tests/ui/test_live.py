@@ -11,7 +11,14 @@ import uuid
 import pytest
 
 from app.core.db import tenant_session
-from app.core.live import LiveEvent, live_hub, publish, stream_tail, subscribe
+from app.core.live import (
+    LiveEvent,
+    UserEvent,
+    live_hub,
+    publish,
+    stream_tail,
+    subscribe,
+)
 from app.services.notifications import notify_users
 from state import routes
 from state.chat import ChatState
@@ -19,7 +26,7 @@ from state.live import LiveState
 from state.session import SessionState
 from state.work import AlertsState
 from tests.conftest import Demo
-from tests.ui.conftest import call, new_tab, sign_in
+from tests.ui.conftest import call, new_tab, sign_in, unread_in_rows
 
 
 @pytest.mark.isolation
@@ -195,7 +202,7 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
     assert alerts.alerts == [] and session.unread == 1
 
     await live._apply(actor, got, routes.ALERTS)
-    assert [a["title"] for a in alerts.alerts] == ["Deep clean the walk-in fridge"]
+    assert [a["title"] for a in alerts.fresh] == ["Deep clean the walk-in fridge"]
     assert session.unread == 1
     chat = await tab.get_state(ChatState)
     await call(chat, "send", {"body": "hello"})
@@ -205,3 +212,91 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
     assert chat.messages == []
     await live._apply(actor, reply, routes.CHAT)
     assert [m["body"] for m in chat.messages] == ["hello"]
+
+
+async def _notify(
+    tid: uuid.UUID, user_id: uuid.UUID, title: str, task_id: str = ""
+) -> None:
+    """One notification in its own transaction (its own created_at)."""
+    async with tenant_session(tid) as s:
+        await notify_users(
+            s,
+            tid,
+            [user_id],
+            kind="request" if task_id else "notify",
+            title=title,
+            body=f"About {title}",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+            data={"task_id": task_id} if task_id else None,
+        )
+
+
+async def test_open_inbox_adds_what_arrived_as_a_full_read_would_show_it(
+    demo: Demo, clean_db: None
+) -> None:
+    """A tab on the inbox reads only the notifications its events name; its rows
+    (fresh ones above those it opened with) are what reading it again shows, and
+    the rows it opened with are not sent again unless one of their groups grew."""
+    tid = demo.tenant("maple-court").id
+    dana = demo.user("maple-court", "dana")
+    sink, lift = str(uuid.uuid4()), str(uuid.uuid4())
+    for title, task in [
+        ("From Ben Carter", ""),
+        ("Sink in progress", sink),
+        ("From Alice Moreau", ""),
+        ("Lift checked", lift),
+    ]:
+        await _notify(tid, dana.id, title, task)
+    tab = new_tab()
+    await sign_in(tab, "maple-court", "dana")
+    alerts = await tab.get_state(AlertsState)
+    session = await tab.get_state(SessionState)
+    await call(alerts, "load_alerts")
+    live = await tab.get_state(LiveState)
+    await call(live, "start_live")
+    actor = await live._claim(live._live_gen)
+    assert actor is not None
+    opened = list(alerts.alerts)
+
+    async def arrive(*titles: tuple[str, str]) -> list[UserEvent]:
+        for title, task in titles:
+            await _notify(tid, dana.id, title, task)
+        async with subscribe(tid, dana.id, live._live_after) as sub:
+            live._live_after, got = await sub.next_batch(2)
+        await live._apply(actor, got, routes.ALERTS)
+        return got
+
+    async def as_read_again() -> list[dict[str, str]]:
+        again = new_tab()
+        await sign_in(again, "maple-court", "dana")
+        fresh_read = await again.get_state(AlertsState)
+        await call(fresh_read, "load_alerts")
+        return list(fresh_read.alerts)
+
+    # New groups only: the rows opened with stay as they were (not resent).
+    await arrive(("From Chloe", ""), ("New task", str(uuid.uuid4())))
+    assert [a["title"] for a in alerts.fresh] == ["New task", "From Chloe"]
+    assert alerts.alerts == opened
+    assert alerts.fresh + alerts.alerts == await as_read_again()
+    # Into groups of both lists: Ben's row leaves the opened ones, counted 2.
+    got = await arrive(("From Ben Carter", ""), ("Sink done", sink), ("From Chloe", ""))
+    assert [(a["title"], a["count"], a["unread_n"]) for a in alerts.fresh] == [
+        ("From Chloe", "2", "2"),
+        ("Sink done", "2", "2"),
+        ("From Ben Carter", "2", "2"),
+        ("New task", "1", "1"),
+    ]
+    assert [a["title"] for a in alerts.alerts] == ["Lift checked", "From Alice Moreau"]
+    assert alerts.fresh + alerts.alerts == await as_read_again()
+    assert session.unread == 9 == unread_in_rows(alerts.fresh + alerts.alerts)
+    # The same events again (a listener restarted before the read): nothing added.
+    before = (list(alerts.fresh), list(alerts.alerts))
+    await live._apply(actor, got, routes.ALERTS)
+    assert (alerts.fresh, alerts.alerts) == before
+    # An event naming no notification: the inbox is read again in full.
+    await live._apply(actor, [UserEvent("0-1", "approval")], routes.ALERTS)
+    assert alerts.fresh == [] and alerts.alerts == await as_read_again()
+    # Reading a fresh row reads the inbox again too.
+    await live._apply(actor, await arrive(("From Dave", "")), routes.ALERTS)
+    await call(alerts, "mark_group_read", alerts.fresh[0]["ids"])
+    assert alerts.fresh == [] and session.unread == 9
