@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,8 +91,8 @@ def alert_rows(
 
 
 def with_arrivals(
-    fresh: list[dict[str, str]],
-    earlier: list[dict[str, str]],
+    fresh: Sequence[dict[str, str]],
+    earlier: Sequence[dict[str, str]],
     arrived: list[dict[str, str]],
     earlier_groups: Container[str],
 ) -> tuple[list[dict[str, str]], list[dict[str, str]] | None]:
@@ -102,7 +102,7 @@ def with_arrivals(
     `earlier_groups`, so that it is searched only when it holds one), and a tab on
     the inbox is sent only the fresh rows; `earlier` comes back (None: unchanged)
     only when one of its groups got a new alert."""
-    fresh = [dict(r) for r in fresh]
+    fresh = list(fresh)  # rows are never changed in place: _joined makes new ones
     rest: list[dict[str, str]] | None = None  # a copy once a row leaves `earlier`
     for row in reversed(arrived):  # oldest first: the newest ends on top
         key = row["group"]
@@ -171,8 +171,12 @@ class AlertsState(SessionState):
     fresh: list[dict[str, str]] = []  # arrived live since, shown above
     # The notifications the rows account for: an event for one of them (a
     # listener starting before the page's read) adds nothing.
-    _shown: set[str] = set()
-    _groups: set[str] = set()  # of the rows in `alerts`
+    # Immutable on purpose: Reflex wraps a list, dict or set read in a background
+    # task in a proxy, element by element as it is iterated (a tenth of an inbox
+    # tab's delivery CPU); `fresh` is kept here too, for reading.
+    _shown: frozenset[str] = frozenset()
+    _groups: frozenset[str] = frozenset()  # of the rows in `alerts`
+    _fresh: tuple[dict[str, str], ...] = ()
 
     async def _reload(self, actor: Actor) -> None:
         """The inbox and the unread badge, from one read."""
@@ -180,27 +184,27 @@ class AlertsState(SessionState):
         rows = alert_rows(actor, mine.items, await console.tenant_zone(actor))
         self.alerts = rows
         self.fresh = []
-        self._shown = {str(i.id) for i in mine.items}
-        self._groups = {row["group"] for row in rows}
+        self._fresh = ()
+        self._shown = frozenset(str(i.id) for i in mine.items)
+        self._groups = frozenset(row["group"] for row in rows)
         session = await self._session()
         session.unread = mine.unread
 
     async def _arrived(self, actor: Actor, ids: list[uuid.UUID]) -> None:
         """Live events named new alerts: read those (and the badge) only, and send
         the tab the fresh rows, not the whole inbox again."""
-        if len(self.fresh) >= FRESH_LIMIT or len(self._shown) >= 2 * GROUPED_LIMIT:
+        if len(self._fresh) >= FRESH_LIMIT or len(self._shown) >= 2 * GROUPED_LIMIT:
             await self._reload(actor)
             return
         mine = await inbox.arrived(actor, ids)
         new = [i for i in mine.items if str(i.id) not in self._shown]
         if new:
             rows = alert_rows(actor, new, await console.tenant_zone(actor))
-            self.fresh, earlier = with_arrivals(
-                self.fresh, self.alerts, rows, self._groups
-            )
+            fresh, earlier = with_arrivals(self._fresh, self.alerts, rows, self._groups)
+            self.fresh, self._fresh = fresh, tuple(fresh)
             if earlier is not None:
                 self.alerts = earlier
-                self._groups = {row["group"] for row in earlier}
+                self._groups = frozenset(row["group"] for row in earlier)
             self._shown = self._shown | {str(i.id) for i in new}
         session = await self._session()
         session.unread = mine.unread
