@@ -342,44 +342,36 @@ async def _persist(tenant: Tenant, msg: Message, actor: Actor, plan: TurnPlan) -
     sender_id = msg.sender_user_id
     async with tenant_session(tenant.id) as s:
         # First: marks it done and locks it, so a second run of this job waits
-        # here and then finds it done.
-        if not await turn_rows.finish(s, tenant.id, msg.id, plan.error):
-            return "skipped"  # another run finished first
-        await turn_rows.insert_run(
-            s,
+        # here and then finds it done (and writes nothing).
+        run = {
+            "retrieved_memory_ids": plan.retrieved_memory_ids,
+            "retrieved": plan.retrieved,
+            "prompt": plan.prompt or None,
+            "memories_withheld": plan.memories_withheld,
+            "model": (plan.usage[-1].model if plan.usage else "")[:120],
+            "prompt_tokens": sum(u.prompt_tokens for u in plan.usage),
+            "completion_tokens": sum(u.completion_tokens for u in plan.usage),
+            "cost_usd": sum(u.cost_usd for u in plan.usage),
+            "latency_ms": sum(u.latency_ms for u in plan.usage),
+            "reply": plan.reply[:MAX_MESSAGE_CHARS],
+            "status": "error" if plan.error else "ok",
+            "error": (plan.error or None) and plan.error[:2000],
+        }
+        calls = [
             {
-                "tenant_id": tenant.id,
-                "message_id": msg.id,
-                "retrieved_memory_ids": plan.retrieved_memory_ids,
-                "retrieved": plan.retrieved,
-                "prompt": plan.prompt or None,
-                "memories_withheld": plan.memories_withheld,
-                "model": (plan.usage[-1].model if plan.usage else "")[:120],
-                "prompt_tokens": sum(u.prompt_tokens for u in plan.usage),
-                "completion_tokens": sum(u.completion_tokens for u in plan.usage),
-                "cost_usd": sum(u.cost_usd for u in plan.usage),
-                "latency_ms": sum(u.latency_ms for u in plan.usage),
-                "reply": plan.reply[:MAX_MESSAGE_CHARS],
-                "status": "error" if plan.error else "ok",
-                "error": (plan.error or None) and plan.error[:2000],
-            },
-        )
-        await turn_rows.insert_usage(
-            s,
-            [
-                {
-                    "tenant_id": tenant.id,
-                    "message_id": msg.id,
-                    "purpose": u.purpose,
-                    "model": u.model[:120],
-                    "prompt_tokens": u.prompt_tokens,
-                    "completion_tokens": u.completion_tokens,
-                    "cost_usd": u.cost_usd,
-                    "latency_ms": u.latency_ms,
-                }
-                for u in plan.usage
-            ],
-        )
+                "purpose": u.purpose,
+                "model": u.model[:120],
+                "prompt_tokens": u.prompt_tokens,
+                "completion_tokens": u.completion_tokens,
+                "cost_usd": u.cost_usd,
+                "latency_ms": u.latency_ms,
+            }
+            for u in plan.usage
+        ]
+        if not await turn_rows.finish_with_run(
+            s, tenant.id, msg.id, plan.error, run, calls
+        ):
+            return "skipped"  # another run finished first
         dedupe = f"msg:{msg.id}"
         notes: list[str] = []
         after_commit(s, _turn_metrics(plan).send_soon)

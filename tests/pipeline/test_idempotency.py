@@ -12,7 +12,15 @@ from sqlalchemy import text
 
 from app.core.queue import get_pool, message_job_id, queue_name
 from app.core.redis_client import get_redis
-from app.domain.models import Message, Notification, ProposedAction, Schedule, utcnow
+from app.domain.models import (
+    AssistantRun,
+    LlmUsage,
+    Message,
+    Notification,
+    ProposedAction,
+    Schedule,
+    utcnow,
+)
 from app.services.messages import submit_message
 from app.services.turns import handle_message
 from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done
@@ -66,6 +74,12 @@ async def test_same_job_run_twice_concurrently_writes_one_set(
     assert len(await rows(maya.tenant_id, ProposedAction)) == 1
     assert len(await rows(maya.tenant_id, Notification)) == 1
     assert len(await rows(maya.tenant_id, Message, author="assistant")) == 1
+    # The run record and its model call: written with the message's "done", once.
+    (run,) = await rows(maya.tenant_id, AssistantRun)
+    (call,) = await rows(maya.tenant_id, LlmUsage)
+    assert run.message_id == call.message_id == sent.message_id
+    assert run.status == "ok" and run.reply and run.prompt
+    assert (run.model, run.prompt_tokens) == (call.model, call.prompt_tokens) != ("", 0)
     # A late third delivery after completion does nothing at all.
     assert await handle_message(maya.tenant_id, sent.message_id) == "skipped"
 
