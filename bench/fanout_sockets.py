@@ -142,7 +142,8 @@ async def make_tenants(count: int, earlier: int = 0) -> list[Tenant]:
                 )
                 members.append(Member(tid, user.id, token))
             if earlier:
-                await s.execute(_EARLIER, {"t": tid, "n": earlier})
+                conn = await s.connection()
+                await conn.execute(_EARLIER, {"t": tid, "n": earlier})
         tenants.append(Tenant(tid, members))
     return tenants
 
