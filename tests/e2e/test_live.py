@@ -8,8 +8,10 @@ import uuid
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import RunningApp, at, sign_in
+from tests.e2e.conftest import RunningApp, at, screenshots, sign_in
+from tests.e2e.test_accessibility import describe, serious
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -60,7 +62,10 @@ def test_worker_event_appears_live(app_server: RunningApp, browser: Any) -> None
     """The delivery path alone: a notification committed and published by another
     process shows up in luis's open tab (list, badge, toast), not in sam's."""
     base = app_server.url
+    earlier = f"Delivery moved {uuid.uuid4().hex[:6]}"
+    app_server.run_python(NOTIFY_LUIS % {"title": earlier, "key": f"e2e:{earlier}"})
     luis_ctx, luis = _luis_on_alerts(browser, base)
+    luis.locator(".alert", has_text=earlier).wait_for()
     sam_ctx = browser.new_context()
     sam = sam_ctx.new_page()
     try:
@@ -76,6 +81,12 @@ def test_worker_event_appears_live(app_server: RunningApp, browser: Any) -> None
         latency = time.monotonic() - began
         luis.locator("#unread-badge").wait_for()
         assert latency < 15
+        # Above the alerts the page opened with, as a full read would order it.
+        shown = luis.locator(".alert").all_inner_texts()
+        assert title in shown[0] and earlier in shown[1], shown
+        screenshots(luis, "alerts-live-arrival")
+        found = serious(Axe().run(luis).response)
+        assert not found, describe(found)
         sam.wait_for_timeout(1500)
         assert sam.get_by_text(title).count() == 0
         assert _unread(sam) == sam_unread
