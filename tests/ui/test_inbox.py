@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import pytest
 from sqlmodel import select
@@ -19,6 +20,34 @@ from state.session import SessionState
 from state.work import AlertsState
 from tests.conftest import Demo
 from tests.ui.conftest import call, new_tab, sign_in, unread_in_rows
+
+
+@dataclass
+class Read:
+    """One call of read_inboxes: one query for these users."""
+
+    users: list[uuid.UUID]
+    limit: int
+    named: set[uuid.UUID]
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Read]:
+    """The inbox reads made while the test runs (they still read)."""
+    seen: list[Read] = []
+    read = inbox_service.read_inboxes
+
+    async def counted(
+        tenant_id: uuid.UUID,
+        users: list[uuid.UUID],
+        limit: int,
+        named: Collection[uuid.UUID] = (),
+    ) -> dict[uuid.UUID, inbox_service.Inbox]:
+        seen.append(Read(list(users), limit, set(named)))
+        return await read(tenant_id, users, limit, named)
+
+    monkeypatch.setattr(inbox_service, "read_inboxes", counted)
+    return seen
 
 
 async def test_alerts_group_by_sender_and_by_request(
@@ -129,7 +158,7 @@ async def _notify(tenant_id: uuid.UUID, user_id: uuid.UUID, title: str) -> uuid.
 
 
 async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
-    demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
+    demo: Demo, clean_db: None, reads: list[Read]
 ) -> None:
     tid = demo.tenant("maple-court").id
     people = [demo.user("maple-court", h) for h in ("dana", "omar", "grace", "ben")]
@@ -138,22 +167,9 @@ async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
             await _notify(tid, person.id, f"For {person.handle} {i}")
     other = demo.user("harbor-bistro", "luis")
     await _notify(demo.tenant("harbor-bistro").id, other.id, "For luis")
-    reads: list[list[uuid.UUID]] = []
-    read = inbox_service.read_inboxes
-
-    async def counted(
-        tenant_id: uuid.UUID,
-        users: list[uuid.UUID],
-        limit: int,
-        named: Collection[uuid.UUID] = (),
-    ) -> dict[uuid.UUID, inbox_service.Inbox]:
-        reads.append(users)
-        return await read(tenant_id, users, limit, named)
-
-    monkeypatch.setattr(inbox_service, "read_inboxes", counted)
     actors = [Actor(tid, p.id, p.role) for p in people]
     got = await asyncio.gather(*(inbox_service.inbox(a, 2) for a in actors))
-    assert len(reads) == 1 and sorted(reads[0]) == sorted(p.id for p in people)
+    assert len(reads) == 1 and sorted(reads[0].users) == sorted(p.id for p in people)
     for n, (person, mine) in enumerate(zip(people, got, strict=True)):
         # Newest first, at most the limit; the unread count is all of them.
         newest = [f"For {person.handle} {i}" for i in range(n, -1, -1)][:2]
@@ -165,7 +181,7 @@ async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
 
 
 async def test_what_arrived_is_read_by_id_together_each_only_its_own(
-    demo: Demo, clean_db: None, monkeypatch: pytest.MonkeyPatch
+    demo: Demo, clean_db: None, reads: list[Read]
 ) -> None:
     """A tab on the inbox reads what its events named, not the newest 200 again;
     the tabs a notification reaches read at once, in one query. An id that is
@@ -177,19 +193,6 @@ async def test_what_arrived_is_read_by_id_together_each_only_its_own(
     for_omar = await _notify(tid, omar.id, "For omar")
     luis = demo.user("harbor-bistro", "luis")
     elsewhere = await _notify(demo.tenant("harbor-bistro").id, luis.id, "Other org")
-    reads: list[tuple[int, set[uuid.UUID]]] = []
-    read = inbox_service.read_inboxes
-
-    async def counted(
-        tenant_id: uuid.UUID,
-        users: list[uuid.UUID],
-        limit: int,
-        named: Collection[uuid.UUID] = (),
-    ) -> dict[uuid.UUID, inbox_service.Inbox]:
-        reads.append((limit, set(named)))
-        return await read(tenant_id, users, limit, named)
-
-    monkeypatch.setattr(inbox_service, "read_inboxes", counted)
     as_dana, as_omar = (Actor(tid, p.id, p.role) for p in (dana, omar))
     mine, his, tampered = await asyncio.gather(
         inbox_service.arrived(as_dana, for_dana),
@@ -197,7 +200,8 @@ async def test_what_arrived_is_read_by_id_together_each_only_its_own(
         # Omar's tab naming Dana's notification and another organisation's.
         inbox_service.arrived(as_omar, [for_dana[0], elsewhere]),
     )
-    assert len(reads) == 1 and reads[0][0] == inbox_service.NAMED
+    assert len(reads) == 1 and reads[0].limit == inbox_service.NAMED
+    assert reads[0].named == {*for_dana, for_omar, elsewhere}
     assert [i.title for i in mine.items] == ["New 1", "New 0"]  # newest first
     assert mine.unread == 3  # the count is all of them, not only those named
     assert [i.title for i in his.items] == ["For omar"] and his.unread == 1
