@@ -8,15 +8,16 @@ One backend process (`reflex run --env prod --backend-only`, as a production
 backend runs) on a throwaway stack; the bench process opens the tabs
 (bench/reflex_tab.py: each its own socket, client token and signed-in session) and
 plays the part of whatever commits a notification. Once with every tab on the chat
-(the unread badge changes), once on the inbox (its list is reloaded), each page
-with its own backend, tenants and sessions. Tenants have 200 users and every user
-has one tab; tabs open tenant by tenant, so at N tabs N / 200 tenants are open.
-Each round commits one notification for all 200 members of one open tenant
-(`notify_users`: 200 rows in one transaction, published after commit) and
-measures, per member's tab, the time from the commit to the state update carrying
-its toast: the backend's reader of the tenant stream, the tab's listener reloading
-the unread count (and on the inbox the list) from PostgreSQL under the state lock,
-the delta over the socket. The bench's own clients share the 2 cores.
+(the unread badge changes), once on the inbox (the new alert joins its list), each
+page with its own backend, tenants and sessions. Tenants have 200 users, each with
+`--earlier` notifications in the inbox already, and every user has one tab; tabs
+open tenant by tenant, so at N tabs N / 200 tenants are open. Each round commits
+one notification for all 200 members of one open tenant (`notify_users`: 200 rows
+in one transaction, published after commit) and measures, per member's tab, the
+time from the commit to the state update carrying its toast: the backend's reader
+of the tenant stream, the tab's listener reading the unread count (and on the
+inbox the new alert) from PostgreSQL under the state lock, the delta over the
+socket. The bench's own clients share the 2 cores.
 
 Writes bench/results/fanout_sockets.json.
 """
