@@ -90,23 +90,19 @@ _DONE = (
     .returning(_messages.c.id, _messages.c.tenant_id)
     .cte("done")
 )
+# What the statement itself fills in both rows; the turn gives the rest.
+_FILLED = {
+    "tenant_id": _DONE.c.tenant_id,
+    "message_id": _DONE.c.id,
+    "id": sa.func.gen_random_uuid(),
+    "created_at": _P("now"),
+}
 _RUN_AFTER = (
     insert(_runs)
     .from_select(
         [c.name for c in _runs.c],
         sa.select(
-            *(
-                _DONE.c.tenant_id
-                if c.name == "tenant_id"
-                else _DONE.c.id
-                if c.name == "message_id"
-                else sa.func.gen_random_uuid()
-                if c.name == "id"
-                else _P("now")
-                if c.name == "created_at"
-                else _P(f"run_{c.name}", type_=c.type)
-                for c in _runs.c
-            )
+            *(_FILLED.get(c.name, _P(f"run_{c.name}", type_=c.type)) for c in _runs.c)
         ),
     )
     .on_conflict_do_nothing(index_elements=["tenant_id", "message_id"])
@@ -115,25 +111,15 @@ _RUN_AFTER = (
 _CALLS = (
     sa.func.jsonb_to_recordset(_P("calls", type_=JSONB))
     .table_valued(
-        *(
-            sa.column(c.name, c.type)
-            for c in _usage.c
-            if c.name not in ("tenant_id", "id", "message_id", "created_at")
-        )
+        *(sa.column(c.name, c.type) for c in _usage.c if c.name not in _FILLED)
     )
     .render_derived(name="calls", with_types=True)
 )
 _CALLS_AFTER = (
     insert(_usage)
     .from_select(
-        ["tenant_id", "id", "message_id", "created_at", *_CALLS.c.keys()],
-        sa.select(
-            _DONE.c.tenant_id,
-            sa.func.gen_random_uuid(),
-            _DONE.c.id,
-            _P("now"),
-            *_CALLS.c,
-        ).join_from(_DONE, _CALLS, sa.true()),
+        [*_FILLED, *_CALLS.c.keys()],
+        sa.select(*_FILLED.values(), *_CALLS.c).join_from(_DONE, _CALLS, sa.true()),
     )
     .cte("calls_written")
 )

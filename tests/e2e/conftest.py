@@ -239,3 +239,24 @@ def screenshots(page: Any, name: str, full_page: bool = True) -> list[Path]:
     if before:
         page.set_viewport_size(before)
     return paths
+
+
+# axe-core findings that fail a test.
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def serious(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """axe's findings, one rule a paragraph, with the offending elements."""
+    lines = []
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:6]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"      {' '.join(map(str, node['target']))}: {summary}")
+        if len(v["nodes"]) > 6:
+            lines.append(f"      … and {len(v['nodes']) - 6} more")
+    return "\n".join(lines)

@@ -16,14 +16,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from app.core.settings import PROJECT_ROOT
-from tests.e2e.conftest import RunningApp, at, sign_in
+from tests.e2e.conftest import RunningApp, at, describe, serious, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SHOTS = PROJECT_ROOT / "artifacts" / "a11y"
 SIZES = {390: 844, 1440: 900}
 PHONE = 390
-FAILING_IMPACTS = {"serious", "critical"}
 MIN_TARGET_PX = 44
 OPERATOR = ("a11y-ops@switchboard.example", "a11y-operator-password")
 # Not the sink: the Ben journey in test_requests.py reports that one and expects
@@ -199,23 +198,6 @@ def seeded(devices: dict[str, Any]) -> None:
         page.get_by_role("button", name="Send").click()
     ben.locator(".action-card").first.wait_for(timeout=120_000)
     omar.locator(".msg-assistant").first.wait_for(timeout=120_000)
-
-
-def serious(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
-
-
-def describe(violations: list[dict[str, Any]]) -> str:
-    """axe's findings, one rule a paragraph, with the offending elements."""
-    lines = []
-    for v in violations:
-        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
-        for node in v["nodes"][:6]:
-            summary = " ".join(node.get("failureSummary", "").split())
-            lines.append(f"      {' '.join(map(str, node['target']))}: {summary}")
-        if len(v["nodes"]) > 6:
-            lines.append(f"      … and {len(v['nodes']) - 6} more")
-    return "\n".join(lines)
 
 
 def open_screen(page: Any, base: str, screen: Screen) -> None:

@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.e2e.conftest import RunningApp, at, screenshots, sign_in
-from tests.e2e.test_accessibility import describe, serious
+from tests.e2e.conftest import (
+    RunningApp,
+    at,
+    describe,
+    screenshots,
+    serious,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -29,6 +29,7 @@ from app.domain.models import (
     utcnow,
 )
 from app.services.messages import conversation_for
+from app.services.notifications import notify_users
 from tests.auth.conftest import clear_rate_limits
 from tests.conftest import Demo
 
@@ -187,3 +188,22 @@ async def other_tenant_rows(demo: Demo, slug: str, handle: str) -> dict[str, Any
 def unread_in_rows(rows: list[dict[str, str]]) -> int:
     """The unread alerts the inbox rows show (each row counts its group's)."""
     return sum(int(r["unread_n"] or 0) for r in rows)
+
+
+async def notify_one(
+    tenant_id: uuid.UUID, user_id: uuid.UUID, title: str, task_id: str = ""
+) -> uuid.UUID:
+    """One notification in its own transaction (its own created_at): about a
+    request when `task_id` is given, else from a sender named by the title."""
+    async with tenant_session(tenant_id) as s:
+        (added,) = await notify_users(
+            s,
+            tenant_id,
+            [user_id],
+            kind="request" if task_id else "notify",
+            title=title,
+            body=f"About {title}",
+            dedupe_key=f"t:{uuid.uuid4().hex}",
+            data={"task_id": task_id} if task_id else None,
+        )
+    return added

@@ -19,7 +19,7 @@ from app.services.notifications import notify_users
 from state.session import SessionState
 from state.work import AlertsState
 from tests.conftest import Demo
-from tests.ui.conftest import call, new_tab, sign_in, unread_in_rows
+from tests.ui.conftest import call, new_tab, notify_one, sign_in, unread_in_rows
 
 
 @dataclass
@@ -143,20 +143,6 @@ async def test_one_notification_per_recipient_and_cause_however_often_written(
         )
 
 
-async def _notify(tenant_id: uuid.UUID, user_id: uuid.UUID, title: str) -> uuid.UUID:
-    async with tenant_session(tenant_id) as s:
-        (added,) = await notify_users(
-            s,
-            tenant_id,
-            [user_id],
-            kind="notify",
-            title=title,
-            body="",
-            dedupe_key=f"t:{uuid.uuid4().hex}",
-        )
-    return added
-
-
 async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
     demo: Demo, clean_db: None, reads: list[Read]
 ) -> None:
@@ -164,9 +150,9 @@ async def test_inboxes_read_at_once_share_one_query_each_gets_its_own(
     people = [demo.user("maple-court", h) for h in ("dana", "omar", "grace", "ben")]
     for n, person in enumerate(people):
         for i in range(n + 1):
-            await _notify(tid, person.id, f"For {person.handle} {i}")
+            await notify_one(tid, person.id, f"For {person.handle} {i}")
     other = demo.user("harbor-bistro", "luis")
-    await _notify(demo.tenant("harbor-bistro").id, other.id, "For luis")
+    await notify_one(demo.tenant("harbor-bistro").id, other.id, "For luis")
     actors = [Actor(tid, p.id, p.role) for p in people]
     got = await asyncio.gather(*(inbox_service.inbox(a, 2) for a in actors))
     assert len(reads) == 1 and sorted(reads[0].users) == sorted(p.id for p in people)
@@ -188,11 +174,11 @@ async def test_what_arrived_is_read_by_id_together_each_only_its_own(
     someone else's (a tampered event, another tab's) gives nothing."""
     tid = demo.tenant("maple-court").id
     dana, omar = (demo.user("maple-court", h) for h in ("dana", "omar"))
-    old = await _notify(tid, dana.id, "Earlier")
-    for_dana = [await _notify(tid, dana.id, f"New {i}") for i in range(2)]
-    for_omar = await _notify(tid, omar.id, "For omar")
+    old = await notify_one(tid, dana.id, "Earlier")
+    for_dana = [await notify_one(tid, dana.id, f"New {i}") for i in range(2)]
+    for_omar = await notify_one(tid, omar.id, "For omar")
     luis = demo.user("harbor-bistro", "luis")
-    elsewhere = await _notify(demo.tenant("harbor-bistro").id, luis.id, "Other org")
+    elsewhere = await notify_one(demo.tenant("harbor-bistro").id, luis.id, "Other org")
     as_dana, as_omar = (Actor(tid, p.id, p.role) for p in (dana, omar))
     mine, his, tampered = await asyncio.gather(
         inbox_service.arrived(as_dana, for_dana),
@@ -216,7 +202,7 @@ async def test_a_failed_inbox_read_fails_every_caller_and_the_next_read_works(
 ) -> None:
     tid = demo.tenant("maple-court").id
     people = [demo.user("maple-court", h) for h in ("dana", "omar")]
-    await _notify(tid, people[0].id, "Still here")
+    await notify_one(tid, people[0].id, "Still here")
     read = inbox_service.read_inboxes
     failures = [RuntimeError("database went away")]
 

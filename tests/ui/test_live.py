@@ -26,7 +26,7 @@ from state.live import LiveState
 from state.session import SessionState
 from state.work import AlertsState
 from tests.conftest import Demo
-from tests.ui.conftest import call, new_tab, sign_in, unread_in_rows
+from tests.ui.conftest import call, new_tab, notify_one, sign_in, unread_in_rows
 
 
 @pytest.mark.isolation
@@ -214,23 +214,6 @@ async def test_events_reload_alerts_and_chat(demo: Demo, clean_db: None) -> None
     assert [m["body"] for m in chat.messages] == ["hello"]
 
 
-async def _notify(
-    tid: uuid.UUID, user_id: uuid.UUID, title: str, task_id: str = ""
-) -> None:
-    """One notification in its own transaction (its own created_at)."""
-    async with tenant_session(tid) as s:
-        await notify_users(
-            s,
-            tid,
-            [user_id],
-            kind="request" if task_id else "notify",
-            title=title,
-            body=f"About {title}",
-            dedupe_key=f"t:{uuid.uuid4().hex}",
-            data={"task_id": task_id} if task_id else None,
-        )
-
-
 async def test_open_inbox_adds_what_arrived_as_a_full_read_would_show_it(
     demo: Demo, clean_db: None
 ) -> None:
@@ -246,7 +229,7 @@ async def test_open_inbox_adds_what_arrived_as_a_full_read_would_show_it(
         ("From Alice Moreau", ""),
         ("Lift checked", lift),
     ]:
-        await _notify(tid, dana.id, title, task)
+        await notify_one(tid, dana.id, title, task)
     tab = new_tab()
     await sign_in(tab, "maple-court", "dana")
     alerts = await tab.get_state(AlertsState)
@@ -260,7 +243,7 @@ async def test_open_inbox_adds_what_arrived_as_a_full_read_would_show_it(
 
     async def arrive(*titles: tuple[str, str]) -> list[UserEvent]:
         for title, task in titles:
-            await _notify(tid, dana.id, title, task)
+            await notify_one(tid, dana.id, title, task)
         async with subscribe(tid, dana.id, live._live_after) as sub:
             live._live_after, got = await sub.next_batch(2)
         await live._apply(actor, got, routes.ALERTS)
