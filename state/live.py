@@ -27,13 +27,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
-from reflex.utils.prerequisites import get_and_validate_app
 
 from app.core.live import UserEvent, stream_tail, subscribe
 from app.domain.actor import Actor
 from state import routes
 from state.approvals import ApprovalsState, approval_rows
 from state.chat import ChatState, scroll_if_near_end
+from state.one_update import event_namespace, send_with_events
 from state.requests import RequestsState, request_rows
 from state.session import SessionExpired, SessionState, guarded
 from state.work import AlertsState, TasksState, task_rows
@@ -85,13 +85,10 @@ def _tab_connected(token: str, sid: str) -> bool:
     By the socket's id: one dict lookup (Reflex's token_to_sid builds a copy of
     every open tab's entry on each read, which made each check cost O(open tabs)).
     """
-    try:
-        namespace = get_and_validate_app().app.event_namespace
-    except Exception:
-        return True
+    namespace = event_namespace()
     if namespace is None or not token or not sid:
         return True
-    return namespace.sid_to_token.get(sid) == token
+    return bool(namespace.sid_to_token.get(sid) == token)
 
 
 class LiveState(SessionState):
@@ -192,12 +189,21 @@ class LiveState(SessionState):
                         if events:
                             await self._apply(actor, events, page)
                         on_chat = page == routes.CHAT
+                        toasts = [
+                            rx.toast.info(toast_text(ev))
+                            for ev in events
+                            if ev.kind != "reply" and ev.title
+                        ]
+                        # The rows and their toasts in one message, not two.
+                        if await send_with_events(self, toasts):
+                            toasts = []
                 if status == EXPIRED:
                     yield redirect
                 if status != OK:
                     return
                 for ev in events:
                     if ev.kind in CHAT_KINDS and on_chat:
+                        # After the update: the new message is on the page then.
                         yield scroll_if_near_end()
-                    if ev.kind != "reply" and ev.title:
-                        yield rx.toast.info(toast_text(ev))
+                for toast in toasts:
+                    yield toast

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from reflex_base.constants.state import FIELD_MARKER
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -38,6 +39,7 @@ from app.services.auth import login
 from app.services.messages import submit_message
 from app.services.notifications import notify_users
 from bench.reflex_tab import ReflexTab, toasts
+from state.session import SessionState
 from tests.conftest import Demo
 from tests.pipeline.conftest import actor_of
 
@@ -45,6 +47,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("clean_db")]
 START_TIMEOUT_S = 150
 MESSAGES = 24
 PASSWORD = "switchboard-demo"
+SESSION_STATE = SessionState.get_full_name()
 # Reflex's socket: the path and the socket.io namespace are both /_event.
 
 
@@ -334,12 +337,20 @@ async def test_two_workers_two_backends_each_message_once_live_on_both(
     # A tab opened the way the frontend boots one (bench/reflex_tab.py: the refresh
     # token from localStorage in the connect packet's hydrate_and_load, the page's
     # on_load starting the listener), with the state manager in Redis: a
-    # notification reaches it live, as a badge delta and a toast.
+    # notification reaches it live, as a badge delta and a toast in one update
+    # (state/one_update.py).
     luis = demo.user("harbor-bistro", "luis")
     pair = await login("harbor-bistro", luis.email, PASSWORD, "127.0.0.1")
     booted = ReflexTab(b_url, pair.refresh_token, "/")
     seen: list[str] = []
-    booted.on_update = lambda _at, update: seen.extend(toasts(update))
+    badges: list[str] = []  # the delta beside each toast
+
+    def on_update(_at: float, update: dict[str, Any]) -> None:
+        for call in toasts(update):
+            seen.append(call)
+            badges.append(str(update.get("delta", {}).get(SESSION_STATE, {})))
+
+    booted.on_update = on_update
     await booted.open()
     try:
         for _ in range(100):
@@ -364,5 +375,6 @@ async def test_two_workers_two_backends_each_message_once_live_on_both(
                 break
             await asyncio.sleep(0.1)
         assert any(title in call for call in seen), seen[-3:]
+        assert f"unread{FIELD_MARKER}" in badges[-1], badges[-1]
     finally:
         await booted.close()
