@@ -110,7 +110,11 @@ class SessionState(rx.State):
         if session._access_token:
             try:
                 actor: Actor = auth.actor_from_access_token(session._access_token)
-                session.role = actor.role
+                if session.role != actor.role:
+                    # Only on a change: an assignment is sent to the tab (with the
+                    # four vars computed from it) even when the value is the same,
+                    # and this runs on every event and live delivery.
+                    session.role = actor.role
                 return actor
             except Unauthorized:
                 session._access_token = ""

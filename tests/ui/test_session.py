@@ -153,6 +153,24 @@ async def test_expired_access_token_is_refreshed_and_rotated(demo: Demo) -> None
         await service.refresh(old)  # spent: reuse would revoke the family
 
 
+async def test_checking_the_session_sends_the_tab_nothing_unchanged(
+    demo: Demo,
+) -> None:
+    """Every event and every live delivery checks the session: a role that did not
+    change is not sent again (with the vars computed from it)."""
+    tab = new_tab()
+    await sign_in(tab, "harbor-bistro", "luis")
+    session = await tab.get_state(SessionState)
+    session._clean()
+    actor = await session._actor()
+    assert actor.role == session.role == "employee"
+    assert "role" not in session.dirty_vars
+    session.role = "manager"  # what the tab was last sent, if the role changed
+    session._clean()
+    await session._actor()
+    assert session.role == "employee" and "role" in session.dirty_vars
+
+
 @pytest.mark.isolation
 async def test_session_revoked_elsewhere_sends_to_login(demo: Demo) -> None:
     tab = new_tab()
