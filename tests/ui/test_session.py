@@ -161,12 +161,12 @@ async def test_checking_the_session_sends_the_tab_nothing_unchanged(
     tab = new_tab()
     await sign_in(tab, "harbor-bistro", "luis")
     session = await tab.get_state(SessionState)
-    session._clean()
+    session.dirty_vars.clear()
     actor = await session._actor()
     assert actor.role == session.role == "employee"
     assert "role" not in session.dirty_vars
     session.role = "manager"  # what the tab was last sent, if the role changed
-    session._clean()
+    session.dirty_vars.clear()
     await session._actor()
     assert session.role == "employee" and "role" in session.dirty_vars
 
