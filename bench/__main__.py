@@ -22,7 +22,7 @@ BENCHES = {
     "turn_cpu": ["--turns", "300"],
     "slow_model": ["--rates", "20,70", "--seconds", "5", "--burst", "150"],
     "fanout": ["--tabs", "200,1000,2000,5000"],
-    "fanout_sockets": ["--tabs", "200,1000,2000"],
+    "fanout_sockets": ["--tabs", "200,1000,2000", "--split", "2"],
     "retrieval": ["--rows", "20000"],
 }
 

@@ -19,6 +19,11 @@ of the tenant stream, the tab's listener reading the unread count (and on the
 inbox the new alert) from PostgreSQL under the state lock, the delta over the
 socket. The bench's own clients share the 2 cores.
 
+`--split N` then opens the most tabs again on the inbox page, spread over N backend
+processes on this machine, twice: each tab on one backend with its state in that
+process (a proxy sticky by client token), and with the state in Redis (Reflex's
+Redis state manager, any backend for any tab).
+
 Writes bench/results/fanout_sockets.json.
 """
 
@@ -36,7 +41,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +52,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app.core.db import tenant_session
+from app.core.redis_client import redis_url
 from app.core.settings import get_settings
 from app.domain.models import RefreshToken, User, utcnow
 from app.services.auth import hash_token
@@ -170,11 +176,17 @@ _EARLIER = text(
 
 
 @contextmanager
-def backend() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def backend(
+    shared_state: bool = False,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """One Reflex backend process on this stack (the environment carries its
-    database and Redis), as `reflex run --env prod --backend-only` serves it."""
+    database and Redis), as `reflex run --env prod --backend-only` serves it;
+    `shared_state`: its tabs' state in Redis (Reflex's Redis state manager), as
+    backends behind one proxy keep it."""
     port = free_port()
     env = {**os.environ, "BACKEND_PORT": str(port), "LOG_LEVEL": "WARNING"}
+    if shared_state:
+        env["REFLEX_REDIS_URL"] = redis_url()
     log_path = Path(tempfile.gettempdir()) / f"sb-bench-backend-{port}.log"
     log = log_path.open("wb")
     cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only"]
@@ -210,13 +222,15 @@ def backend() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 
 async def open_tabs(
-    url: str, members: list[Member], rounds: Rounds, page: str
+    urls: list[str], members: list[Member], rounds: Rounds, page: str
 ) -> list[ReflexTab]:
+    """One tab per member, the members spread over the backends in turn (as a
+    proxy without stickiness by team would): each team has tabs on every one."""
     tabs = []
     for start in range(0, len(members), OPEN_AT_ONCE):
         batch = [
-            ReflexTab(url, m.refresh_token, page)
-            for m in members[start : start + OPEN_AT_ONCE]
+            ReflexTab(urls[(start + i) % len(urls)], m.refresh_token, page)
+            for i, m in enumerate(members[start : start + OPEN_AT_ONCE])
         ]
         for tab in batch:
             tab.on_update = rounds.on_update
@@ -269,12 +283,14 @@ async def warm_up(rounds: Rounds, open_tenants: list[Tenant], first: int) -> int
 
 @dataclass
 class Backend:
-    """One backend process, its page under test and the tabs open on it."""
+    """The backend processes (one, or a share of the tabs each), the page under
+    test and the tabs open on them."""
 
-    url: str
-    pid: int
+    urls: list[str]
+    pids: list[int]
     page: str
     tenants: list[Tenant]
+    shared_state: bool = False
     rounds: Rounds = field(default_factory=Rounds)
     tabs: list[ReflexTab] = field(default_factory=list)
     next_round: int = 1
@@ -284,7 +300,7 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
     open_tenants = b.tenants[: size // TEAM]
     new = [m for t in open_tenants for m in t.members][len(b.tabs) :]
     started = time.monotonic()
-    b.tabs += await open_tabs(b.url, new, b.rounds, b.page)
+    b.tabs += await open_tabs(b.urls, new, b.rounds, b.page)
     opened_s = time.monotonic() - started
     # The bench's own clients (thousands of sockets in this process) out of the
     # collector's full passes: their pauses would be counted as delivery time.
@@ -292,7 +308,7 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
     gc.freeze()
     n = await warm_up(b.rounds, open_tenants, b.next_round)
     measured = []
-    cpu_before = cpu_s(with_children(b.pid))
+    cpu_before = sum(cpu_s(with_children(pid)) for pid in b.pids)
     for i in range(rounds_per_size):
         # One notification at a time: its latency, not a queue of them.
         await notify(b.rounds, n, open_tenants[i % len(open_tenants)])
@@ -300,7 +316,7 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
         measured.append(n)
         n += 1
         await asyncio.sleep(ROUND_GAP_S)
-    cpu_ms = 1000 * (cpu_s(with_children(b.pid)) - cpu_before)
+    cpu_ms = 1000 * (sum(cpu_s(with_children(pid)) for pid in b.pids) - cpu_before)
     b.next_round = n
     got = [
         1000 * (at - b.rounds.committed[r])
@@ -316,8 +332,10 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
     summary = latency_summary(got)
     signed_in = sum(t.hydrated for t in b.tabs)
     per_delivery = round(cpu_ms / max(1, len(got)), 2)
+    state = "state in Redis" if b.shared_state else "each tab on one"
+    on = f" on {len(b.urls)} backends ({state})" if len(b.urls) > 1 else ""
     print(
-        f"{b.page} {size} tabs ({signed_in} signed in, opened in {opened_s:.0f} s):"
+        f"{b.page} {size} tabs{on} ({signed_in} signed in, opened in {opened_s:.0f} s):"
         f" {len(got)}/{expected} toasts, p50 {summary['p50_ms']} ms, p95 "
         f"{summary['p95_ms']} ms, backend CPU {per_delivery} ms per delivery",
         flush=True,
@@ -336,13 +354,27 @@ async def one_size(b: Backend, size: int, rounds_per_size: int) -> dict[str, Any
 
 
 async def one_page(
-    page: str, sizes: list[int], rounds_per_size: int, earlier: int
+    page: str,
+    sizes: list[int],
+    rounds_per_size: int,
+    earlier: int,
+    backends: int = 1,
+    shared_state: bool = False,
 ) -> dict[str, Any]:
-    """Fresh tenants and sessions (a refresh token works once), one backend."""
+    """Fresh tenants and sessions (a refresh token works once), on one backend or
+    on several: each tab stays on its own, or (`shared_state`) they keep the tabs'
+    state in Redis."""
     tenants = await make_tenants(max(sizes) // TEAM, earlier)
     runs: dict[str, Any] = {}
-    with backend() as (url, proc):
-        b = Backend(url, proc.pid, page, tenants)
+    with ExitStack() as stack:
+        started = [stack.enter_context(backend(shared_state)) for _ in range(backends)]
+        b = Backend(
+            [url for url, _ in started],
+            [proc.pid for _, proc in started],
+            page,
+            tenants,
+            shared_state,
+        )
         try:
             for size in sizes:
                 runs[str(size)] = await one_size(b, size, rounds_per_size)
@@ -361,10 +393,23 @@ def largest_holding(runs: dict[str, Any]) -> int:
 
 
 async def bench(
-    sizes: list[int], rounds_per_size: int, pages: list[str], earlier: int
+    sizes: list[int], rounds_per_size: int, pages: list[str], earlier: int, split: int
 ) -> dict[str, Any]:
     runs = {
         page: await one_page(page, sizes, rounds_per_size, earlier) for page in pages
+    }
+    # The most tabs again on the heaviest page, shared by `split` backends on this
+    # one machine: each tab on one backend (a proxy sticky by client token, state
+    # in each process), and spread with the state in Redis (any backend serves any
+    # tab: the README's production shape).
+    split_runs = {
+        shape: (
+            await one_page(
+                pages[-1], sizes[-1:], rounds_per_size, earlier, split, shared
+            )
+        )[str(sizes[-1])]
+        for shape, shared in ((("sticky", False), ("redis_state", True)))
+        if split > 1
     }
     # Every page must hold: the tabs of a team are on whichever page they are.
     by_page = {page: largest_holding(r) for page, r in runs.items()}
@@ -381,9 +426,15 @@ async def bench(
             "earlier_notifications": earlier,
             "command": "python -m bench.fanout_sockets --tabs "
             + ",".join(str(s) for s in sizes)
-            + f" --earlier {earlier}",
+            + f" --earlier {earlier}"
+            + (f" --split {split}" if split > 1 else ""),
         },
         "runs": runs,
+        "split": (
+            {"backends": split, "page": pages[-1], "runs": split_runs}
+            if split_runs
+            else None
+        ),
         "largest_tabs_within_250ms": largest,
         "largest_by_page": by_page,
         "targets": {
@@ -401,6 +452,12 @@ def main() -> int:
     parser.add_argument(
         "--earlier", type=int, default=EARLIER, help="notifications per inbox before"
     )
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=0,
+        help="then the most tabs on this many backends (state in Redis)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
@@ -411,7 +468,9 @@ def main() -> int:
         print(f"--tabs: multiples of {TEAM}")
         return 2
     with throwaway_stack("sb-bench-sockets-"):
-        result = run_async(lambda: bench(sizes, args.rounds, pages, args.earlier))
+        result = run_async(
+            lambda: bench(sizes, args.rounds, pages, args.earlier, args.split)
+        )
     print(f"written to {write_result('fanout_sockets', result)}")
     return 0
 

@@ -702,13 +702,12 @@ def _fanout_gap(results: dict[str, dict[str, Any]]) -> str:
         "  page shows of it and has Reflex compute and send its delta and the toast,\n"
         "  so a round's p50 is about 200 deliveries x their CPU. Backend CPU per\n"
         f"  delivery: {cpu}. Most of it is Reflex's own event machinery (the\n"
-        "  lock, the delta, the socket.io emit, the toast: two emits a delivery),\n"
-        "  the same on every page; leaving the inbox's fresh rows out of the delta\n"
-        "  changed nothing measurable (2026-12-07, four runs of 1,000 tabs: p95 196\n"
-        "  to 280 ms for the same code), so whether 250 ms holds at 1,000 tabs is\n"
-        "  decided by the host's run. Left: more backend processes each holding\n"
-        "  their share of the tabs (Redis state manager,\n"
-        "  `tests/stack/test_scale_out.py`; not measured here).\n"
+        "  lock, the delta, the socket.io emit), the same on every page; the\n"
+        "  same code reads p95 176 to 251 ms on `/alerts` at 1,000 tabs from run\n"
+        "  to run (2026-12-07), so whether 250 ms holds there is decided by the\n"
+        "  host's run. More backends on the machine, each tab on one, halve a\n"
+        "  round (the table under Fan-out); with the tabs' state in Redis they\n"
+        "  cost several times the CPU per delivery.\n"
     )
 
 
@@ -915,13 +914,72 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
         "(`inbox.arrived`, one query per tenant) and is sent only the rows that "
         "arrived since it opened (`state/work.py` `with_arrivals`), kept in "
         "immutable backend values (Reflex proxies a list read in a background task "
-        "element by element). What is left per delivery is mostly Reflex's own "
-        "event machinery (state lock, delta, socket.io emit, the toast): about "
-        "0.8 ms on `/`, so a round of 200 takes about 200 ms on one core; the inbox "
-        "adds its fresh rows, resent whole with each delta.",
+        "element by element). A delivery's rows and its toast now go in one socket "
+        "message (`state/one_update.py`; Reflex sent them as two, and every tab's "
+        "toast waited behind the other tabs' rows), and a session check no longer "
+        "resends the unchanged role with every delivery. What is left per delivery "
+        "is mostly Reflex's own event machinery (state lock, delta, socket.io emit):"
+        " 0.6 to 0.8 ms on `/`, so a round of 200 takes 120 to 160 ms of one core "
+        "and the host's other load decides the rest: on `/alerts` at 1,000 tabs the "
+        "same code read p95 176 to 251 ms in five runs (2026-12-07), so 250 ms "
+        "holds there by a small margin, and not in every run.",
         "",
+        *split_section(sk),
     ]
     return out
+
+
+SHAPES = {
+    "sticky": "each tab on one backend (a proxy sticky by client token; the "
+    "tabs' state in each process)",
+    "redis_state": "tabs' state in Redis (Reflex's Redis state manager: any "
+    "backend serves any tab)",
+}
+
+
+def split_section(sk: dict[str, Any]) -> list[str]:
+    """The most tabs again, on several backends on this machine."""
+    split = sk.get("split")
+    if not split:
+        return []
+    page, n = split["page"], split["backends"]
+    one = sk["runs"][page][str(sk["params"]["tabs"])]
+    rows = [("one backend", one)] + [
+        (f"{n} backends, {SHAPES.get(shape, shape)}", r)
+        for shape, r in split["runs"].items()
+    ]
+    out = [
+        f"The same {sk['params']['tabs']:,} tabs on `{page}` shared by {n} backend "
+        "processes on this machine (the tabs of each team spread over them in turn); "
+        "backend CPU is all backends' together:",
+        "",
+        "| backends | delivery p50 | p95 | p99 (ms) | backend CPU per delivery (ms) |",
+        "|---|---|---|---|---|",
+    ]
+    for label, r in rows:
+        out.append(
+            f"| {label} | {_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | "
+            f"{_ms(r['p99_ms'])} | {r['backend_cpu_ms_per_delivery']} |"
+        )
+    sticky, shared = split["runs"].get("sticky"), split["runs"].get("redis_state")
+    if sticky and shared:
+        ratio = shared["backend_cpu_ms_per_delivery"] / max(
+            0.01, sticky["backend_cpu_ms_per_delivery"]
+        )
+        out += [
+            "",
+            f"Sticky backends split a round's deliveries between cores (p95 "
+            f"{_ms(one['p95_ms'])} → {_ms(sticky['p95_ms'])} ms here). With the "
+            f"state in Redis each delivery costs {ratio:.1f}x the CPU: every "
+            "`async with self` of a listener locks the tab's state in Redis, loads "
+            "and unpickles its state tree and stores what changed, where in memory "
+            "it is a dictionary lookup. So route tabs to backends by client token "
+            "(the socket's `token` query parameter) and keep Redis state for "
+            "failover only where it is worth that; a tab that lands on another "
+            "backend signs in again from its refresh token on its boot event "
+            "(`bench/reflex_tab.py`), losing only what the page held in memory.",
+        ]
+    return out + [""]
 
 
 def main() -> int:

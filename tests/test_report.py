@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench import charts
 from bench.machine import target
-from bench.report import REPORT, load, render
+from bench.report import REPORT, load, render, split_section
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -56,3 +56,28 @@ def test_every_chart_is_drawn_and_linked(tmp_path: Path) -> None:
     assert sorted(linked) == sorted(f"feasibility/{p.name}" for p in drawn)
     for link in linked:  # committed next to the report
         assert (REPORT.parent / link).read_bytes()[:8] == PNG
+
+
+def test_the_split_run_is_a_row_per_shape_beside_one_backend() -> None:
+    def run(p95: float, cpu: float) -> dict[str, float]:
+        return {
+            "p50_ms": p95 / 2,
+            "p95_ms": p95,
+            "p99_ms": p95,
+            "backend_cpu_ms_per_delivery": cpu,
+        }
+
+    sockets = {
+        "params": {"tabs": 1000},
+        "runs": {"/alerts": {"1000": run(240.0, 0.8)}},
+        "split": {
+            "backends": 2,
+            "page": "/alerts",
+            "runs": {"sticky": run(120.0, 0.8), "redis_state": run(500.0, 4.0)},
+        },
+    }
+    text = "\n".join(split_section(sockets))
+    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]
+    assert [r.split(" | ")[2] for r in rows] == ["240", "120", "500"]
+    assert "5.0x the CPU" in text
+    assert split_section({**sockets, "split": None}) == []
