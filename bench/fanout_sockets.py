@@ -400,8 +400,7 @@ async def bench(
     }
     # The most tabs again on the heaviest page, shared by `split` backends on this
     # one machine: each tab on one backend (a proxy sticky by client token, state
-    # in each process), and spread with the state in Redis (any backend serves any
-    # tab: the README's production shape).
+    # in each process), and with the state in Redis (any backend serves any tab).
     split_runs = {
         shape: (
             await one_page(
@@ -456,7 +455,7 @@ def main() -> int:
         "--split",
         type=int,
         default=0,
-        help="then the most tabs on this many backends (state in Redis)",
+        help="then the most tabs on this many backends (sticky; state in Redis)",
     )
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
