@@ -185,6 +185,9 @@ def backend(
     backends behind one proxy keep it."""
     port = free_port()
     env = {**os.environ, "BACKEND_PORT": str(port), "LOG_LEVEL": "WARNING"}
+    # One process: with its state in Redis, Reflex would start a worker process
+    # per core and more (granian's default there) behind the one port.
+    env["GRANIAN_WORKERS"] = "1"
     if shared_state:
         env["REFLEX_REDIS_URL"] = redis_url()
     log_path = Path(tempfile.gettempdir()) / f"sb-bench-backend-{port}.log"

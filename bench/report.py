@@ -950,8 +950,10 @@ def split_section(sk: dict[str, Any]) -> list[str]:
     ]
     out = [
         f"The same {sk['params']['tabs']:,} tabs on `{page}` shared by {n} backend "
-        "processes on this machine (the tabs of each team spread over them in turn); "
-        "backend CPU is all backends' together:",
+        "processes on this machine (the tabs of each team spread over them in turn; "
+        "each backend one process, `GRANIAN_WORKERS=1`: with the state in Redis, "
+        "Reflex otherwise starts a worker process per core and more behind each "
+        "port); backend CPU is all backends' together:",
         "",
         "| backends | delivery p50 | p95 | p99 (ms) | backend CPU per delivery (ms) |",
         "|---|---|---|---|---|",
@@ -973,8 +975,9 @@ def split_section(sk: dict[str, Any]) -> list[str]:
             f"state in Redis each delivery costs {ratio:.1f}x the CPU: every "
             "`async with self` of a listener locks the tab's state in Redis, loads "
             "and unpickles its state tree and stores what changed, where in memory "
-            "it is a dictionary lookup. So route tabs to backends by client token "
-            "(the socket's `token` query parameter) and keep Redis state for "
+            "it is a dictionary lookup (py-spy, 2026-12-07: pickling and unpickling "
+            "states alone were 15% of such a backend's samples). So route tabs to "
+            "backends by client token (the socket's `token` query parameter) and keep Redis state for "
             "failover only where it is worth that; a tab that lands on another "
             "backend signs in again from its refresh token on its boot event "
             "(`bench/reflex_tab.py`), losing only what the page held in memory.",
