@@ -977,8 +977,9 @@ def split_section(sk: dict[str, Any]) -> list[str]:
             "and unpickles its state tree and stores what changed, where in memory "
             "it is a dictionary lookup (py-spy, 2026-12-07: pickling and unpickling "
             "states alone were 15% of such a backend's samples). So route tabs to "
-            "backends by client token (the socket's `token` query parameter) and keep Redis state for "
-            "failover only where it is worth that; a tab that lands on another "
+            "backends by client token (the socket's `token` query parameter) and "
+            "keep Redis state for failover only where it is worth that; a tab that "
+            "lands on another "
             "backend signs in again from its refresh token on its boot event "
             "(`bench/reflex_tab.py`), losing only what the page held in memory.",
         ]
