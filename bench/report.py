@@ -703,11 +703,11 @@ def _fanout_gap(results: dict[str, dict[str, Any]]) -> str:
         "  so a round's p50 is about 200 deliveries x their CPU. Backend CPU per\n"
         f"  delivery: {cpu}. Most of it is Reflex's own event machinery (the\n"
         "  lock, the delta, the socket.io emit), the same on every page; the\n"
-        "  same code reads p95 176 to 251 ms on `/alerts` at 1,000 tabs from run\n"
+        "  same code reads p95 176 to 261 ms on `/alerts` at 1,000 tabs from run\n"
         "  to run (2026-12-07), so whether 250 ms holds there is decided by the\n"
-        "  host's run. More backends on the machine, each tab on one, halve a\n"
-        "  round (the table under Fan-out); with the tabs' state in Redis they\n"
-        "  cost several times the CPU per delivery.\n"
+        "  host's run. More backends on the machine, each tab on one, cut a\n"
+        "  round's p95 by a third to a half (the table under Fan-out); with the\n"
+        "  tabs' state in Redis they cost about three times the CPU per delivery.\n"
     )
 
 
@@ -921,7 +921,7 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
         "is mostly Reflex's own event machinery (state lock, delta, socket.io emit):"
         " 0.6 to 0.8 ms on `/`, so a round of 200 takes 120 to 160 ms of one core "
         "and the host's other load decides the rest: on `/alerts` at 1,000 tabs the "
-        "same code read p95 176 to 251 ms in five runs (2026-12-07), so 250 ms "
+        "same code read p95 176 to 261 ms in ten runs (2026-12-07), so 250 ms "
         "holds there by a small margin, and not in every run.",
         "",
         *split_section(sk),
