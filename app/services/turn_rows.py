@@ -70,9 +70,37 @@ _CLAIMED = (
     .cte("claimed")
 )
 _TENANT_PREFIX = "tenant__"
-_CLAIM = sa.select(
-    _CLAIMED, *(c.label(_TENANT_PREFIX + c.name) for c in _tenants.c)
-).join_from(_CLAIMED, _tenants, _tenants.c.id == _CLAIMED.c.tenant_id)
+_SENDER_PREFIX = "sender__"
+_MONTH_TOKENS_LABEL = "month__tokens"
+# With the message: its tenant, its sender (none for an integration's message or a
+# deleted user) and the tenant's tokens this month, which the turn needs before
+# its retrieval; the claim's round trip carries them (same tenant, same RLS).
+_CLAIM = (
+    sa.select(
+        _CLAIMED,
+        *(c.label(_TENANT_PREFIX + c.name) for c in _tenants.c),
+        *(
+            c.label(_SENDER_PREFIX + c.name)
+            for c in (_users.c.id, _users.c.role, _users.c.disabled)
+        ),
+        sa.func.coalesce(_months.c.tokens, 0).label(_MONTH_TOKENS_LABEL),
+    )
+    .join_from(_CLAIMED, _tenants, _tenants.c.id == _CLAIMED.c.tenant_id)
+    .outerjoin(
+        _users,
+        sa.and_(
+            _users.c.tenant_id == _CLAIMED.c.tenant_id,
+            _users.c.id == _CLAIMED.c.sender_user_id,
+        ),
+    )
+    .outerjoin(
+        _months,
+        sa.and_(
+            _months.c.tenant_id == _CLAIMED.c.tenant_id,
+            _months.c.month == _P("month"),
+        ),
+    )
+)
 
 # The turn's results are written: marks the message done unless another run of
 # the job already did, and locks it for the rest of the transaction; with the
@@ -163,28 +191,62 @@ async def tokens_in_month(session: AsyncSession, month: date) -> int:
     return int(total or 0)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message a turn now processes, with what the turn reads before retrieval."""
+
+    message: Message
+    tenant: Tenant
+    sender: Sender | None
+    month_tokens: int  # the tenant's tokens in the month the claim was made
+
+
 async def claim(
-    session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, tries: int
-) -> tuple[Message, Tenant] | None:
-    """The message, now processing with one attempt more, and its tenant; None
-    when it is not claimable as it stands (finished, not a user's, out of
-    attempts)."""
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    message_id: uuid.UUID,
+    tries: int,
+    month: date,
+) -> Claimed | None:
+    """The message, now processing with one attempt more, its tenant, its sender
+    and the tenant's tokens in `month`; None when it is not claimable as it stands
+    (finished, not a user's, out of attempts)."""
     conn = await session.connection()
     row = (
         await conn.execute(
             _CLAIM,
-            {"t": tenant_id, "m": message_id, "max_attempts": tries, "now": utcnow()},
+            {
+                "t": tenant_id,
+                "m": message_id,
+                "max_attempts": tries,
+                "now": utcnow(),
+                "month": month,
+            },
         )
     ).first()
     if row is None:
         return None
     values = row._asdict()
-    tenant = {
-        k.removeprefix(_TENANT_PREFIX): values.pop(k)
+    tokens = int(values.pop(_MONTH_TOKENS_LABEL))
+    tenant, sender = (
+        _prefixed(values, _TENANT_PREFIX),
+        _prefixed(values, _SENDER_PREFIX),
+    )
+    return Claimed(
+        _loaded(Message(**values)),
+        _loaded(Tenant(**tenant)),
+        None if sender["id"] is None else Sender(**sender),
+        tokens,
+    )
+
+
+def _prefixed(values: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The columns labelled `prefix`..., taken out of `values`, without it."""
+    return {
+        k.removeprefix(prefix): values.pop(k)
         for k in list(values)
-        if k.startswith(_TENANT_PREFIX)
+        if k.startswith(prefix)
     }
-    return _loaded(Message(**values)), _loaded(Tenant(**tenant))
 
 
 def _loaded(obj: T) -> T:

@@ -77,11 +77,13 @@ async def tokens_used_this_month(session: AsyncSession) -> int:
 
 async def _claim(
     tenant_id: uuid.UUID, message_id: uuid.UUID
-) -> tuple[Message, Tenant] | None:
-    """Mark the message processing and read its tenant (one statement when it can
-    be claimed); None when there is nothing (more) to do."""
+) -> turn_rows.Claimed | None:
+    """Mark the message processing and read its tenant, its sender and the month's
+    tokens (one statement when it can be claimed); None when there is nothing
+    (more) to do."""
+    month = month_start(utcnow()).date()
     async with tenant_session(tenant_id) as s:
-        claimed = await turn_rows.claim(s, tenant_id, message_id, MAX_ATTEMPTS)
+        claimed = await turn_rows.claim(s, tenant_id, message_id, MAX_ATTEMPTS, month)
         if claimed is not None:
             return claimed
         msg = await _claim_or_give_up(s, message_id)
@@ -90,7 +92,13 @@ async def _claim(
         tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise LookupError(f"tenant {tenant_id} not found")
-        return msg, tenant
+        sender = (
+            await turn_rows.sender(s, tenant_id, msg.sender_user_id)
+            if msg.sender_user_id
+            else None
+        )
+        tokens = await turn_rows.tokens_in_month(s, month)
+        return turn_rows.Claimed(msg, tenant, sender, tokens)
 
 
 async def _claim_or_give_up(s: AsyncSession, message_id: uuid.UUID) -> Message | None:
@@ -171,9 +179,9 @@ async def handle_message(
             claimed = await _claim(tenant_id, message_id)
         if claimed is None:
             return "skipped"
-        msg, tenant = claimed
+        msg = claimed.message
         try:
-            status = await _run(tenant, msg)
+            status = await _run(claimed)
         except ModelError as exc:
             if exc.kind != "request_error":
                 await _requeue(tenant_id, message_id)
@@ -237,7 +245,8 @@ async def _suspended_stop(tenant: Tenant, msg: Message) -> str:
     return "suspended"
 
 
-async def _run(tenant: Tenant, msg: Message) -> str:
+async def _run(claimed: turn_rows.Claimed) -> str:
+    tenant, msg = claimed.tenant, claimed.message
     if tenant.status != "active":
         return await _suspended_stop(tenant, msg)
     # The tenant's model and data policy: memory content stays out of a prompt
@@ -254,17 +263,12 @@ async def _run(tenant: Tenant, msg: Message) -> str:
                 await embedding
             await place.step_aside()
         # In-process, the question is embedded on another thread while this
-        # transaction reads the sender, the budget and the directory.
+        # transaction reads the directory and the memories.
         async with tenant_session(tenant.id) as s:
-            sender = (
-                await turn_rows.sender(s, tenant.id, msg.sender_user_id)
-                if msg.sender_user_id
-                else None
-            )
             limit = token_limit(tenant.monthly_token_budget, tenant.plan_token_budget)
-            if await tokens_used_this_month(s) >= limit.tokens:
+            if claimed.month_tokens >= limit.tokens:
                 return await _budget_stop(s, tenant, msg, limit)
-            actor = _actor_for(tenant.id, sender)
+            actor = _actor_for(tenant.id, claimed.sender)
             with stage("retrieval"):
                 prepared = await prepare(
                     s, actor, msg, embedding, policy.withholds_memories(model)

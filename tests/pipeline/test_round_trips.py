@@ -1,6 +1,7 @@
-"""How many statements one turn sends to PostgreSQL: the claim and the tenant in
-one transaction, the reads for the prompt in one, the results in one, a turn's
-memories in one executemany. A change that adds round trips per turn shows here."""
+"""How many statements one turn sends to PostgreSQL: the claim with the tenant, the
+sender and the month's tokens in one transaction and one statement, the reads for
+the prompt in one, the results in one, a turn's memories in one executemany. A
+change that adds round trips per turn shows here."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from tests.pipeline.conftest import ScriptedModel, actor_of, wait_done
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 TURN: contextvars.ContextVar[str | None] = contextvars.ContextVar("turn", default=None)
-# Measured for this turn (no action, one memory): 15 statements (the message done,
-# its run record and model call in one). The bound leaves room for a small change,
-# not for a statement per row or a session per step.
-MAX_STATEMENTS = 17
+# Measured for this turn (no action, one memory): 13 statements (the claim with
+# what the turn reads before retrieval in one; the message done, its run record and
+# model call in one). The bound leaves room for a small change, not for a
+# statement per row or a session per step.
+MAX_STATEMENTS = 14
 
 
 @pytest.fixture
