@@ -386,13 +386,17 @@ async def one_page(
     return runs
 
 
-def largest_holding(runs: dict[str, Any]) -> int:
-    held = [
+def holding(runs: dict[str, Any]) -> list[int]:
+    """The numbers of tabs whose notifications all arrived within p95 250 ms."""
+    return [
         int(s)
         for s, r in runs.items()
         if r["p95_ms"] <= LIMIT_MS and r["delivered"] == r["expected"]
     ]
-    return max(held, default=0)
+
+
+def largest_holding(runs: dict[str, Any]) -> int:
+    return max(holding(runs), default=0)
 
 
 async def bench(
@@ -439,6 +443,9 @@ async def bench(
         ),
         "largest_tabs_within_250ms": largest,
         "largest_by_page": by_page,
+        # A smaller number that missed while a larger one held is the host's run
+        # near the limit: the report names it beside the largest.
+        "held_by_page": {page: holding(r) for page, r in runs.items()},
         "targets": {
             "socket_tabs_per_backend_p95_250ms": target(largest, 1000, at_most=False)
         },

@@ -465,11 +465,27 @@ def _open_apps_line(f: dict[str, Any] | None, sk: dict[str, Any] | None) -> str:
         "backend process that received a 200-person notification within p95 "
         "250 ms: "
         + ", ".join(
-            f"{n:,} with every tab on `{page}`" if n else f"none on `{page}`"
+            f"{n:,} with every tab on `{page}`{missed_below(sk, page)}"
+            if n
+            else f"none on `{page}`"
             for page, n in by_page.items()
         )
     )
     return f"- **Open apps**: {held}; commit to toast {sizes} tabs{hub}."
+
+
+def missed_below(sk: dict[str, Any], page: str) -> str:
+    """The smaller numbers of tabs on `page` that missed 250 ms in this run while
+    a larger one held (the host's run decides rounds this close to the limit)."""
+    held = (sk.get("held_by_page") or {}).get(page)
+    if not held:
+        return ""
+    missed = [
+        f"{int(n):,} (p95 {_ms(r['p95_ms'])} ms)"
+        for n, r in sk["runs"][page].items()
+        if int(n) < max(held) and int(n) not in held
+    ]
+    return f", though not {' or '.join(missed)} in this run" if missed else ""
 
 
 def answer_section(results: dict[str, dict[str, Any]]) -> list[str]:
@@ -613,13 +629,31 @@ The production shape (what each piece already supports):
   20.9 SQL statements, 43 → 18 Redis commands (prebuilt statements for the turn's
   own rows, the tenant scope straight to the driver, one statement per
   notification audience, turn metrics sent every 0.25 s, the question embedded
-  while the retrieval transaction reads).
+  while the retrieval transaction reads). Since (2026-12-07): the claim statement
+  also reads the sender and the month's tokens, 18.6 → 16.6 SQL statements per
+  turn (`tests/pipeline/test_round_trips.py` holds one turn to 14).
+  What a turn's loop CPU is now made of (py-spy on `python -m bench.turn_cpu
+  --turns 400`, 2026-12-07): in the turn's own task, two thirds of the samples are
+  SQLAlchemy and psycopg around the statements and 3 transactions (a tenant
+  transaction with one read costs 0.8 to 1.1 ms of CPU in the calling process:
+  pool ping, BEGIN, scope, the read, COMMIT); litellm's own bookkeeping around each
+  model call, mostly in tasks of its own once the call has returned (success
+  logging, its zero-cost diagnostic), takes 1.4 ms of loop CPU per completion and
+  1.8 ms per embedding call, where the same work called directly takes 0.05 and
+  0.2 ms (one process, 100 to 150 calls, three runs), so a quiet turn's three calls
+  are about a quarter of its loop CPU. Every model call goes through litellm by
+  design (one setting to a real provider), so that stays. Tried and not kept, no
+  difference in alternating runs: BEGIN sent in one query with the tenant scope
+  (the driver in autocommit; 0.8 to 1.2 ms per transaction either way, eight runs),
+  questions' and memories' embeddings in separate lanes (one at a time p50 39 to
+  42 ms either way).
   Reading these figures: this shared 2-core host moves more than most changes do.
   On 2026-12-07 the same turn code read 12.4 ms of loop CPU per turn at the start
-  of the session, 18 ms on the idle machine an hour later and 15.1 in this report;
-  the floor moved between 7 and 12.6 ms, and the same code sustained 34.8 to 49.7
-  msg/s at 50 offered within half an hour: compare figures of one run, or back to
-  back pairs, not figures of different hours.
+  of one session and 18 ms on the idle machine an hour later; in a later session
+  the same code read 15.6 to 21.8 ms in runs minutes apart and one message at a
+  time p50 39 to 60 ms; the floor moved between 7 and 15.1 ms, and the same code
+  sustained 34.8 to 49.7 msg/s at 50 offered within half an hour: compare figures
+  of one run, or back to back pairs, not figures of different hours.
 {fanout_gap}{retrieval_gap}
 {prompt_gap}"""
 
@@ -712,7 +746,7 @@ def _fanout_gap(results: dict[str, dict[str, Any]]) -> str:
         "  so whether 250 ms holds there is decided by the host's run. More\n"
         "  backends on the machine, each tab on one, cut a round's p95 by a third\n"
         "  to a half (the table under Fan-out); with the tabs' state in Redis\n"
-        "  they cost about three times the CPU per delivery.\n"
+        "  they cost two to four times the CPU per delivery.\n"
     )
 
 
@@ -896,7 +930,7 @@ def sockets_section(sk: dict[str, Any]) -> list[str]:
     out += [
         "",
         "Largest open tabs with delivery p95 ≤ 250 ms, by page: "
-        + ", ".join(f"`{p}` {n:,}" for p, n in by_page.items())
+        + ", ".join(f"`{p}` {n:,}{missed_below(sk, p)}" for p, n in by_page.items())
         + ". What brought it there (2026-12-07, this bench): the inbox reads of one "
         "tenant's tabs share one query (`app/services/inbox.py`; each tab ran a "
         "transaction loading up to 200 ORM rows), a tab reloads only the lists of the"

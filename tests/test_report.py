@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench import charts
 from bench.machine import target
-from bench.report import REPORT, load, render, split_section
+from bench.report import REPORT, load, missed_below, render, split_section
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -81,3 +81,22 @@ def test_the_split_run_is_a_row_per_shape_beside_one_backend() -> None:
     assert [r.split(" | ")[2] for r in rows] == ["240", "120", "500"]
     assert "5.0x the CPU" in text
     assert split_section({**sockets, "split": None}) == []
+
+
+def test_a_smaller_number_of_tabs_that_missed_is_named_beside_the_largest() -> None:
+    def run(p95: float) -> dict[str, float]:
+        return {"p95_ms": p95}
+
+    sockets = {
+        "runs": {
+            "/": {"200": run(180.0), "1000": run(170.0), "2000": run(240.0)},
+            "/alerts": {"200": run(280.0), "1000": run(234.0), "2000": run(260.0)},
+        },
+        "held_by_page": {"/": [200, 1000, 2000], "/alerts": [1000]},
+    }
+    assert missed_below(sockets, "/") == ""
+    assert (
+        missed_below(sockets, "/alerts") == ", though not 200 (p95 280 ms) in this run"
+    )
+    # Results written before the bench recorded which sizes held.
+    assert missed_below({**sockets, "held_by_page": None}, "/alerts") == ""
