@@ -629,7 +629,7 @@ The production shape (what each piece already supports):
   20.9 SQL statements, 43 → 18 Redis commands (prebuilt statements for the turn's
   own rows, the tenant scope straight to the driver, one statement per
   notification audience, turn metrics sent every 0.25 s, the question embedded
-  while the retrieval transaction reads). Since (2026-12-07): the claim statement
+  while the retrieval transaction reads). Later (2026-12-07): the claim statement
   also reads the sender and the month's tokens, 18.6 → 16.6 SQL statements per
   turn (`tests/pipeline/test_round_trips.py` holds one turn to 14).
   What a turn's loop CPU is now made of (py-spy on `python -m bench.turn_cpu
