@@ -72,9 +72,9 @@ _CLAIMED = (
 _TENANT_PREFIX = "tenant__"
 _SENDER_PREFIX = "sender__"
 _MONTH_TOKENS_LABEL = "month__tokens"
-# With the message: its tenant, its sender (none for an integration's message or a
-# deleted user) and the tenant's tokens this month, which the turn needs before
-# its retrieval; the claim's round trip carries them (same tenant, same RLS).
+# With the message: its tenant, its sender (none for an integration's message: the
+# outer join) and the tenant's tokens this month, which the turn needs before its
+# retrieval; the claim's round trip carries them (same tenant, same RLS).
 _CLAIM = (
     sa.select(
         _CLAIMED,
