@@ -331,6 +331,9 @@ def test_console_scenario_from_setup_to_forgetting(
         page.goto(f"{base}/admin")
         page.get_by_role("tab", name="Audit").click()
         page.locator(".message-row", has_text="kept now").get_by_role("link").click()
+        # The chain page held the earlier chain until this one loads: wait for this
+        # message before reading what it retrieved.
+        page.locator(".chain-body", has_text="kept now").wait_for()
         page.get_by_role("heading", name="Memories retrieved").wait_for()
         page.get_by_text("Omar Novak (employee)").wait_for()
         page.locator(".withheld").wait_for()
