@@ -10,23 +10,34 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import NamedTuple
 
+from app.core.fair_queue import waiting_key
 from app.core.redis_client import get_redis, tenant_key
 
-# KEYS[1] in-flight zset; ARGV: job id, now, expiry, cap. Returns 1 when acquired.
+# KEYS: the in-flight zset, the tenant's waiting zset (app/core/fair_queue.py);
+# ARGV: job id, now, expiry, cap. Returns {1 when acquired else 0, how many of the
+# tenant's messages wait}: the turn learns whether others wait behind it in the
+# same round trip as its slot.
 _ACQUIRE = """
+local waiting = redis.call('ZCARD', KEYS[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-  return 1
+  return {1, waiting}
 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-  return 0
+  return {0, waiting}
 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('EXPIRE', KEYS[1], 3600)
-return 1
+return {1, waiting}
 """
+
+
+class Slot(NamedTuple):
+    acquired: bool
+    waiting: int  # the tenant's messages waiting for a place in arq
 
 
 def inflight_key(tenant_id: uuid.UUID | str) -> str:
@@ -35,12 +46,19 @@ def inflight_key(tenant_id: uuid.UUID | str) -> str:
 
 async def acquire_slot(
     tenant_id: uuid.UUID | str, job_id: str, cap: int, hold_s: float
-) -> bool:
+) -> Slot:
     now = time.time()
-    acquired = await get_redis().eval(  # type: ignore[misc]
-        _ACQUIRE, 1, inflight_key(tenant_id), job_id, now, now + hold_s, cap
+    acquired, waiting = await get_redis().eval(  # type: ignore[misc]
+        _ACQUIRE,
+        2,
+        inflight_key(tenant_id),
+        waiting_key(tenant_id),
+        job_id,
+        now,
+        now + hold_s,
+        cap,
     )
-    return bool(acquired)
+    return Slot(bool(acquired), int(waiting))
 
 
 async def release_slot(tenant_id: uuid.UUID | str, job_id: str) -> None:

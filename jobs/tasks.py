@@ -20,7 +20,6 @@ from typing import Any
 
 from arq import Retry
 
-from app.core import fair_queue
 from app.core.logs import log_context
 from app.core.queue import message_finished
 from app.core.settings import get_settings
@@ -37,15 +36,15 @@ async def process_message(ctx: dict[str, Any], tenant_id: str, message_id: str) 
     job_id = str(ctx.get("job_id", message_id))
     with log_context(tenant_id=tenant_id, message_id=message_id, job_id=job_id):
         hold = settings.job_timeout_s + 10
-        if not await acquire_slot(
+        slot = await acquire_slot(
             tenant_id, job_id, settings.tenant_max_concurrency, hold
-        ):
+        )
+        if not slot.acquired:
             # Tenant at its cap: step aside so other tenants' jobs run meanwhile.
             raise Retry(defer=0.05 + random.random() * 0.1)
         try:
-            behind = await fair_queue.waiting(tenant_id) > 0
             outcome = await handle_message(
-                uuid.UUID(tenant_id), uuid.UUID(message_id), behind=behind
+                uuid.UUID(tenant_id), uuid.UUID(message_id), behind=slot.waiting > 0
             )
         except Exception as exc:
             tries = int(ctx.get("job_try", 1))

@@ -113,11 +113,6 @@ async def step(
     return [uuid.UUID(str(i)) for i in ids or []]
 
 
-async def waiting(tenant_id: uuid.UUID | str) -> int:
-    """How many of the tenant's messages wait here for a place in arq."""
-    return int(await get_redis().zcard(waiting_key(tenant_id)))
-
-
 async def depth(tenant_id: uuid.UUID | str) -> tuple[int, int]:
     """(admitted to arq, waiting here) for one tenant: the queue depth."""
     async with get_redis().pipeline(transaction=False) as pipe:

@@ -29,21 +29,35 @@ pytestmark = pytest.mark.usefixtures("clean_db")
 
 async def test_cap_holds_per_tenant_and_slots_expire(stack: None) -> None:
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
-    assert await acquire_slot(a, "j1", 2, 60)
-    assert await acquire_slot(a, "j2", 2, 60)
-    assert not await acquire_slot(a, "j3", 2, 60)  # tenant a is at its cap
-    assert await acquire_slot(b, "j3", 2, 60)  # tenant b is not affected
-    assert await acquire_slot(a, "j1", 2, 60)  # a re-delivered job keeps its slot
+    assert (await acquire_slot(a, "j1", 2, 60)).acquired
+    assert (await acquire_slot(a, "j2", 2, 60)).acquired
+    assert not (await acquire_slot(a, "j3", 2, 60)).acquired  # tenant a is at its cap
+    assert (await acquire_slot(b, "j3", 2, 60)).acquired  # tenant b is not affected
+    assert (
+        await acquire_slot(a, "j1", 2, 60)
+    ).acquired  # a re-delivered job keeps its slot
     await release_slot(a, "j1")
-    assert await acquire_slot(a, "j3", 2, 60)
+    assert (await acquire_slot(a, "j3", 2, 60)).acquired
     # A crashed worker's slot frees itself once its hold time has passed.
-    assert await acquire_slot(b, "dead", 2, 0.2)
-    assert not await acquire_slot(b, "j4", 2, 60)
+    assert (await acquire_slot(b, "dead", 2, 0.2)).acquired
+    assert not (await acquire_slot(b, "j4", 2, 60)).acquired
     await asyncio.sleep(0.3)
-    assert await acquire_slot(b, "j4", 2, 60)
+    assert (await acquire_slot(b, "j4", 2, 60)).acquired
     key = inflight_key(a)
     assert key.startswith("sb:t:") and a in key  # namespaced per tenant
     await get_redis().delete(inflight_key(a), inflight_key(b))
+
+
+async def test_a_slot_says_how_many_of_its_tenants_messages_wait(stack: None) -> None:
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    redis = get_redis()
+    try:
+        await redis.zadd(fair_queue.waiting_key(a), {"m1": 1, "m2": 2, "m3": 3})
+        assert await acquire_slot(a, "j1", 1, 60) == (True, 3)
+        assert await acquire_slot(a, "j2", 1, 60) == (False, 3)  # at its cap
+        assert await acquire_slot(b, "j3", 1, 60) == (True, 0)  # not a's queue
+    finally:
+        await redis.delete(fair_queue.waiting_key(a), inflight_key(a), inflight_key(b))
 
 
 async def test_flooding_tenant_does_not_starve_another(demo: Any, worker: Any) -> None:
