@@ -25,7 +25,7 @@ from app.core.queue import message_finished
 from app.core.settings import get_settings
 from app.services import push_sender, reminders, sweeper
 from app.services.turns import handle_message
-from jobs.fairness import acquire_slot, release_slot
+from jobs.fairness import acquire_slot, inflight_key, release_slot
 from jobs.recovery import release_dead_workers
 
 log = logging.getLogger(__name__)
@@ -47,16 +47,32 @@ async def process_message(ctx: dict[str, Any], tenant_id: str, message_id: str) 
                 uuid.UUID(tenant_id), uuid.UUID(message_id), behind=slot.waiting > 0
             )
         except Exception as exc:
+            await release_slot(tenant_id, job_id)
             tries = int(ctx.get("job_try", 1))
             raise Retry(defer=retry_delay(tries)) from exc
-        finally:
-            await release_slot(tenant_id, job_id)
+        except BaseException:
+            await release_slot(tenant_id, job_id)  # cancelled: timeout, shutdown
+            raise
         try:
-            await message_finished(uuid.UUID(tenant_id), uuid.UUID(message_id))
+            # Frees the slot and hands over the tenant's next message: one step.
+            await message_finished(
+                uuid.UUID(tenant_id),
+                uuid.UUID(message_id),
+                slot=(inflight_key(tenant_id), job_id),
+            )
         except Exception:
-            # The sweeper fills the tenant's queue again (Redis is a transport).
+            # The sweeper fills the tenant's queue again (Redis is a transport); the
+            # slot expires by itself if this release fails too.
             log.warning("handing over the tenant's next message failed", exc_info=True)
+            await _release_quietly(tenant_id, job_id)
         return outcome
+
+
+async def _release_quietly(tenant_id: str, job_id: str) -> None:
+    try:
+        await release_slot(tenant_id, job_id)
+    except Exception:
+        log.warning("freeing the turn's slot failed (it expires)", exc_info=True)
 
 
 def retry_delay(tries: int) -> float:

@@ -32,9 +32,11 @@ ADMIT_GRACE_S = 10.0
 KEY_TTL_S = 86_400
 
 # KEYS: admitted zset (message id -> admitted at), waiting zset (message id ->
-# arrival sequence), sequence counter.
+# arrival sequence), sequence counter, and on release optionally the ended job's
+# concurrency slots (jobs/fairness.py).
 # ARGV: mode (admit | release | fill), message id, now, cap, grace, arq job key
-# prefix, arq in-progress key prefix, job id prefix.
+# prefix, arq in-progress key prefix, job id prefix, key lifetime, the ended job's
+# slot member.
 # Returns the message ids whose jobs to enqueue now (oldest first).
 _SCRIPT = """
 local admitted, waiting, seq = KEYS[1], KEYS[2], KEYS[3]
@@ -43,6 +45,7 @@ local cap = tonumber(ARGV[4])
 local out = {}
 if mode == 'release' then
   redis.call('ZREM', admitted, id)
+  if KEYS[4] then redis.call('ZREM', KEYS[4], ARGV[10]) end
 end
 local settled = now - tonumber(ARGV[5])
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', admitted, '-inf', settled)) do
@@ -66,7 +69,7 @@ while redis.call('ZCARD', admitted) < cap do
   redis.call('ZADD', admitted, now, nxt[1])
   table.insert(out, nxt[1])
 end
-for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, tonumber(ARGV[9])) end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[9])) end
 return out
 """
 
@@ -90,16 +93,24 @@ async def step(
     job_key_prefix: str,
     in_progress_prefix: str,
     job_id_prefix: str,
+    slot: tuple[str, str] | None = None,
 ) -> list[uuid.UUID]:
     """One atomic step of the tenant's queue: `admit` a new message, `release` one
-    whose job ended, or just `fill` free places. Returns the messages to hand to arq
+    whose job ended (and free its concurrency `slot`, (key, member), in the same
+    round trip), or just `fill` free places. Returns the messages to hand to arq
     now."""
-    ids = await get_redis().eval(  # type: ignore[misc]
-        _SCRIPT,
-        3,
+    keys = [
         admitted_key(tenant_id),
         waiting_key(tenant_id),
         tenant_key(tenant_id, "fq", "seq"),
+    ]
+    slot_key, slot_member = slot or ("", "")
+    if slot_key and mode == "release":
+        keys.append(slot_key)
+    ids = await get_redis().eval(  # type: ignore[misc]
+        _SCRIPT,
+        len(keys),
+        *keys,
         mode,
         str(message_id or ""),
         time.time(),
@@ -109,6 +120,7 @@ async def step(
         in_progress_prefix,
         job_id_prefix,
         KEY_TTL_S,
+        slot_member,
     )
     return [uuid.UUID(str(i)) for i in ids or []]
 

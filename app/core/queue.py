@@ -119,7 +119,10 @@ def message_job_id(message_id: uuid.UUID) -> str:
 
 
 async def _fair_step(
-    mode: fair_queue.Mode, tenant_id: uuid.UUID, message_id: uuid.UUID | None
+    mode: fair_queue.Mode,
+    tenant_id: uuid.UUID,
+    message_id: uuid.UUID | None,
+    slot: tuple[str, str] | None = None,
 ) -> None:
     """Move the tenant's queue one step and hand arq what it admits."""
     admitted = await fair_queue.step(
@@ -130,6 +133,7 @@ async def _fair_step(
         job_key_prefix=job_key_prefix,
         in_progress_prefix=in_progress_key_prefix,
         job_id_prefix=MESSAGE_JOB_PREFIX,
+        slot=slot,
     )
     if not admitted:
         return
@@ -150,10 +154,15 @@ async def enqueue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
     return True
 
 
-async def message_finished(tenant_id: uuid.UUID, message_id: uuid.UUID) -> None:
+async def message_finished(
+    tenant_id: uuid.UUID,
+    message_id: uuid.UUID,
+    slot: tuple[str, str] | None = None,
+) -> None:
     """A message's job ended (done, failed or nothing to do): the tenant's next
-    message goes to the back of arq's queue."""
-    await _fair_step("release", tenant_id, message_id)
+    message goes to the back of arq's queue, and the job's concurrency `slot` (key,
+    member: jobs/fairness.py) is freed in the same step."""
+    await _fair_step("release", tenant_id, message_id, slot)
 
 
 async def fill_tenant_queue(tenant_id: uuid.UUID) -> None:

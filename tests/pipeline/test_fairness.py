@@ -86,6 +86,12 @@ async def test_flooding_tenant_does_not_starve_another(demo: Any, worker: Any) -
     assert pending >= 10, (pending, probe_s)
     for sent in flood:
         await wait_done(luis.tenant_id, sent.message_id)
+    # Every ended job freed its concurrency slot (the hand-over step frees it).
+    for _ in range(100):
+        if not await get_redis().zcard(inflight_key(luis.tenant_id)):
+            break
+        await asyncio.sleep(0.05)
+    assert await get_redis().zcard(inflight_key(luis.tenant_id)) == 0
 
 
 async def _arq_order(ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -124,11 +130,17 @@ async def test_tenant_queues_are_served_round_robin(
     await enqueue_message(flooder, flood[0])
     assert await fair_queue.depth(flooder) == (2, 4)
 
-    # A flood job ends: the tenant's next message joins the back of the line.
+    # A flood job ends: the tenant's next message joins the back of the line, and
+    # the job's concurrency slot is freed in the same step (not its neighbour's).
+    slots = inflight_key(flooder)
+    for mid in flood[:2]:
+        assert (await acquire_slot(flooder, message_job_id(mid), 2, 60)).acquired
     await _forget(flood[0])
-    await message_finished(flooder, flood[0])
+    await message_finished(flooder, flood[0], slot=(slots, message_job_id(flood[0])))
     assert await _arq_order(everything) == [flood[1], probe, flood[2]]
     assert await fair_queue.depth(flooder) == (2, 3)
+    assert await get_redis().zrange(slots, 0, -1) == [message_job_id(flood[1])]
+    await get_redis().delete(slots)
 
     # A job lost without a word (a worker killed between admitting a message and
     # queueing its job): once its admission is past the grace period, the next
