@@ -183,6 +183,7 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
         f"{_ms(fa['quiet_p95_with_flood_ms'])} ms | {fa['ratio']} | "
         f"{_ms(fa.get('quiet_p95_with_burst_ms'))} ms | {fa.get('burst_ratio')} |",
         "",
+        *fairness_samples(fa),
         "Mechanism: per-tenant queues in front of arq (`app/core/fair_queue.py`), "
         "at most TENANT_MAX_CONCURRENCY of a tenant's jobs in arq at once, the next "
         "one re-queued at the back when one ends: round robin between tenants. "
@@ -631,7 +632,11 @@ The production shape (what each piece already supports):
   notification audience, turn metrics sent every 0.25 s, the question embedded
   while the retrieval transaction reads). Later (2026-12-07): the claim statement
   also reads the sender and the month's tokens, 18.6 → 16.6 SQL statements per
-  turn (`tests/pipeline/test_round_trips.py` holds one turn to 14).
+  turn (`tests/pipeline/test_round_trips.py` holds one turn to 14); a message
+  job takes its tenant's slot and learns whether the tenant has more waiting in
+  one script, and frees the slot in the step that hands over the tenant's next
+  message: 4 → 2 Redis round trips of its own per job (the loop CPU it saves is
+  inside this host's noise).
   What a turn's loop CPU is now made of (py-spy on `python -m bench.turn_cpu
   --turns 400`, 2026-12-07): in the turn's own task, two thirds of the samples are
   SQLAlchemy and psycopg around the statements and 3 transactions (a tenant
@@ -656,6 +661,21 @@ The production shape (what each piece already supports):
   of one run, or back to back pairs, not figures of different hours.
 {fanout_gap}{retrieval_gap}
 {prompt_gap}"""
+
+
+def fairness_samples(fa: dict[str, Any]) -> list[str]:
+    """How many quiet messages each p95 above is taken from, when the run says."""
+    counts = fa.get("quiet_messages")
+    if not counts:
+        return []
+    alone, flood, burst = counts
+    return [
+        f"Quiet messages per phase: {alone} alone, {flood} with the flood, {burst} "
+        "after the burst. The p95 of so few is close to their largest, so one quiet "
+        "message that arrives while the burst's first turns run moves the ratio: "
+        "compare the ratios of several runs before reading much into one.",
+        "",
+    ]
 
 
 # Targets that worker CPU per turn decides (bench, target key).

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from bench import charts
 from bench.machine import target
-from bench.report import REPORT, load, missed_below, render, split_section
+from bench.report import (
+    REPORT,
+    fairness_samples,
+    load,
+    missed_below,
+    render,
+    split_section,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -100,3 +107,10 @@ def test_a_smaller_number_of_tabs_that_missed_is_named_beside_the_largest() -> N
     )
     # Results written before the bench recorded which sizes held.
     assert missed_below({**sockets, "held_by_page": None}, "/alerts") == ""
+
+
+def test_the_fairness_section_says_how_few_messages_each_p95_is_taken_from() -> None:
+    said = " ".join(fairness_samples({"quiet_messages": [14, 15, 13]}))
+    assert "14 alone, 15 with the flood, 13 after the burst" in said
+    # Results written before the bench counted them.
+    assert fairness_samples({}) == []
