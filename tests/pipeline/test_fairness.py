@@ -4,14 +4,12 @@ per-tenant concurrency cap; one tenant's flood leaves room for the others."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
 import pytest
 
 from app.core import fair_queue
-from app.core.db import tenant_session
 from app.core.queue import (
     enqueue_message,
     fill_tenant_queue,
@@ -20,7 +18,6 @@ from app.core.queue import (
     queue_name,
 )
 from app.core.redis_client import get_redis
-from app.domain.models import Message
 from jobs.fairness import acquire_slot, inflight_key, release_slot
 from tests.pipeline.conftest import actor_of, wait_done
 
@@ -60,38 +57,37 @@ async def test_a_slot_says_how_many_of_its_tenants_messages_wait(stack: None) ->
         await redis.delete(fair_queue.waiting_key(a), inflight_key(a), inflight_key(b))
 
 
-async def test_flooding_tenant_does_not_starve_another(demo: Any, worker: Any) -> None:
+async def test_flooding_tenant_does_not_starve_another(demo: Any) -> None:
     from app.services.messages import submit_message
+    from jobs.worker import running_worker
 
     luis = demo.user("harbor-bistro", "luis")
     ben = demo.user("maple-court", "ben")
+    # Everything is queued before a worker runs, so what finishes first is the
+    # queues' doing, not how fast this test submits.
     flood = [
         await submit_message(
             actor_of(luis), f"We are out of item {i}.", uuid.uuid4().hex
         )
         for i in range(30)
     ]
-    started = time.monotonic()
     probe = await submit_message(
         actor_of(ben), "The hallway light is broken.", uuid.uuid4().hex
     )
-    await wait_done(ben.tenant_id, probe.message_id)
-    probe_s = time.monotonic() - started
-    pending = 0
-    for sent in flood:
-        async with tenant_session(luis.tenant_id) as s:
-            msg = await s.get(Message, (luis.tenant_id, sent.message_id))
-        pending += msg is not None and msg.status != "done"
-    # Ben's message finished while most of the flood was still waiting.
-    assert pending >= 10, (pending, probe_s)
-    for sent in flood:
-        await wait_done(luis.tenant_id, sent.message_id)
-    # Every ended job freed its concurrency slot (the hand-over step frees it).
-    for _ in range(100):
-        if not await get_redis().zcard(inflight_key(luis.tenant_id)):
-            break
-        await asyncio.sleep(0.05)
-    assert await get_redis().zcard(inflight_key(luis.tenant_id)) == 0
+    async with running_worker():
+        answered = await wait_done(ben.tenant_id, probe.message_id)
+        finished = [await wait_done(luis.tenant_id, m.message_id) for m in flood]
+        # Every ended job freed its concurrency slot (the hand-over step frees it).
+        for _ in range(100):
+            if not await get_redis().zcard(inflight_key(luis.tenant_id)):
+                break
+            await asyncio.sleep(0.05)
+        assert await get_redis().zcard(inflight_key(luis.tenant_id)) == 0
+    # One queue in arrival order would finish the whole flood first; served in
+    # turn, Ben's message waits for the flood's jobs already running or handed
+    # over while it runs (TENANT_MAX_CONCURRENCY at a time), not for all 30.
+    ahead = sum(m.updated_at <= answered.updated_at for m in finished)
+    assert ahead <= 8, ahead
 
 
 async def _arq_order(ids: list[uuid.UUID]) -> list[uuid.UUID]:
