@@ -472,8 +472,8 @@ async def fairness_phase(
         "quiet_p95_with_burst_ms": round(bursted, 1),
         "burst_ratio": round(bursted / base, 2) if base else None,
         "seconds": seconds,
-        # Quiet messages in each phase: the p95 of a few dozen is close to their
-        # largest, so the ratios move from run to run.
+        # Quiet messages in each phase: the p95 of a few dozen or fewer is close
+        # to their largest, so the ratios move from run to run.
         "quiet_messages": [len(alone), len(with_flood), len(with_burst)],
         "abandoned": abandoned,
         "load_avg_1m_before": load_before,
