@@ -5,7 +5,6 @@ hand-over itself fails (Redis is a transport: the sweeper refills the queue)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,8 +17,8 @@ from jobs.fairness import inflight_key
 
 
 @pytest.fixture
-def tenant(stack: None) -> Iterator[uuid.UUID]:
-    yield uuid.uuid4()
+def tenant(stack: None) -> uuid.UUID:
+    return uuid.uuid4()  # a tenant of its own: no other test's slots
 
 
 async def _run(tenant: uuid.UUID) -> str:
