@@ -12,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.db import after_commit, tenant_session
+from app.core.db import tenant_session
 from app.core.logs import log_context
 from app.core.queue import enqueue_message
 from app.domain.actor import Actor
@@ -33,6 +34,7 @@ class SubmitResult:
     message_id: uuid.UUID
     conversation_id: uuid.UUID
     created: bool
+    status: str  # the message's status as submitting leaves it
 
 
 def _check(body: str, client_message_id: str) -> str:
@@ -73,6 +75,52 @@ async def conversation_for(
     return conv
 
 
+_messages = table(Message)
+_conversations = table(Conversation)
+# The columns a new message is written with, each from the bound parameter of the
+# same name (the conversation's id comes from the conversations table).
+_NEW_MESSAGE = (
+    "tenant_id",
+    "id",
+    "sender_user_id",
+    "sender_key",
+    "author",
+    "client_message_id",
+    "body",
+    "source",
+    "status",
+    "clock",
+    "created_at",
+    "updated_at",
+)
+
+
+def _into_conversation(owner: sa.ColumnElement[bool]) -> sa.Insert:
+    """A new message in its sender's existing conversation, found by the same
+    statement: one round trip for a sender's every message but the first. No row
+    back: there is no conversation yet, or the message is a resend (same client
+    id); the caller then takes the slower path, which tells the two apart."""
+    found = sa.select(
+        *(bindparam(name, type_=_messages.c[name].type) for name in _NEW_MESSAGE),
+        _conversations.c.id,
+    ).where(_conversations.c.tenant_id == bindparam("tenant_id"), owner)
+    return (
+        insert(_messages)
+        .from_select([*_NEW_MESSAGE, "conversation_id"], found)
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "sender_key", "client_message_id"]
+        )
+        .returning(_messages.c.id, _messages.c.conversation_id)
+    )
+
+
+# A user's conversation, and an integration's (the tenant's one with no user).
+_INTO_USERS = _into_conversation(
+    _conversations.c.user_id == bindparam("sender_user_id")
+)
+_INTO_INTEGRATIONS = _into_conversation(_conversations.c.user_id.is_(None))
+
+
 async def _store(
     tenant_id: uuid.UUID,
     sender_user_id: uuid.UUID | None,
@@ -83,34 +131,32 @@ async def _store(
     clock: datetime | None,
 ) -> SubmitResult:
     text = _check(body, client_message_id)
+    now = utcnow()
+    values = {
+        "tenant_id": tenant_id,
+        "id": uuid.uuid4(),
+        "sender_user_id": sender_user_id,
+        "sender_key": sender_key,
+        "author": "user" if sender_user_id else "event",
+        "client_message_id": client_message_id,
+        "body": text,
+        "source": source,
+        "status": MessageStatus.received.value,
+        "clock": clock,
+        "created_at": now,
+        "updated_at": now,
+    }
+    into = _INTO_USERS if sender_user_id else _INTO_INTEGRATIONS
     async with tenant_session(tenant_id) as s:
-        conv = await conversation_for(s, tenant_id, sender_user_id)
-        values = {
-            "tenant_id": tenant_id,
-            "id": uuid.uuid4(),
-            "conversation_id": conv.id,
-            "sender_user_id": sender_user_id,
-            "sender_key": sender_key,
-            "author": "user" if sender_user_id else "event",
-            "client_message_id": client_message_id,
-            "body": text,
-            "source": source,
-            "status": MessageStatus.received.value,
-            "clock": clock,
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        }
-        # ON CONFLICT: a resend (same client id) is the same message, not a second.
-        stmt = (
-            insert(Message)
-            .values(**values)
-            .on_conflict_do_nothing(
-                index_elements=["tenant_id", "sender_key", "client_message_id"]
-            )
-            .returning(col(Message.id))
-        )
-        new_id = (await s.execute(stmt)).scalar()
-        if new_id is None:
+        conn = await s.connection()
+        row = (await conn.execute(into, values)).first()
+        if row is None:
+            # The sender's first message (no conversation yet) or a resend: with
+            # the conversation made sure of, a second miss is a resend.
+            await conversation_for(s, tenant_id, sender_user_id)
+            row = (await conn.execute(into, values)).first()
+        if row is None:
+            # ON CONFLICT: a resend (same client id) is the same message.
             existing = (
                 await s.exec(
                     select(Message).where(
@@ -119,12 +165,15 @@ async def _store(
                     )
                 )
             ).one()
-            return SubmitResult(existing.id, existing.conversation_id, False)
-        after_commit(s, lambda: queue_message(tenant_id, new_id))
-    return SubmitResult(new_id, conv.id, True)
+            return SubmitResult(
+                existing.id, existing.conversation_id, False, existing.status
+            )
+    # Committed: now its job is queued (the sweeper retries if this fails).
+    queued = await queue_message(tenant_id, row.id)
+    status = MessageStatus.queued if queued else MessageStatus.received
+    return SubmitResult(row.id, row.conversation_id, True, status.value)
 
 
-_messages = table(Message)
 # Handed to the queue: received -> queued, unless a turn has already moved it on.
 _MARK_QUEUED = (
     update(_messages)
@@ -138,20 +187,21 @@ _MARK_QUEUED = (
 
 
 async def queue_message(tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
-    """Queue the job for a committed message; the sweeper retries if this fails."""
+    """Queue the job for a committed message and mark it `queued`; False when it
+    stays `received` (the sweeper queues it later)."""
     with log_context(tenant_id=tenant_id, message_id=message_id):
         try:
-            queued = await enqueue_message(tenant_id, message_id)
-        except Exception:
-            log.warning("queueing failed; the sweeper will retry", exc_info=True)
-            return False
-        if queued:
+            if not await enqueue_message(tenant_id, message_id):
+                return False
             async with tenant_session(tenant_id) as s:
                 conn = await s.connection()
                 await conn.execute(
                     _MARK_QUEUED, {"t": tenant_id, "m": message_id, "now": utcnow()}
                 )
-        return queued
+        except Exception:
+            log.warning("queueing failed; the sweeper will retry", exc_info=True)
+            return False
+        return True
 
 
 async def submit_message(

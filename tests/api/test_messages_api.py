@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from app.core.db import tenant_session
 from app.core.settings import get_settings
 from app.domain.models import Message
+from app.services import messages
 from tests.api import objects
 from tests.api.objects import auth
 from tests.conftest import Demo
@@ -32,6 +34,26 @@ async def test_submit_is_idempotent_and_queued(
     assert len(rows) == 1
     assert rows[0].sender_user_id == maya.id and rows[0].source == "chat"
     assert str(rows[0].id) == out["message_id"]
+
+
+async def test_submit_while_the_queue_is_down_is_accepted_as_received(
+    client: httpx.AsyncClient, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message is committed before it is queued: with Redis unreachable it is
+    still accepted, and says it is not queued yet (the sweeper queues it)."""
+
+    async def redis_down(*args: object) -> bool:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(messages, "enqueue_message", redis_down)
+    maya = demo.user("harbor-bistro", "maya")
+    body = {"body": "The dishwasher is leaking", "client_message_id": "down-1"}
+    resp = await client.post("/api/v1/messages", json=body, headers=auth(maya))
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["created"] is True and resp.json()["status"] == "received"
+    async with tenant_session(maya.tenant_id) as s:
+        [row] = (await s.exec(select(Message))).all()
+    assert (str(row.id), row.status) == (resp.json()["message_id"], "received")
 
 
 async def test_conversation_includes_assistant_replies(

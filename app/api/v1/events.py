@@ -31,4 +31,4 @@ async def submit_event(body: EventIn, principal: ApiKeyPrincipal) -> SubmitOut:
     result = await messages.submit_event(
         principal.tenant_id, principal.api_key_id, body.text, body.client_event_id
     )
-    return await submit_out(principal.tenant_id, result)
+    return submit_out(result)

@@ -12,7 +12,6 @@ from app.api.errors import AUTH_ERRORS, errors
 from app.api.v1.schemas import MessageIn, MessageOut, SubmitOut
 from app.core import rate_limit
 from app.core.db import tenant_session
-from app.domain.models import Message, MessageStatus
 from app.services import messages
 from app.services.access import access_message
 from app.services.conversation import MAX_PAGE, PAGE_SIZE, conversation_page
@@ -21,16 +20,14 @@ from app.services.messages import SubmitResult
 router = APIRouter(prefix="/messages", tags=["messages"])
 
 
-async def submit_out(tenant_id: uuid.UUID, result: SubmitResult) -> SubmitOut:
-    """The response for a submitted message, with its current status (the id
-    comes from the domain layer, not from the client)."""
-    async with tenant_session(tenant_id) as s:
-        row = await s.get(Message, (tenant_id, result.message_id))
+def submit_out(result: SubmitResult) -> SubmitOut:
+    """The response for a submitted message (the id comes from the domain layer,
+    not from the client)."""
     return SubmitOut(
         message_id=result.message_id,
         conversation_id=result.conversation_id,
         created=result.created,
-        status=row.status if row is not None else MessageStatus.received.value,
+        status=result.status,
     )
 
 
@@ -46,7 +43,7 @@ async def submit(body: MessageIn, actor: CurrentActor) -> SubmitOut:
     GET /api/v1/messages (and as a live event / push notification)."""
     await rate_limit.check_message_submit(actor.tenant_id, actor.user_id)
     result = await messages.submit_message(actor, body.body, body.client_message_id)
-    return await submit_out(actor.tenant_id, result)
+    return submit_out(result)
 
 
 @router.get(
