@@ -105,12 +105,11 @@ async def burst_phase(run: Run, port: int, n: int, drain_s: float) -> dict[str, 
     stop = asyncio.Event()
     conns: dict[str, int] = {}
     sampler = asyncio.create_task(sample_connections(stop, conns))
-    before = set(run.sent)
     started = time.time()
-    await asyncio.gather(
+    sent = await asyncio.gather(
         *(send(run, pick(i)) for i in range(n)), return_exceptions=True
     )
-    ids = [m for m in run.sent if m not in before]
+    ids = [m for m in sent if isinstance(m, str)]
     await drain(run, ids, drain_s)
     stop.set()
     await sampler
@@ -173,7 +172,12 @@ async def bench(args: argparse.Namespace, port: int, worker_pid: int) -> dict[st
             )
         burst = await burst_phase(run, port, args.burst, args.drain)
         fairness = await fairness_phase(
-            run, args.fair_rate, 10.0, args.fair_seconds, args.fair_burst
+            run,
+            args.fair_rate,
+            10.0,
+            args.fair_seconds,
+            args.fair_burst,
+            args.fair_bursts,
         )
     limit_ms = 1.2 * args.latency * 1000
     holding = [
@@ -204,7 +208,8 @@ async def bench(args: argparse.Namespace, port: int, worker_pid: int) -> dict[st
             "command": "python -m bench.slow_model "
             f"--rates {args.rates} --seconds {args.seconds:g} --drain {args.drain:g} "
             f"--burst {args.burst} --fair-rate {args.fair_rate:g} "
-            f"--fair-seconds {args.fair_seconds:g} --fair-burst {args.fair_burst}",
+            f"--fair-seconds {args.fair_seconds:g} --fair-burst {args.fair_burst} "
+            f"--fair-bursts {args.fair_bursts}",
         },
         "rates": results,
         "burst": burst,
@@ -231,6 +236,7 @@ def main() -> int:
     parser.add_argument("--fair-rate", type=float, default=0.1, help="msg/s/tenant")
     parser.add_argument("--fair-seconds", type=float, default=10.0)
     parser.add_argument("--fair-burst", type=int, default=40)
+    parser.add_argument("--fair-bursts", type=int, default=3)
     parser.add_argument("--tenants", type=int, default=20)
     parser.add_argument("--max-jobs", type=int, default=300)
     parser.add_argument("--tenant-cap", type=int, default=20)

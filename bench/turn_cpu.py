@@ -57,15 +57,17 @@ class Counts:
         self.sql = 0
         self.redis = 0
         self.checkouts = 0  # database connections taken: one per transaction
-        self.sql_text: dict[str, int] = {}
-        self.active = False  # the turn's, not the submit's
+        self.sql_text: dict[str, int] = {}  # the turn's statements by their text
+        self.active = False  # counting (a turn or a submit)
+        self.listing = False  # and listing the statements (a turn's)
 
     def on_sql(self, *args: Any) -> None:
         if not self.active:
             return
         self.sql += 1
-        statement = str(args[2]).split("\n", 1)[0][:90]
-        self.sql_text[statement] = self.sql_text.get(statement, 0) + 1
+        if self.listing:
+            statement = str(args[2]).split("\n", 1)[0][:90]
+            self.sql_text[statement] = self.sql_text.get(statement, 0) + 1
 
     def on_checkout(self, *args: Any) -> None:
         self.checkouts += self.active
@@ -78,6 +80,7 @@ def count_redis(counts: Counts) -> None:
     def counted(self: AbstractConnection, *args: Any) -> list[bytes]:
         if counts.active:
             counts.redis += 1
+        if counts.listing:
             name = f"redis {args[0]!s}"
             counts.sql_text[name] = counts.sql_text.get(name, 0) + 1
         return original(self, *args)
@@ -122,17 +125,29 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     sql: list[int] = []
     redis: list[int] = []
     checkouts: list[int] = []
+    # The submit is the API's (or the app's) work, not the worker's: apart.
+    submit_cpu: list[float] = []
+    submit_sql: list[int] = []
+    submit_redis: list[int] = []
     profile = cProfile.Profile(time.thread_time) if args.profile else None
     for i, (actor, text) in enumerate(turns):
         if i == args.warmup:
             for series in (cpu, wall, sql, redis, checkouts):
                 series.clear()
+            for series in (submit_cpu, submit_sql, submit_redis):
+                series.clear()
             counts.sql_text.clear()
-        # The submit is the API's work, not the worker's: counted apart.
+        sql0, redis0 = counts.sql, counts.redis
+        counts.active = True
+        c0 = time.thread_time()
         sent = await submit_message(actor, text, uuid.uuid4().hex)
+        submit_cpu.append((time.thread_time() - c0) * 1000)
+        counts.active = False
+        submit_sql.append(counts.sql - sql0)
+        submit_redis.append(counts.redis - redis0)
         sql0, redis0, taken0 = counts.sql, counts.redis, counts.checkouts
         ctx = {"job_id": f"bench-{sent.message_id}", "job_try": 1}
-        counts.active = True
+        counts.active = counts.listing = True
         c0, w0 = time.thread_time(), time.perf_counter()
         if profile and i >= args.warmup:
             profile.enable()
@@ -140,7 +155,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if profile and i >= args.warmup:
             profile.disable()
         cpu.append((time.thread_time() - c0) * 1000)
-        counts.active = False
+        counts.active = counts.listing = False
         wall.append((time.perf_counter() - w0) * 1000)
         sql.append(counts.sql - sql0)
         redis.append(counts.redis - redis0)
@@ -168,6 +183,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "redis_commands_per_turn": round(statistics.mean(redis), 2),
         "transactions_per_turn": round(statistics.mean(checkouts), 2),
         "messages_per_s_bound": round(1000 / statistics.median(cpu), 1),
+        # What accepting the message costs the process that submits it (the API
+        # or the app's backend): its CPU, statements and Redis commands.
+        "submit_cpu_ms": latency_summary(submit_cpu),
+        "submit_sql_statements": round(statistics.mean(submit_sql), 2),
+        "submit_redis_commands": round(statistics.mean(submit_redis), 2),
         # A measurement, not a target: the pipeline bench holds the targets.
         "targets": {},
     }
@@ -177,6 +197,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         f"{result['wall_ms']['p50_ms']} ms; {result['sql_statements_per_turn']:.1f} "
         f"SQL statements in {result['transactions_per_turn']:.1f} transactions, "
         f"{result['redis_commands_per_turn']:.1f} Redis commands"
+    )
+    print(
+        f"submit CPU p50 {result['submit_cpu_ms']['p50_ms']} ms; "
+        f"{result['submit_sql_statements']:.1f} SQL statements, "
+        f"{result['submit_redis_commands']:.1f} Redis commands"
     )
     print(
         "stages p50 (ms): " + ", ".join(f"{k} {v['p50_ms']}" for k, v in stages.items())

@@ -10,11 +10,13 @@ from bench import charts
 from bench.machine import target
 from bench.report import (
     REPORT,
+    burst_from_submit,
     fairness_samples,
     load,
     missed_below,
     render,
     split_section,
+    submit_cost,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -111,6 +113,32 @@ def test_a_smaller_number_of_tabs_that_missed_is_named_beside_the_largest() -> N
 
 def test_the_fairness_section_says_how_few_messages_each_p95_is_taken_from() -> None:
     said = " ".join(fairness_samples({"quiet_messages": [14, 15, 13]}))
-    assert "14 alone, 15 with the flood, 13 after the burst" in said
+    assert "14 alone, 15 with the flood, 13 with the bursts" in said
     # Results written before the bench counted them.
     assert fairness_samples({}) == []
+
+
+def test_the_fairness_section_separates_the_wait_to_be_submitted() -> None:
+    fa = {
+        "quiet_p95_alone_from_submit_ms": 62.5,
+        "quiet_p95_with_burst_from_submit_ms": 91.5,
+        "burst_ratio_from_submit": 1.46,
+    }
+    said = " ".join(burst_from_submit(fa))
+    assert "62.5 ms alone and 91.5 ms with the bursts (ratio 1.46)" in said
+    assert "MESSAGE_RATE_PER_MINUTE" in said
+    # Results written before the bench measured from the submit.
+    assert burst_from_submit({}) == []
+
+
+def test_the_turn_section_says_what_accepting_a_message_costs() -> None:
+    t = {
+        "submit_cpu_ms": {"p50_ms": 4.31},
+        "submit_sql_statements": 4.7,
+        "submit_redis_commands": 3.0,
+    }
+    said = " ".join(submit_cost(t))
+    assert "4.3 ms of CPU p50, 4.7 SQL statements" in said
+    assert "3.0 Redis commands" in said
+    # Results written before the bench measured the submit.
+    assert submit_cost({}) == []
