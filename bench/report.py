@@ -639,7 +639,13 @@ The production shape (what each piece already supports):
   job takes its tenant's slot and learns whether the tenant has more waiting in
   one script, and frees the slot in the step that hands over the tenant's next
   message: 4 → 2 Redis round trips of its own per job (the loop CPU it saves is
-  inside this host's noise).
+  inside this host's noise). Later still (2026-12-07, the submitting side): a
+  message's insert finds the sender's conversation itself (one statement, not a
+  read and an insert), the API answers with the status the submit returns instead
+  of reading the row again, and the fair queue's script writes the admitted
+  message's arq job itself (jobs are JSON now, not pickle), so admitting a
+  message, and handing a tenant's next one over when a job ends, is one Redis
+  round trip, not two.
   What a turn's loop CPU is now made of (py-spy on `python -m bench.turn_cpu
   --turns 400`, 2026-12-07): in the turn's own task, two thirds of the samples are
   SQLAlchemy and psycopg around the statements and 3 transactions (a tenant

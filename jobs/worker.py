@@ -21,7 +21,15 @@ from agents.local_embedding import encode_local
 from app.core import health, metrics
 from app.core.db import dispose_engines
 from app.core.logs import configure_logging
-from app.core.queue import close_pools, queue_name, redis_settings, wake_channel
+from app.core.queue import (
+    MESSAGE_JOB,
+    close_pools,
+    dump_job,
+    load_job,
+    queue_name,
+    redis_settings,
+    wake_channel,
+)
 from app.core.settings import get_settings
 from app.services import memory_vectors
 from jobs import recovery
@@ -103,11 +111,17 @@ def worker_settings() -> dict[str, Any]:
             # kept result would block the sweeper from re-queueing the same id.
             # Many tries: most are fairness deferrals, not failures (the message
             # counts its own attempts).
-            func(process_message, keep_result=0, max_tries=1000),
+            func(process_message, name=MESSAGE_JOB, keep_result=0, max_tries=1000),
             func(send_reminder, keep_result=3600, max_tries=5),
             func(send_push, keep_result=0, max_tries=3),
-            ping,
+            func(ping, keep_result=60),
         ],
+        # A job that cannot be read (one queued by an older release in another
+        # format) fails without a kept result, so the sweeper can queue its message
+        # again under the same id.
+        "keep_result": 0,
+        "job_serializer": dump_job,
+        "job_deserializer": load_job,
         "cron_jobs": [
             cron(sweep, second={0, 15, 30, 45}, run_at_startup=True, unique=True)
         ],

@@ -2,7 +2,9 @@
 
 Jobs are keyed by what they are about (`msg:<message_id>`), so a second enqueue of
 the same message while its job is waiting or running is a no-op, and enqueue only
-passes ids (arq pickles arguments).
+passes ids and other primitives: jobs are JSON (`dump_job`), not arq's default
+pickle, so nothing read from Redis can run code in a worker, and the fair queue's
+script writes a message job itself.
 
 Message jobs pass through the tenant's own queue first (app/core/fair_queue.py):
 at most TENANT_MAX_CONCURRENCY of a tenant's messages are in arq at once, and the
@@ -13,10 +15,12 @@ tenant's next one joins the back of arq's queue when one of them ends
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
@@ -65,6 +69,19 @@ def wake_channel() -> str:
     return key("queue", "wake")
 
 
+def dump_job(job: dict[str, Any]) -> bytes:
+    """arq's job (and result) record as JSON: the workers read it with `load_job`.
+    A result that is not JSON (an exception) is stored by arq as a message."""
+    return json.dumps(job, separators=(",", ":")).encode()
+
+
+def load_job(raw: bytes) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(raw)
+    if isinstance(loaded.get("a"), list):
+        loaded["a"] = tuple(loaded["a"])  # arq's type for a job's arguments
+    return loaded
+
+
 def redis_settings() -> RedisSettings:
     url = get_settings().redis_url
     if not url:
@@ -77,7 +94,12 @@ async def get_pool() -> ArqRedis:
     loop_id = id(asyncio.get_running_loop())
     pool = _pools.get(loop_id)
     if pool is None:
-        pool = await create_pool(redis_settings(), default_queue_name=queue_name())
+        pool = await create_pool(
+            redis_settings(),
+            default_queue_name=queue_name(),
+            job_serializer=dump_job,
+            job_deserializer=load_job,
+        )
         _pools[loop_id] = pool
     return pool
 
@@ -118,31 +140,34 @@ def message_job_id(message_id: uuid.UUID) -> str:
     return f"{MESSAGE_JOB_PREFIX}{message_id}"
 
 
+MESSAGE_JOB = "process_message"
+
+
 async def _fair_step(
     mode: fair_queue.Mode,
     tenant_id: uuid.UUID,
     message_id: uuid.UUID | None,
     slot: tuple[str, str] | None = None,
 ) -> None:
-    """Move the tenant's queue one step and hand arq what it admits."""
-    admitted = await fair_queue.step(
+    """Move the tenant's queue one step; what it admits goes to arq in the same
+    round trip."""
+    pool = await get_pool()
+    await fair_queue.step(
         mode,
         tenant_id,
         message_id,
         cap=get_settings().tenant_max_concurrency,
-        job_key_prefix=job_key_prefix,
-        in_progress_prefix=in_progress_key_prefix,
-        job_id_prefix=MESSAGE_JOB_PREFIX,
+        arq=fair_queue.Arq(
+            queue=pool.default_queue_name,
+            job_key_prefix=job_key_prefix,
+            in_progress_prefix=in_progress_key_prefix,
+            result_key_prefix=result_key_prefix,
+            job_key_ms=pool.expires_extra_ms,
+            wake_channel=wake_channel(),
+            function=MESSAGE_JOB,
+            job_id_prefix=MESSAGE_JOB_PREFIX,
+        ),
         slot=slot,
-    )
-    if not admitted:
-        return
-    await _enqueue_now(
-        await get_pool(),
-        [
-            ("process_message", (str(tenant_id), str(mid)), message_job_id(mid))
-            for mid in admitted
-        ],
     )
 
 

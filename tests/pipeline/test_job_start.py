@@ -7,16 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 from arq.worker import func
 
-from app.core.queue import _enqueue_now, get_pool
+from app.core.queue import (
+    MESSAGE_JOB,
+    _enqueue_now,
+    enqueue_message,
+    get_pool,
+    message_job_id,
+    queue_name,
+    wake_channel,
+)
 from app.core.settings import get_settings
 from jobs.waking_worker import WakingWorker
+from jobs.worker import worker_settings
 from tests.pipeline.conftest import wake
 
 SLOTS = 3
@@ -155,3 +168,95 @@ async def test_jobs_queued_in_one_script_are_arqs_own(demo: Any) -> None:
     async with worker_with(holds):
         await wake(pool)
         await until(lambda: sorted(holds.ran) == ["a", "b"])
+
+
+async def test_a_message_job_the_fair_queue_writes_is_arqs_own(demo: Any) -> None:
+    """The fair queue's script hands an admitted message to arq itself (one round
+    trip): the job must read back as the one arq's enqueue would have written, as
+    JSON (nothing from Redis is unpickled), once per id, with the workers woken."""
+    tenant, message = uuid.uuid4(), uuid.uuid4()
+    pool = await get_pool()
+    job_id = message_job_id(message)
+    async with pool.pubsub() as wakes:
+        await wakes.subscribe(wake_channel())
+        before = time.time() * 1000
+        await enqueue_message(tenant, message)
+        woken = None
+        for _ in range(20):  # the subscribe confirmation reads as None first
+            woken = await wakes.get_message(ignore_subscribe_messages=True, timeout=1)
+            if woken is not None:
+                break
+    assert woken is not None and woken["type"] == "message"
+    raw = await pool.get(job_key_prefix + job_id)
+    assert json.loads(raw)["f"] == MESSAGE_JOB  # JSON, not a pickle
+    [job] = [j for j in await pool.queued_jobs() if j.job_id == job_id]
+    assert (job.function, job.args, job.kwargs) == (
+        MESSAGE_JOB,
+        (str(tenant), str(message)),
+        {},
+    )
+    assert job.job_try is None
+    assert before - 1 <= job.score <= time.time() * 1000
+    ttl_ms = await pool.pttl(job_key_prefix + job_id)
+    assert pool.expires_extra_ms - 60_000 < ttl_ms <= pool.expires_extra_ms
+    # The same message again: the job is there, nothing more is queued.
+    await enqueue_message(tenant, message)
+    assert [j.job_id for j in await pool.queued_jobs()].count(job_id) == 1
+    assert await pool.get(job_key_prefix + job_id) == raw
+    # A kept result blocks the id, as arq's enqueue rule has it.
+    other = uuid.uuid4()
+    await pool.set(result_key_prefix + message_job_id(other), b"{}", px=60_000)
+    await enqueue_message(uuid.uuid4(), other)
+    assert await pool.get(job_key_prefix + message_job_id(other)) is None
+
+
+async def test_the_worker_runs_a_message_job_the_fair_queue_wrote(demo: Any) -> None:
+    """process_message is registered under the name the script writes, and reads
+    the script's JSON."""
+    ran: list[tuple[str, str]] = []
+
+    async def process(ctx: dict[str, Any], tenant_id: str, message_id: str) -> None:
+        ran.append((tenant_id, message_id))
+
+    tenant, message = uuid.uuid4(), uuid.uuid4()
+    await enqueue_message(tenant, message)
+    settings = worker_settings()
+    names = {f.name for f in settings["functions"]}
+    assert MESSAGE_JOB in names  # the real worker's name for the job
+    settings["functions"] = [func(process, name=MESSAGE_JOB, keep_result=0)]
+    settings.update(cron_jobs=[], on_startup=None, on_shutdown=None)
+    worker = WakingWorker(**settings, burst=True)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert ran == [(str(tenant), str(message))]
+
+
+async def test_a_job_in_an_older_format_fails_and_can_be_queued_again(
+    demo: Any,
+) -> None:
+    """A job queued by a release that pickled jobs is not unpickled: it fails,
+    keeps no result, and the message's job id is free for the sweeper."""
+    tenant, message = uuid.uuid4(), uuid.uuid4()
+    pool = await get_pool()
+    job_id = message_job_id(message)
+    pickled = serialize_job(
+        MESSAGE_JOB, (str(tenant), str(message)), {}, None, int(time.time() * 1000)
+    )
+    await pool.psetex(job_key_prefix + job_id, 60_000, pickled)
+    await pool.zadd(queue_name(), {job_id: time.time() * 1000})
+    settings = {**worker_settings(), "cron_jobs": [], "burst": True}
+    settings.update(on_startup=None, on_shutdown=None)
+    worker = WakingWorker(**settings)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert worker.jobs_failed == 1
+    assert not await pool.exists(job_key_prefix + job_id, result_key_prefix + job_id)
+    await enqueue_message(tenant, message)
+    assert json.loads(await pool.get(job_key_prefix + job_id))["a"] == [
+        str(tenant),
+        str(message),
+    ]
