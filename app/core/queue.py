@@ -70,9 +70,15 @@ def wake_channel() -> str:
 
 
 def dump_job(job: dict[str, Any]) -> bytes:
-    """arq's job (and result) record as JSON: the workers read it with `load_job`.
-    A result that is not JSON (an exception) is stored by arq as a message."""
-    return json.dumps(job, separators=(",", ":")).encode()
+    """arq's job record (and a kept result's) as JSON: the workers read it with
+    `load_job`. A job's arguments must be JSON (arq raises otherwise); a result
+    that is not (a failed job's exception) is kept as its repr."""
+    try:
+        return json.dumps(job, separators=(",", ":")).encode()
+    except TypeError:
+        if "r" not in job:  # a job, not a result
+            raise
+        return json.dumps({**job, "r": repr(job["r"])}, separators=(",", ":")).encode()
 
 
 def load_job(raw: bytes) -> dict[str, Any]:

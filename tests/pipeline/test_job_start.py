@@ -21,8 +21,10 @@ from arq.worker import func
 from app.core.queue import (
     MESSAGE_JOB,
     _enqueue_now,
+    dump_job,
     enqueue_message,
     get_pool,
+    load_job,
     message_job_id,
     queue_name,
     wake_channel,
@@ -260,3 +262,12 @@ async def test_a_job_in_an_older_format_fails_and_can_be_queued_again(
         str(tenant),
         str(message),
     ]
+
+
+def test_jobs_are_json_and_a_failed_jobs_result_is_its_repr() -> None:
+    job: dict[str, Any] = {"t": None, "f": "send_push", "a": ("t1", ["n1"]), "k": {}}
+    assert load_job(dump_job(job)) == {**job, "a": ("t1", ["n1"])}
+    with pytest.raises(TypeError):  # a job's arguments must be JSON
+        dump_job({**job, "a": (uuid.uuid4(),)})
+    failed = {**job, "s": False, "r": ValueError("no such schedule")}
+    assert load_job(dump_job(failed))["r"] == "ValueError('no such schedule')"
