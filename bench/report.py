@@ -612,7 +612,8 @@ The production shape (what each piece already supports):
   limit (and, with the slow model, 150 queued turns took 6 s to start). The worker
   now locks a poll's jobs in one script (`jobs/waking_worker.py`); its slots are
   full under load and the slow model's burst starts at once (the concurrency
-  target above is met since). A notification whose recipient has no push
+  target above was met in the runs since, 109 to 112 turns at once, until the
+  slower evening below). A notification whose recipient has no push
   subscription no longer queues a Web Push job (they were half the worker's jobs),
   and the worker's GIL switch interval is 0.5 ms (the embedding wait at 50 msg/s
   went from 21 ms p50 to 4.5 ms). The sender's statement is now stored with the
@@ -667,7 +668,14 @@ The production shape (what each piece already supports):
   the same code read 15.6 to 21.8 ms in runs minutes apart and one message at a
   time p50 39 to 60 ms; the floor moved between 7 and 15.1 ms, and the same code
   sustained 34.8 to 49.7 msg/s at 50 offered within half an hour: compare figures
-  of one run, or back to back pairs, not figures of different hours.
+  of one run, or back to back pairs, not figures of different hours. On the
+  evening of 2026-12-07 the host was slower again: the code from before that
+  session's changes and the code after them, alternating (`python -m
+  bench.turn_cpu --turns 300`, two pairs), read 24.7 and 26.9 against 26.1 and
+  23.7 ms of loop CPU per turn (13.5 ms in the report before), and the slow
+  model's burst of 150 held 93 and 96 turns at once back to back (before, after;
+  112 in the report before): where this run's throughput and concurrency fall
+  short of earlier reports, it is the host, not the code.
 {fanout_gap}{retrieval_gap}
 {prompt_gap}"""
 
@@ -698,15 +706,16 @@ def burst_from_submit(fa: dict[str, Any]) -> list[str]:
     if ratio is None:
         return []
     return [
-        "Measured from the start of each submit instead, the quiet p95 was "
+        "Measured from the start of each submit instead (after the bench's own "
+        "backstop of submits at once), the quiet p95 was "
         f"{_ms(fa['quiet_p95_alone_from_submit_ms'])} ms alone and "
         f"{_ms(fa['quiet_p95_with_burst_from_submit_ms'])} ms with the bursts "
-        f"(ratio {ratio}). The difference is time spent before the message "
-        "existed: the submitting process (here the bench; in production the app "
-        "or the API) was busy with the burst's own inserts. The fair queue orders "
-        "work once it is submitted; in front of it, the submit limit per user and "
-        "per API key (MESSAGE_RATE_PER_MINUTE, `app/core/rate_limit.py`) is what "
-        "keeps one sender from filling that process.",
+        f"(ratio {ratio}); a difference from the table is time spent waiting for "
+        "the bench's room. In the submitting service itself (the app or the API in "
+        "production), at most TENANT_SUBMIT_CONCURRENCY of one tenant's submits run "
+        "at once (`app/core/tenant_gate.py`), so a quiet tenant's message does not "
+        "wait behind a burst's inserts for a connection; the submit limit per user "
+        "and per API key (MESSAGE_RATE_PER_MINUTE) bounds what one sender can send.",
         "",
     ]
 

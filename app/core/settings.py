@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     # before its model call gives up is retried while the server still works.
     job_timeout_s: int = 60
     tenant_max_concurrency: int = 2
+    # One tenant's submits in flight at once per app/API process (the rest wait
+    # their turn there): a burst from one tenant leaves the connection pool to the
+    # others (app/core/tenant_gate.py). Below DB_POOL_SIZE.
+    tenant_submit_concurrency: int = Field(default=4, ge=1)
     # A tenant with this many embedded memories gets its own HNSW index
     # (app/core/tenant_vector_index.py); below it an exact scan stays under ~10 ms.
     tenant_vector_index_min_rows: int = 5_000

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, update
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.core import tenant_gate
 from app.core.db import tenant_session
 from app.core.logs import log_context
 from app.core.queue import enqueue_message
@@ -146,6 +148,20 @@ async def _store(
         "created_at": now,
         "updated_at": now,
     }
+    async with tenant_gate.submits(tenant_id):
+        stored = await _insert(values)
+        if not stored.created:
+            return stored
+        # Committed: now its job is queued (the sweeper retries if this fails).
+        if not await queue_message(tenant_id, stored.message_id):
+            return stored
+    return replace(stored, status=MessageStatus.queued.value)
+
+
+async def _insert(values: dict[str, Any]) -> SubmitResult:
+    """The message, committed as `received`; or, for a resend, the message that
+    already has its client id, unchanged (created False)."""
+    tenant_id, sender_user_id = values["tenant_id"], values["sender_user_id"]
     into = _INTO_USERS if sender_user_id else _INTO_INTEGRATIONS
     async with tenant_session(tenant_id) as s:
         conn = await s.connection()
@@ -155,23 +171,22 @@ async def _store(
             # the conversation made sure of, a second miss is a resend.
             await conversation_for(s, tenant_id, sender_user_id)
             row = (await conn.execute(into, values)).first()
-        if row is None:
-            # ON CONFLICT: a resend (same client id) is the same message.
-            existing = (
-                await s.exec(
-                    select(Message).where(
-                        Message.sender_key == sender_key,
-                        Message.client_message_id == client_message_id,
-                    )
-                )
-            ).one()
+        if row is not None:
             return SubmitResult(
-                existing.id, existing.conversation_id, False, existing.status
+                row.id, row.conversation_id, True, MessageStatus.received.value
             )
-    # Committed: now its job is queued (the sweeper retries if this fails).
-    queued = await queue_message(tenant_id, row.id)
-    status = MessageStatus.queued if queued else MessageStatus.received
-    return SubmitResult(row.id, row.conversation_id, True, status.value)
+        # ON CONFLICT: a resend (same client id) is the same message.
+        existing = (
+            await s.exec(
+                select(Message).where(
+                    Message.sender_key == values["sender_key"],
+                    Message.client_message_id == values["client_message_id"],
+                )
+            )
+        ).one()
+        return SubmitResult(
+            existing.id, existing.conversation_id, False, existing.status
+        )
 
 
 # Handed to the queue: received -> queued, unless a turn has already moved it on.

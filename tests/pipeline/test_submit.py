@@ -4,6 +4,7 @@ here, so what a submit leaves is what these tests read."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,9 @@ from sqlalchemy import event
 from sqlmodel import select
 
 import app.services.messages as messages
+from app.core import tenant_gate
 from app.core.db import app_engine, tenant_session
+from app.core.settings import get_settings
 from app.domain.models import Conversation, Message
 from app.services.messages import submit_event, submit_message
 from tests.pipeline.conftest import actor_of
@@ -132,3 +135,31 @@ async def test_queueing_that_fails_leaves_it_received_for_the_sweeper(
     assert result.created and result.status == "received"
     [row] = await _stored(maya.tenant_id)
     assert (row.id, row.status) == (result.message_id, "received")
+
+
+async def test_a_tenants_submits_wait_at_its_gate_and_others_go_past(
+    demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "tenant_submit_concurrency", 1)
+    maya = demo.user("harbor-bistro", "maya")
+    other = demo.user("maple-court", "dana")
+    held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def busy_submit() -> None:  # maya's tenant's one place, taken
+        async with tenant_gate.submits(maya.tenant_id):
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(busy_submit())
+    await held.wait()
+    waiting = asyncio.create_task(
+        submit_message(actor_of(maya), "Is the fridge fixed?", "gate-1")
+    )
+    passed = await asyncio.wait_for(
+        submit_message(actor_of(other), "Hello", "gate-2"), timeout=10
+    )
+    assert passed.created and not waiting.done()
+    release.set()
+    await holder
+    assert (await asyncio.wait_for(waiting, timeout=10)).created
