@@ -107,7 +107,7 @@ def _fairness(r: Results) -> Figure:
     _grouped_bars(
         ax,
         groups,
-        {"alone": alone, "one tenant at 10x": flood, "after its burst": burst},
+        {"alone": alone, "one tenant at 10x": flood, "its bursts": burst},
     )
     ax.set_ylabel("quiet tenants' p95, ms")
     ax.set_title("Fairness: the other tenants' p95 while one tenant floods")
