@@ -179,6 +179,7 @@ async def _insert(values: dict[str, Any]) -> SubmitResult:
         existing = (
             await s.exec(
                 select(Message).where(
+                    Message.tenant_id == tenant_id,
                     Message.sender_key == values["sender_key"],
                     Message.client_message_id == values["client_message_id"],
                 )
