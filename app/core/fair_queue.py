@@ -8,7 +8,8 @@ ends, the tenant's next message goes to the *back* of arq's queue, behind whatev
 other tenants queued meanwhile: each tenant is served in turn, whatever its backlog.
 
 arq stays the engine (retries, deferrals, timeouts, the job id that makes a second
-enqueue a no-op); this only decides when a message job is handed to it.
+enqueue a no-op); this decides when a message job is handed to it, and writes the
+job into arq's queue as arq's own enqueue would, in the same script.
 
 Redis is a transport: an admission whose arq job no longer exists (a worker killed
 between admitting a message and queueing its job, a lost queue, a job that ended
