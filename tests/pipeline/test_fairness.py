@@ -18,7 +18,9 @@ from app.core.queue import (
     queue_name,
 )
 from app.core.redis_client import get_redis
+from app.services.messages import submit_message
 from jobs.fairness import acquire_slot, inflight_key, release_slot
+from jobs.worker import running_worker
 from tests.pipeline.conftest import actor_of, wait_done
 
 pytestmark = pytest.mark.usefixtures("clean_db")
@@ -58,9 +60,6 @@ async def test_a_slot_says_how_many_of_its_tenants_messages_wait(stack: None) ->
 
 
 async def test_flooding_tenant_does_not_starve_another(demo: Any) -> None:
-    from app.services.messages import submit_message
-    from jobs.worker import running_worker
-
     luis = demo.user("harbor-bistro", "luis")
     ben = demo.user("maple-court", "ben")
     # Everything is queued before a worker runs, so what finishes first is the
@@ -163,9 +162,7 @@ async def test_turns_run_behind_while_their_tenant_has_a_backlog(
     demo: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import jobs.tasks
-    from app.services.messages import submit_message
     from app.services.turns import handle_message as real
-    from jobs.worker import running_worker
 
     seen: list[bool] = []
 

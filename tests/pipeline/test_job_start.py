@@ -67,8 +67,6 @@ class Holds:
 
 @contextlib.asynccontextmanager
 async def worker_with(holds: Holds) -> AsyncIterator[WakingWorker]:
-    from jobs.worker import worker_settings
-
     settings = {
         **worker_settings(),
         "functions": [func(holds.hold, name="hold", keep_result=60)],
