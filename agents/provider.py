@@ -21,6 +21,7 @@ from litellm.types.utils import Usage
 
 from agents.local_embedding import encode_local
 from agents.offline_model import OFFLINE_MODEL_NAME, answer
+from agents.success_logging import skip_unheard_success_logging
 
 PROVIDER = "switchboard"
 EMBEDDING_MODEL_NAME = "minilm"
@@ -205,4 +206,5 @@ def register_providers() -> None:
                 )
             }
         )
+        skip_unheard_success_logging()
         _registered = True
