@@ -126,7 +126,7 @@ _EXACT_SQL = sql(f"""
     SELECT m.id, m.embedding <=> CAST(:q AS vector) AS distance
     FROM memories m
     WHERE {_SCOPE_SQL} AND m.embedding IS NOT NULL
-    ORDER BY (m.embedding <=> CAST(:q AS vector)) + 0
+    ORDER BY (m.embedding <=> CAST(:q AS vector)) + 0, m.id
     LIMIT :n
 """)
 
@@ -144,7 +144,7 @@ _HNSW_SQL = sql(f"""
         ORDER BY m.embedding <=> CAST(:q AS vector)
         LIMIT :fetch
     )
-    SELECT id, distance FROM candidates ORDER BY distance + 0 LIMIT :n
+    SELECT id, distance FROM candidates ORDER BY distance + 0, id LIMIT :n
 """)
 
 
@@ -162,18 +162,56 @@ def _tenant_hnsw_sql(tenant_id: uuid.UUID) -> Any:
     return sql(_HNSW_SQL.text.replace("WHERE ", f"WHERE {own} ", 1))
 
 
+# created_at is returned for the fused statement's ranking (below).
 _TEXT_SQL = sql(f"""
-    SELECT m.id, ts_rank_cd(m.tsv, query) AS rank
+    SELECT m.id, ts_rank_cd(m.tsv, query) AS rank, m.created_at
     FROM memories m, to_tsquery('english', :tsq) query
     WHERE {_SCOPE_SQL} AND m.tsv @@ query
-    ORDER BY rank DESC, m.created_at DESC
+    ORDER BY rank DESC, m.created_at DESC, m.id
     LIMIT :n
 """)
 
-_FETCH_SQL = sql("""
-    SELECT id, text, scope FROM memories
-    WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))
-""")
+# A turn's retrieval in one statement: the vector and text candidates as above,
+# each numbered in its own order, fused by reciprocal rank fusion (the same
+# 1 / (RRF_K + rank) summed per memory as `rrf`), and the k winners' texts. Every
+# ordering ends with the id, so equal distances, ranks or scores (a memory stored
+# twice) come back in one order. Three round trips and their driver overhead
+# were a tenth of a turn's event-loop CPU. A uuid sorts as its text does (byte by byte,
+# whatever the collation), so the ties break as `sorted(..., key=str)` would.
+_VEC_RANKS = """
+    SELECT id, 1.0::float8 / (:rrf_k + row_number() OVER (ORDER BY distance, id))
+    FROM vec"""
+_TXT_RANKS = """
+    SELECT id, 1.0::float8 / (:rrf_k + row_number() OVER (
+        ORDER BY rank DESC, created_at DESC, id))
+    FROM txt"""
+_FUSED_TAIL = """
+    fused AS (
+        SELECT id, sum(score) AS score FROM ranked
+        GROUP BY id ORDER BY score DESC, id LIMIT :k
+    )
+    SELECT m.id, m.text, m.scope, fused.score
+    FROM fused JOIN memories m ON m.tenant_id = :tenant_id AND m.id = fused.id
+    ORDER BY fused.score DESC, fused.id
+"""
+
+
+@functools.lru_cache(maxsize=512)
+def _fused_sql(vector_sql: str | None, with_text: bool) -> Any:
+    """The fused statement over the given vector query (its text: exact, shared
+    or a tenant's own graph) and/or the text query."""
+    ctes, ranks = [], []
+    if vector_sql is not None:
+        ctes.append(f"vec AS ({vector_sql})")
+        ranks.append(_VEC_RANKS)
+    if with_text:
+        ctes.append(f"txt AS ({_TEXT_SQL.text})")
+        ranks.append(_TXT_RANKS)
+    union = "\n    UNION ALL".join(ranks)
+    return sql(
+        f"WITH {', '.join(ctes)}, ranked (id, score) AS ({union}), {_FUSED_TAIL}"
+    )
+
 
 # Letters and digits of any script: "café" and "Müller" stay whole words. None of
 # them is tsquery syntax (operators, quotes, backslash and spaces are not \w).
@@ -285,6 +323,30 @@ async def scope_size(session: AsyncSession, scope: RetrievalScope) -> int:
     return count
 
 
+async def _vector_query(
+    session: AsyncSession, scope: RetrievalScope, n: int, mode: Mode
+) -> tuple[Any, dict[str, Any]]:
+    """The vector query for the scope's strategy and its extra parameters; for the
+    HNSW strategies, the session's search settings are set first."""
+    if mode == "auto":
+        mode = await choose_mode(session, scope)
+    if mode == "exact":
+        return _EXACT_SQL, {}
+    # Transaction-local: the next transaction on this pooled connection gets the
+    # defaults back. One statement, one round trip.
+    fetch = n * HNSW_OVERFETCH
+    own = mode == "tenant_hnsw"
+    ef = HNSW_EF_SEARCH
+    if own and await scope_size(session, scope) > EXACT_SCAN_MAX_ROWS:
+        ef = TENANT_HNSW_EF_SEARCH  # (remembered: no round trip per turn)
+    await session.execute(
+        _HNSW_SETTINGS_SQL,
+        {"ef": str(min(1000, max(ef, fetch)))},  # 1000: pgvector's maximum
+    )
+    statement = _tenant_hnsw_sql(scope.tenant_id) if own else _HNSW_SQL
+    return statement, {"fetch": fetch}
+
+
 async def vector_candidates(
     session: AsyncSession,
     scope: RetrievalScope,
@@ -293,25 +355,9 @@ async def vector_candidates(
     mode: Mode = "auto",
 ) -> list[tuple[uuid.UUID, float]]:
     """The n nearest memories inside the scope (id, cosine distance)."""
-    params = {**_params(scope), "q": vector_literal(embedding), "n": n}
-    if mode == "auto":
-        mode = await choose_mode(session, scope)
-    if mode == "exact":
-        rows = (await session.execute(_EXACT_SQL, params)).all()
-    else:
-        # Transaction-local: the next transaction on this pooled connection gets
-        # the defaults back. One statement, one round trip.
-        fetch = n * HNSW_OVERFETCH
-        own = mode == "tenant_hnsw"
-        ef = HNSW_EF_SEARCH
-        if own and await scope_size(session, scope) > EXACT_SCAN_MAX_ROWS:
-            ef = TENANT_HNSW_EF_SEARCH  # (remembered: no round trip per turn)
-        await session.execute(
-            _HNSW_SETTINGS_SQL,
-            {"ef": str(min(1000, max(ef, fetch)))},  # 1000: pgvector's maximum
-        )
-        statement = _tenant_hnsw_sql(scope.tenant_id) if own else _HNSW_SQL
-        rows = (await session.execute(statement, {**params, "fetch": fetch})).all()
+    statement, extra = await _vector_query(session, scope, n, mode)
+    params = {**_params(scope), "q": vector_literal(embedding), "n": n, **extra}
+    rows = (await session.execute(statement, params)).all()
     return [(r[0], float(r[1])) for r in rows]
 
 
@@ -349,23 +395,17 @@ async def retrieve(
     if not isinstance(scope, RetrievalScope):
         raise ScopeError("retrieval needs a RetrievalScope")
     n = max(k * CANDIDATES_PER_LIST, k)
-    vec: list[uuid.UUID] = []
+    tsq = text_query(query_text)
+    params: dict[str, Any] = {**_params(scope), "n": n, "k": k, "rrf_k": RRF_K}
+    vector_sql = None
     if query_embedding is not None:
-        hits = await vector_candidates(session, scope, query_embedding, n, mode)
-        vec = [i for i, _ in hits]
-    txt = [i for i, _ in await text_candidates(session, scope, query_text, n)]
-    fused = sorted(rrf(vec, txt).items(), key=lambda kv: (-kv[1], str(kv[0])))[:k]
-    if not fused:
+        statement, extra = await _vector_query(session, scope, n, mode)
+        vector_sql = statement.text
+        params.update(extra, q=vector_literal(query_embedding))
+    if tsq is not None:
+        params["tsq"] = tsq
+    elif vector_sql is None:
         return []
-    rows = (
-        await session.execute(
-            _FETCH_SQL,
-            {"tenant_id": scope.tenant_id, "ids": [str(i) for i, _ in fused]},
-        )
-    ).all()
-    by_id = {r[0]: r for r in rows}
-    return [
-        RetrievedMemory(mid, by_id[mid][1], by_id[mid][2], score)
-        for mid, score in fused
-        if mid in by_id
-    ]
+    fused = _fused_sql(vector_sql, tsq is not None)
+    rows = (await session.execute(fused, params)).all()
+    return [RetrievedMemory(r[0], r[1], r[2], float(r[3])) for r in rows]
