@@ -18,6 +18,9 @@ from arq.worker import func
 
 from agents.intents import classifier as intent_classifier
 from agents.local_embedding import encode_local
+from agents.model import complete
+from agents.offline_model import OFFLINE_MODEL_NAME
+from agents.provider import PROVIDER
 from app.core import health, metrics
 from app.core.db import dispose_engines
 from app.core.logs import configure_logging
@@ -68,8 +71,9 @@ async def after_job_end(ctx: dict[str, Any]) -> None:
 
 
 async def _warm_up() -> None:
-    """Load the local embedding model now, not during the first user's turn (it
-    takes seconds). Jobs are served meanwhile; a failure only costs the warm-up."""
+    """Load the local models and litellm's lazy parts now, not during the first
+    user's turn (it takes seconds). Jobs are served meanwhile; a failure only
+    costs the warm-up."""
     settings = get_settings()
     try:
         if settings.embedding_model.startswith("switchboard/"):
@@ -77,6 +81,13 @@ async def _warm_up() -> None:
         if settings.llm_model.startswith("switchboard/"):
             # The built-in model's intent classifier trains (or loads) once.
             await asyncio.to_thread(intent_classifier)
+            # litellm imports parts of itself at its first chat completion (0.5 s
+            # to 4 s on a 2-core host): one built-in completion pays that now.
+            await complete(
+                [{"role": "user", "content": "warm up"}],
+                model=f"{PROVIDER}/{OFFLINE_MODEL_NAME}",
+                max_retries=0,
+            )
     except Exception:
         logging.getLogger(__name__).warning("model warm-up failed", exc_info=True)
 
