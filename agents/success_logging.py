@@ -13,7 +13,7 @@ So the task's body is skipped while no success callback, global or per call, is
 registered, and runs unchanged as soon as one is: setting `litellm.callbacks` or
 `litellm.success_callback` keeps working as litellm documents it. The wrapper
 around the body (its context bookkeeping) always runs. litellm is pinned
-(requirements-nodeps.txt); tests/agents/test_success_logging.py checks both cases
+(requirements-nodeps.txt); tests/model/test_success_logging.py checks both cases
 against the pinned version.
 """
 
