@@ -161,6 +161,7 @@ async def running_worker() -> AsyncIterator[WakingWorker]:
     worker = WakingWorker(**worker_settings())
     task = asyncio.create_task(worker.async_run())
     try:
+        await _warmed_up(worker, task)
         yield worker
     finally:
         # Stop polling first, then let running jobs finish and close the pool.
@@ -168,6 +169,17 @@ async def running_worker() -> AsyncIterator[WakingWorker]:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         await worker.close()
+
+
+async def _warmed_up(worker: WakingWorker, task: asyncio.Task[None]) -> None:
+    """Until the worker has started and its warm-up has ended: a test's or a
+    scenario's first message neither waits behind the warm-up nor meets its model
+    call (the warm-up logs its own failure and never raises)."""
+    while "warm_up" not in worker.ctx and not task.done():
+        await asyncio.sleep(0.01)
+    warm_up = worker.ctx.get("warm_up")
+    if warm_up is not None:
+        await warm_up
 
 
 # How long a thread may hold the GIL while another waits for it (Python's default
