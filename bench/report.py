@@ -613,7 +613,8 @@ The production shape (what each piece already supports):
   now locks a poll's jobs in one script (`jobs/waking_worker.py`); its slots are
   full under load and the slow model's burst starts at once (the concurrency
   target above was met in the runs since, 109 to 112 turns at once, until the
-  slower evening below). A notification whose recipient has no push
+  slower evening below, and again since litellm's unheard success logging stopped:
+  see below). A notification whose recipient has no push
   subscription no longer queues a Web Push job (they were half the worker's jobs),
   and the worker's GIL switch interval is 0.5 ms (the embedding wait at 50 msg/s
   went from 21 ms p50 to 4.5 ms). The sender's statement is now stored with the
@@ -653,11 +654,27 @@ The production shape (what each piece already supports):
   transaction with one read costs 0.8 to 1.1 ms of CPU in the calling process:
   pool ping, BEGIN, scope, the read, COMMIT); litellm's own bookkeeping around each
   model call, mostly in tasks of its own once the call has returned (success
-  logging, its zero-cost diagnostic), takes 1.4 ms of loop CPU per completion and
+  logging, its zero-cost diagnostic), took 1.4 ms of loop CPU per completion and
   1.8 ms per embedding call, where the same work called directly takes 0.05 and
-  0.2 ms (one process, 100 to 150 calls, three runs), so a quiet turn's three calls
-  are about a quarter of its loop CPU. Every model call goes through litellm by
-  design (one setting to a real provider), so that stays. Tried and not kept, no
+  0.2 ms (one process, 100 to 150 calls, three runs). Most of it was the success
+  logging: a task per call that builds the payload for litellm's callbacks
+  (Langfuse, S3, a CustomLogger) even when none is registered. It now runs only
+  while one is (`agents/success_logging.py`; registering a callback turns it back
+  on, tested). Alternating runs of `python -m bench.turn_cpu --turns 200` (evening
+  of 2026-12-07): 25.8 and 24.2 ms of loop CPU per turn with it, 22.0 and 21.5
+  without; in the slow model's burst of 150 (`python -m bench.slow_model --rates 20
+  --seconds 2 --burst 150 --fair-seconds 2`) the execution stage's p50 went from
+  276 ms to about 20 ms, as the 150 completions' payloads (each with its 1,400-token
+  prompt) no longer ran in the seconds the next turns start in, and 129 and 145
+  turns ran at once against 93 and 96 that evening before. What is left of litellm's
+  work (call setup, the response's metadata, the zero-cost diagnostic of the $0
+  built-in models) stays: every model call goes through litellm by design (one
+  setting to a real provider). A turn's retrieval is now one statement (vector and
+  text candidates, their fusion and the winners' texts; 16.7 to 14.7 SQL
+  statements per turn), about 0.7 ms less loop CPU in three alternating pairs. And
+  the worker's warm-up runs one built-in completion through litellm, whose first
+  chat completion in a process imports parts of litellm (0.5 s to 4.4 s here) that
+  the first user's turn paid before. Tried and not kept, no
   difference in alternating runs: BEGIN sent in one query with the tenant scope
   (the driver in autocommit; 0.8 to 1.2 ms per transaction either way, eight runs),
   questions' and memories' embeddings in separate lanes (one at a time p50 39 to
@@ -675,7 +692,12 @@ The production shape (what each piece already supports):
   23.7 ms of loop CPU per turn (13.5 ms in the report before), and the slow
   model's burst of 150 held 93 and 96 turns at once back to back (before, after;
   112 in the report before): where this run's throughput and concurrency fall
-  short of earlier reports, it is the host, not the code.
+  short of earlier reports, it is the host, not the code. Later that evening, one
+  message at a time read p50 48.6 and 50.3 ms with the code of the session before
+  and 50.5 and 50.6 ms with this run's, alternating (`python -m bench.pipeline
+  --rates 10 --seconds 1 --drain 5 --serial 30 --fair-rate 0.05 --fair-seconds 2
+  --burst 5`), where the report before read 39.4 ms: the floor ratio above moved
+  with the host (3.15 there, 3.54 here), not with the code.
 {fanout_gap}{retrieval_gap}
 {prompt_gap}"""
 
