@@ -127,12 +127,33 @@ async def test_text_candidates_non_ascii_words(
             assert found[:1] == [ids[OTHER[2]]], query
 
 
+async def _fused_in_python(
+    s: Any,
+    scope: RetrievalScope,
+    query: str,
+    embedding: list[float] | None,
+    mode: Mode,
+    k: int,
+) -> list[tuple[uuid.UUID, float]]:
+    """The reference: RRF in Python over the two candidate lists, each fetched on
+    its own (what `retrieve` did before it fused in SQL)."""
+    n = max(k * CANDIDATES_PER_LIST, k)
+    by_vector = (
+        []
+        if embedding is None
+        else [i for i, _ in await vector_candidates(s, scope, embedding, n, mode)]
+    )
+    by_text = [i for i, _ in await text_candidates(s, scope, query, n)]
+    fused = rrf(by_vector, by_text).items()
+    return sorted(fused, key=lambda kv: (-kv[1], str(kv[0])))[:k]
+
+
 async def test_one_statement_ranks_as_rrf_over_the_two_lists(
     corpus: tuple[RetrievalScope, dict[str, uuid.UUID]],
 ) -> None:
-    """`retrieve` fuses in SQL; the reference is the fusion in Python over the two
-    candidate lists: for queries of every kind, both vector strategies, with and
-    without a vector, and with a memory stored twice (equal distance and rank)."""
+    """`retrieve` fuses in SQL, against the reference: for queries of every kind,
+    both vector strategies, with and without a vector, and with a memory stored
+    twice (equal distance and rank)."""
     scope, _ = corpus
     twice = HEATING[0]
     [twice_vector] = await _embed([twice])
@@ -142,41 +163,35 @@ async def test_one_statement_ranks_as_rrf_over_the_two_lists(
         )
     queries = [QUERY, twice, "freezing flat", "Müller café", "the a an of", "zzz"]
     vectors = await _embed(queries)
-    runs = 0
-    async with tenant_session(scope.tenant_id) as s:
-        for query, vector in zip(queries, vectors, strict=True):
-            cases: list[tuple[Mode, list[float] | None]] = [
-                ("exact", vector),
-                ("hnsw", vector),
-                ("exact", None),
-            ]
-            for mode, embedding in cases:
-                for k in (1, 3, 8):
-                    n = max(k * CANDIDATES_PER_LIST, k)
-                    by_vector = (
-                        [
-                            i
-                            for i, _ in await vector_candidates(
-                                s, scope, embedding, n, mode
-                            )
-                        ]
-                        if embedding is not None
-                        else []
-                    )
-                    by_text = [i for i, _ in await text_candidates(s, scope, query, n)]
-                    expected = sorted(
-                        rrf(by_vector, by_text).items(),
-                        key=lambda kv: (-kv[1], str(kv[0])),
-                    )[:k]
-                    found = await retrieve(s, scope, query, embedding, k=k, mode=mode)
-                    where = (query, mode, embedding is not None, k)
-                    assert [m.id for m in found] == [i for i, _ in expected], where
-                    assert [m.score for m in found] == pytest.approx(
-                        [score for _, score in expected]
-                    ), where
-                    runs += bool(found)
-        await s.execute(text("DELETE FROM memories WHERE id = :i"), {"i": stored_twice})
-    assert runs >= 40  # most combinations found something to compare
+    strategies: list[tuple[Mode, bool]] = [
+        ("exact", True),
+        ("hnsw", True),
+        ("exact", False),
+    ]
+    cases = [
+        (query, vector if with_vector else None, mode, k)
+        for query, vector in zip(queries, vectors, strict=True)
+        for mode, with_vector in strategies
+        for k in (1, 3, 8)
+    ]
+    compared = 0
+    try:
+        async with tenant_session(scope.tenant_id) as s:
+            for query, embedding, mode, k in cases:
+                expected = await _fused_in_python(s, scope, query, embedding, mode, k)
+                found = await retrieve(s, scope, query, embedding, k=k, mode=mode)
+                where = (query, mode, embedding is not None, k)
+                assert [m.id for m in found] == [i for i, _ in expected], where
+                assert [m.score for m in found] == pytest.approx(
+                    [score for _, score in expected]
+                ), where
+                compared += bool(found)
+    finally:
+        async with tenant_session(scope.tenant_id) as s:
+            await s.execute(
+                text("DELETE FROM memories WHERE id = :i"), {"i": stored_twice}
+            )
+    assert compared >= 40  # most of the 54 cases found something to compare
 
 
 def test_rrf_sums_reciprocal_ranks() -> None:
