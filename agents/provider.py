@@ -25,6 +25,8 @@ from agents.success_logging import skip_unheard_success_logging
 
 PROVIDER = "switchboard"
 EMBEDDING_MODEL_NAME = "minilm"
+# The built-in chat model as litellm is asked for it.
+OFFLINE_MODEL = f"{PROVIDER}/{OFFLINE_MODEL_NAME}"
 
 _registered = False
 _lock = threading.Lock()
@@ -113,7 +115,7 @@ class SwitchboardProvider(CustomLLM):
         started = time.perf_counter()
         text = answer(messages)
         model_response.choices[0].message.content = text
-        model_response.model = f"{PROVIDER}/{OFFLINE_MODEL_NAME}"
+        model_response.model = OFFLINE_MODEL
         prompt_tokens = count_prompt_tokens(messages)
         completion_tokens = count_text_tokens(text)
         model_response.usage = Usage(

@@ -19,8 +19,7 @@ from arq.worker import func
 from agents.intents import classifier as intent_classifier
 from agents.local_embedding import encode_local
 from agents.model import complete
-from agents.offline_model import OFFLINE_MODEL_NAME
-from agents.provider import PROVIDER
+from agents.provider import OFFLINE_MODEL
 from app.core import health, metrics
 from app.core.db import dispose_engines
 from app.core.logs import configure_logging
@@ -85,7 +84,7 @@ async def _warm_up() -> None:
             # to 4 s on a 2-core host): one built-in completion pays that now.
             await complete(
                 [{"role": "user", "content": "warm up"}],
-                model=f"{PROVIDER}/{OFFLINE_MODEL_NAME}",
+                model=OFFLINE_MODEL,
                 max_retries=0,
             )
     except Exception:

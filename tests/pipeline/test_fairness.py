@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import jobs.tasks
 from app.core import fair_queue
 from app.core.queue import (
     enqueue_message,
@@ -19,6 +20,7 @@ from app.core.queue import (
 )
 from app.core.redis_client import get_redis
 from app.services.messages import submit_message
+from app.services.turns import handle_message as real_handle_message
 from jobs.fairness import acquire_slot, inflight_key, release_slot
 from jobs.worker import running_worker
 from tests.pipeline.conftest import actor_of, wait_done
@@ -161,16 +163,13 @@ async def test_tenant_queues_are_served_round_robin(
 async def test_turns_run_behind_while_their_tenant_has_a_backlog(
     demo: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jobs.tasks
-    from app.services.turns import handle_message as real
-
     seen: list[bool] = []
 
     async def recorded(
         tenant_id: uuid.UUID, message_id: uuid.UUID, *, behind: bool = False
     ) -> str:
         seen.append(behind)
-        return await real(tenant_id, message_id, behind=behind)
+        return await real_handle_message(tenant_id, message_id, behind=behind)
 
     monkeypatch.setattr(jobs.tasks, "handle_message", recorded)
     luis = demo.user("harbor-bistro", "luis")
