@@ -17,8 +17,11 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 # Bounded defaults: what a shared 2-core machine runs in minutes.
 BENCHES = {
+    # One at a time and the fairness phases are few messages each: enough of them
+    # that a p50 and a p95 are not one message's luck (40 alone; about 28 quiet
+    # messages per fairness phase, whose p95 is then not their largest).
     "pipeline": ["--rates", "10,50,100", "--seconds", "5", "--drain", "10"]
-    + ["--serial", "10", "--fair-rate", "0.05", "--fair-seconds", "15"],
+    + ["--serial", "40", "--fair-rate", "0.05", "--fair-seconds", "30"],
     "turn_cpu": ["--turns", "300"],
     "slow_model": ["--rates", "20,70", "--seconds", "5", "--burst", "150"],
     "fanout": ["--tabs", "200,1000,2000,5000"],

@@ -8,7 +8,9 @@ import os
 import platform
 import signal
 import socket
+import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,41 @@ def _memory_gb() -> float:
     return 0.0
 
 
+def calibration_work() -> int:
+    """A fixed piece of pure-Python work (dict lookups, string formatting, calls),
+    the kind of work a turn's own code does."""
+    total = 0
+    table: dict[str, int] = {}
+    for i in range(60_000):
+        key = f"k{i % 512}"
+        table[key] = table.get(key, 0) + i
+        total += len(key)
+    return total + sum(table.values())
+
+
+def cpu_calibration_ms(
+    runs: int = 7,
+    pause_s: float = 0.05,
+    work: Callable[[], object] = calibration_work,
+) -> float:
+    """How fast this machine's cores run Python now: the median CPU time of `work`
+    over `runs` runs `pause_s` apart (lower is faster). A shared host runs the same
+    code at very different speeds from one minute to the next, which neither the
+    load average nor the CPU model shows; CPU time, not wall time, so waiting for a
+    core does not count, a slower one does."""
+    took = []
+    for n in range(runs):
+        if n:
+            time.sleep(pause_s)
+        started = time.thread_time()
+        work()
+        took.append(time.thread_time() - started)
+    return round(statistics.median(took) * 1000, 2)
+
+
 def machine() -> dict[str, Any]:
-    """Cores, memory, CPU model, and the load average from other processes."""
+    """Cores, memory, CPU model, the load average from other processes, and the
+    CPU calibration, as the result is written."""
     load1, load5, _ = os.getloadavg()
     return {
         "cores": os.cpu_count(),
@@ -45,6 +80,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_avg_1m": round(load1, 2),
         "load_avg_5m": round(load5, 2),
+        "cpu_calibration_ms": cpu_calibration_ms(),
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

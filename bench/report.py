@@ -52,11 +52,24 @@ def _ms(v: float | None) -> str:
     return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
 
 
+CALIBRATION = (
+    "CPU calibration: the median CPU time of a fixed piece of pure-Python work "
+    "(`bench/machine.py` `cpu_calibration_ms`), taken as each result was written; "
+    "lower is faster. This shared host runs the same code at very different speeds "
+    "from one minute to the next, which neither the load average nor the CPU model "
+    "shows: on 2026-12-07 it read 9.2 to 10.0 ms, and a quarter of an hour later "
+    "13.5 to 18.7 ms around two runs of `python -m bench.turn_cpu --turns 150` that "
+    "read 26.1 and 29.9 ms of loop CPU per turn, where the same code had read 12.0 "
+    "ms an hour before. Compare results taken at similar calibrations."
+)
+
+
 def _machine_line(name: str, m: dict[str, Any]) -> str:
     return (
         f"| {name} | {m.get('at', '?')} | {m.get('cores')} | "
         f"{m.get('memory_gb')} GB | {m.get('cpu_model')} | "
-        f"{m.get('load_avg_1m')} / {m.get('load_avg_5m')} |"
+        f"{m.get('load_avg_1m')} / {m.get('load_avg_5m')} | "
+        f"{_ms(m.get('cpu_calibration_ms'))} |"
     )
 
 
@@ -93,18 +106,25 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
     )
     # Results from before the load was recorded per rate render as they did.
     loaded = all("load_avg_1m" in r for r in p["rates"].values())
+    calibrated = all("cpu_calibration_ms" in r for r in p["rates"].values())
     out += [
         "",
         "| offered msg/s | sent | completed | sustained msg/s | end to end p50 | "
-        "p95 | p99 (ms) |" + (" load average |" if loaded else ""),
-        "|---|---|---|---|---|---|---|" + ("---|" if loaded else ""),
+        "p95 | p99 (ms) |"
+        + (" load average |" if loaded else "")
+        + (" CPU calibration (ms) |" if calibrated else ""),
+        "|---|---|---|---|---|---|---|"
+        + ("---|" if loaded else "")
+        + ("---|" if calibrated else ""),
     ]
     for rate, r in p["rates"].items():
         e = r["end_to_end"]
         out.append(
             f"| {rate} | {r['offered']} | {r['completed']} | "
             f"{r['throughput_per_s']} | {_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} | "
-            f"{_ms(e['p99_ms'])} |" + (f" {r['load_avg_1m']} |" if loaded else "")
+            f"{_ms(e['p99_ms'])} |"
+            + (f" {r['load_avg_1m']} |" if loaded else "")
+            + (f" {_ms(r['cpu_calibration_ms'])} |" if calibrated else "")
         )
     out += ["", "Stages (ms, p50 / p95 / p99):", ""]
     rates = list(p["rates"])
@@ -145,6 +165,13 @@ def pipeline_section(p: dict[str, Any]) -> list[str]:
             f" Load average then: {p['one_at_a_time']['load_avg_1m']} during the "
             f"messages, {f['load_avg_1m']} during the floor."
             if "load_avg_1m" in f and "load_avg_1m" in p["one_at_a_time"]
+            else ""
+        )
+        + (
+            " CPU calibration: "
+            f"{_ms(p['one_at_a_time']['cpu_calibration_ms'])} ms after the "
+            f"messages, {_ms(f['cpu_calibration_ms'])} ms after the floor."
+            if "cpu_calibration_ms" in f and "cpu_calibration_ms" in p["one_at_a_time"]
             else ""
         ),
         "",
@@ -865,11 +892,14 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         "",
         "## Conditions",
         "",
-        "| bench | at (UTC) | cores | memory | CPU | load avg 1 / 5 min at start |",
-        "|---|---|---|---|---|---|",
+        "| bench | at (UTC) | cores | memory | CPU | load avg 1 / 5 min at start | "
+        "CPU calibration (ms) |",
+        "|---|---|---|---|---|---|---|",
     ]
     out += [_machine_line(n, d.get("machine") or {}) for n, d in results.items()]
     out += [
+        "",
+        CALIBRATION,
         "",
         "A load average above the core count means other processes were competing "
         "for the CPU: absolute timings are then inflated and noisy, ratios (recall, "

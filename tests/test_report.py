@@ -4,12 +4,14 @@ target with its measured value, and the committed report is the rendered one."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from bench import charts
-from bench.machine import target
+from bench.machine import calibration_work, cpu_calibration_ms, target
 from bench.report import (
     REPORT,
+    _machine_line,
     burst_from_submit,
     fairness_samples,
     load,
@@ -142,3 +144,21 @@ def test_the_turn_section_says_what_accepting_a_message_costs() -> None:
     assert "3.0 Redis commands" in said
     # Results written before the bench measured the submit.
     assert submit_cost({}) == []
+
+
+def test_the_cpu_calibration_times_the_work_in_cpu_time() -> None:
+    def twice() -> None:
+        calibration_work()
+        calibration_work()
+
+    once = cpu_calibration_ms(runs=5, pause_s=0.0)
+    assert 0 < once < cpu_calibration_ms(runs=5, pause_s=0.0, work=twice)
+    # Waiting is not work: a sleeping workload costs next to no CPU time.
+    assert cpu_calibration_ms(runs=3, pause_s=0.0, work=lambda: time.sleep(0.05)) < 5
+
+
+def test_the_conditions_show_the_calibration_of_each_result() -> None:
+    m = {"at": "2026-12-07T23:00:00Z", "cores": 2, "cpu_calibration_ms": 9.24}
+    assert _machine_line("pipeline", m).endswith("| 9.2 |")
+    # Results written before the bench calibrated.
+    assert _machine_line("pipeline", {}).endswith("| – |")
