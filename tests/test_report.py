@@ -116,6 +116,11 @@ def test_a_smaller_number_of_tabs_that_missed_is_named_beside_the_largest() -> N
 def test_the_fairness_section_says_how_few_messages_each_p95_is_taken_from() -> None:
     said = " ".join(fairness_samples({"quiet_messages": [14, 15, 13]}))
     assert "14 alone, 15 with the flood, 13 with the bursts" in said
+    assert "The p95 of 13 messages is their second largest" in said
+    said = " ".join(fairness_samples({"quiet_messages": [5, 6, 7]}))
+    assert "The p95 of 5 messages is their largest" in said
+    said = " ".join(fairness_samples({"quiet_messages": [200, 210, 220]}))
+    assert "The p95 of 200 messages is their 11th largest" in said
     # Results written before the bench counted them.
     assert fairness_samples({}) == []
 
