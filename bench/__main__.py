@@ -18,8 +18,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Bounded defaults: what a shared 2-core machine runs in minutes.
 BENCHES = {
     # One at a time and the fairness phases are few messages each: enough of them
-    # that a p50 and a p95 are not one message's luck (40 alone; about 28 quiet
-    # messages per fairness phase, whose p95 is then not their largest).
+    # that a p50 and a p95 rest on more than a handful (40 one at a time, about 28
+    # quiet messages per fairness phase).
     "pipeline": ["--rates", "10,50,100", "--seconds", "5", "--drain", "10"]
     + ["--serial", "40", "--fair-rate", "0.05", "--fair-seconds", "30"],
     "turn_cpu": ["--turns", "300"],

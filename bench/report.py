@@ -66,7 +66,7 @@ CALIBRATION = (
 )
 
 
-def _machine_line(name: str, m: dict[str, Any]) -> str:
+def machine_line(name: str, m: dict[str, Any]) -> str:
     return (
         f"| {name} | {m.get('at', '?')} | {m.get('cores')} | "
         f"{m.get('memory_gb')} GB | {m.get('cpu_model')} | "
@@ -912,7 +912,7 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         "CPU calibration (ms) |",
         "|---|---|---|---|---|---|---|",
     ]
-    out += [_machine_line(n, d.get("machine") or {}) for n, d in results.items()]
+    out += [machine_line(n, d.get("machine") or {}) for n, d in results.items()]
     out += [
         "",
         CALIBRATION,
