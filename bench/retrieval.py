@@ -3,7 +3,7 @@
     python -m bench.retrieval                  # 20,000 memories, about 2 min
     python -m bench.retrieval --rows 1000000 --name retrieval_1m
                                                # the 1M target (the load and the
-                                               # HNSW build take half an hour)
+                                               # HNSW builds: 10 to 30 minutes)
 
 Synthetic but clustered vectors (shared topics, like real memories: uniform random
 384-d vectors are all equidistant) spread over skewed tenants, a few large and most
