@@ -59,7 +59,8 @@ CALIBRATION = (
     "from one minute to the next, which neither the load average nor the CPU model "
     "shows: on 2026-12-07 it read from 9.2 to 21 ms within the hour, and `python -m "
     "bench.turn_cpu` read 18.2 ms of loop CPU per turn at a calibration of 9.8 ms "
-    "(this report) and 24.7 to 29.9 ms at 13.5 to 20.1 ms (five runs between two "
+    "(the report run of 23:46 UTC) and 24.7 to 29.9 ms at 13.5 to 20.1 ms (five "
+    "runs between two "
     "calibrations each), where the same code had read 12.0 ms earlier that evening. "
     "A rough gauge, not a conversion factor: compare results taken at similar "
     "calibrations."
@@ -720,24 +721,24 @@ The production shape (what each piece already supports):
   bench.turn_cpu --turns 300`, two pairs), read 24.7 and 26.9 against 26.1 and
   23.7 ms of loop CPU per turn (13.5 ms in the report before), and the slow
   model's burst of 150 held 93 and 96 turns at once back to back (before, after;
-  112 in the report before): where this run's throughput and concurrency fall
-  short of earlier reports, it is the host, not the code. Later that evening, one
+  112 in the report before): where that evening's throughput and concurrency
+  fall short of earlier reports, it is the host, not the code. Later that evening, one
   message at a time read p50 48.6 and 50.3 ms with the code of the session before
   and 50.5 and 50.6 ms with the code after it, alternating (`python -m
   bench.pipeline --rates 10 --seconds 1 --drain 5 --serial 30 --fair-rate 0.05
   --fair-seconds 2 --burst 5`), where the report before had read 39.4 ms: the
-  floor ratio moved with the host (3.15, then 3.54), not with the code. This run
-  (2026-12-07, 23:46 to 23:57 UTC) is the first with the CPU calibration (see
-  Conditions) and with more messages one at a time (40, not 10) and per fairness
-  phase (28, not 14), on another host than the report before it (an AMD EPYC, not
-  an Intel Xeon) and with the same product code (the commit since touches only
-  the benchmarks and this report). Against that report: one at a time p50 48.8
-  ms (51.3), the floor 11.0 ms (14.5), so the ratio 4.4 (3.5); 28.0 msg/s
-  sustained at 50 offered (34.1); the slow model's burst 109 turns at once (120);
-  the burst fairness ratio 1.35 (1.84). Half an hour before it, the same code on
-  the same host read a floor ratio of 4.3, 24.9 msg/s at 50 offered, a burst
-  fairness ratio of 1.62 and 76 turns at once in the slow model's burst (84 at 70
-  msg/s offered).
+  floor ratio moved with the host (3.15, then 3.54), not with the code. The
+  report run of 2026-12-07 23:46 to 23:57 UTC was the first with the CPU
+  calibration (see Conditions) and with more messages one at a time (40, not 10)
+  and per fairness phase (28, not 14), on another host than the report before it
+  (an AMD EPYC, not an Intel Xeon) and with the same product code (the commits
+  between them touch only the benchmarks and this report). Against that report:
+  one at a time p50 48.8 ms (51.3), the floor 11.0 ms (14.5), so the ratio 4.4
+  (3.5); 28.0 msg/s sustained at 50 offered (34.1); the slow model's burst 109
+  turns at once (120); the burst fairness ratio 1.35 (1.84). Half an hour before
+  it, the same code on the same host read a floor ratio of 4.3, 24.9 msg/s at 50
+  offered, a burst fairness ratio of 1.62 and 76 turns at once in the slow
+  model's burst (84 at 70 msg/s offered).
 {fanout_gap}{retrieval_gap}
 {prompt_gap}"""
 
